@@ -1,0 +1,4 @@
+//! Plain types and rules of the domain. No I/O: everything here is unit-tested directly.
+
+pub mod gtin;
+pub mod text;
