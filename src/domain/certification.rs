@@ -1,0 +1,286 @@
+//! Certifications: claims about a product or producer, issued by an authority.
+
+use chrono::{DateTime, Months, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use strum::{EnumIter, EnumString, IntoStaticStr};
+
+use super::lot::parse_date;
+use super::validation::{Invalid, Validator, present};
+
+/// The kinds of certificate a Vietnamese food product commonly carries.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CertKind {
+    /// One Commune One Product, 3 to 5 stars, valid 36 months.
+    Ocop,
+    /// Vietnamese Good Agricultural Practices, valid at most 2 years.
+    Vietgap,
+    Organic,
+    /// Confirmation of a safe-food supply chain.
+    SafeFoodChain,
+    Haccp,
+    Iso22000,
+    /// Certificate that an establishment meets food-safety conditions.
+    FoodSafetyEstablishment,
+}
+
+impl CertKind {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The longest validity the rules allow, where they set one.
+    pub fn max_validity(self) -> Option<Months> {
+        match self {
+            Self::Ocop => Some(Months::new(36)),
+            Self::Vietgap => Some(Months::new(24)),
+            _ => None,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Ocop => "OCOP",
+            Self::Vietgap => "VietGAP",
+            Self::Organic => "Hữu cơ / Organic",
+            Self::SafeFoodChain => "Chuỗi cung ứng thực phẩm an toàn",
+            Self::Haccp => "HACCP",
+            Self::Iso22000 => "ISO 22000",
+            Self::FoodSafetyEstablishment => "Cơ sở đủ điều kiện ATTP",
+        }
+    }
+}
+
+/// Where a certificate stands. `Expired` is never stored: it is read off the dates.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum CertStatus {
+    Submitted,
+    Verified,
+    Rejected,
+    Expired,
+    Revoked,
+}
+
+impl CertStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// Whether an inspector may move a certificate from `self` to `to`.
+    pub fn can_become(self, to: CertStatus) -> bool {
+        use CertStatus::*;
+        matches!(
+            (self, to),
+            (Submitted, Verified)
+                | (Submitted, Rejected)
+                | (Verified, Revoked)
+                | (Rejected, Submitted)
+        )
+    }
+}
+
+/// A certificate as typed in a form, a JSON body or an import file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct CertificationInput {
+    #[serde(default, deserialize_with = "super::int_or_blank")]
+    pub holder_id: Option<i64>,
+    #[serde(default, deserialize_with = "super::int_or_blank")]
+    pub product_id: Option<i64>,
+    #[serde(default, deserialize_with = "super::int_or_blank")]
+    pub issuer_id: Option<i64>,
+    pub kind: String,
+    #[serde(default, deserialize_with = "super::int_or_blank")]
+    pub ocop_stars: Option<i64>,
+    pub number: String,
+    #[serde(default)]
+    pub scope: Option<String>,
+    pub issued_on: String,
+    pub valid_until: String,
+    #[serde(default)]
+    pub evidence_sha256: Option<String>,
+}
+
+/// A checked certificate, ready to store.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewCertification {
+    pub holder_id: i64,
+    pub product_id: Option<i64>,
+    pub issuer_id: i64,
+    pub kind: CertKind,
+    pub ocop_stars: Option<i64>,
+    pub number: String,
+    pub scope: Option<String>,
+    pub issued_on: NaiveDate,
+    pub valid_until: NaiveDate,
+    pub evidence_sha256: Option<String>,
+}
+
+/// A stored certificate with its review state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Certification {
+    pub id: i64,
+    #[serde(flatten)]
+    pub data: NewCertification,
+    pub issuer_name: String,
+    pub status: CertStatus,
+    pub status_changed_by: Option<String>,
+    pub status_changed_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Certification {
+    /// The status a shopper or inspector sees on `today`: a verified or pending
+    /// certificate past its validity reads as expired.
+    pub fn status_on(&self, today: NaiveDate) -> CertStatus {
+        match self.status {
+            CertStatus::Verified | CertStatus::Submitted if self.data.valid_until < today => {
+                CertStatus::Expired
+            }
+            s => s,
+        }
+    }
+}
+
+impl CertificationInput {
+    /// Checks every field; on success the certificate is ready to store (as submitted).
+    pub fn validate(&self) -> Result<NewCertification, Invalid> {
+        let mut v = Validator::default();
+        if self.holder_id.is_none() {
+            v.refuse("holder_id", "choose the producer holding the certificate");
+        }
+        if self.issuer_id.is_none() {
+            v.refuse("issuer_id", "choose the issuing authority");
+        }
+        let kind = v.check(
+            "kind",
+            self.kind.trim().parse::<CertKind>().map_err(|_| {
+                "must be one of ocop, vietgap, organic, safe_food_chain, haccp, iso22000, food_safety_establishment"
+            }),
+        );
+        match (kind, self.ocop_stars) {
+            (Some(CertKind::Ocop), None) => {
+                v.refuse("ocop_stars", "an OCOP rating has 3 to 5 stars")
+            }
+            (Some(CertKind::Ocop), Some(s)) if !(3..=5).contains(&s) => v.refuse(
+                "ocop_stars",
+                format!("an OCOP rating has 3 to 5 stars, not {s}"),
+            ),
+            (Some(k), Some(_)) if k != CertKind::Ocop => {
+                v.refuse("ocop_stars", "only an OCOP certificate has stars")
+            }
+            _ => {}
+        }
+        let number = v.text("number", &self.number, 100);
+        let scope = v.optional_text("scope", self.scope.as_deref(), 1000);
+        let issued_on = v.check("issued_on", parse_date(&self.issued_on));
+        let valid_until = v.check("valid_until", parse_date(&self.valid_until));
+        if let (Some(from), Some(until)) = (issued_on, valid_until) {
+            if until <= from {
+                v.refuse("valid_until", "must be after the date of issue");
+            } else if let Some(max) = kind.and_then(CertKind::max_validity) {
+                if from
+                    .checked_add_months(max)
+                    .is_some_and(|limit| until > limit)
+                {
+                    v.refuse(
+                        "valid_until",
+                        format!(
+                            "a {} certificate is valid for at most {} months",
+                            kind.map(CertKind::label).unwrap_or_default(),
+                            max.as_u32()
+                        ),
+                    );
+                }
+            }
+        }
+        let evidence_sha256 = present(&self.evidence_sha256).map(str::to_ascii_lowercase);
+        if let Some(h) = &evidence_sha256 {
+            if h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+                v.refuse(
+                    "evidence_sha256",
+                    "must be the 64 hex digits of a stored document's SHA-256",
+                );
+            }
+        }
+        v.finish()?;
+        Ok(NewCertification {
+            holder_id: self.holder_id.unwrap_or_default(),
+            product_id: self.product_id,
+            issuer_id: self.issuer_id.unwrap_or_default(),
+            kind: kind.unwrap_or(CertKind::Ocop),
+            ocop_stars: self.ocop_stars,
+            number,
+            scope,
+            issued_on: issued_on.unwrap_or_default(),
+            valid_until: valid_until.unwrap_or_default(),
+            evidence_sha256,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ocop(stars: Option<i64>, issued: &str, until: &str) -> CertificationInput {
+        CertificationInput {
+            holder_id: Some(1),
+            issuer_id: Some(2),
+            kind: "ocop".into(),
+            ocop_stars: stars,
+            number: "123/QĐ-UBND".into(),
+            issued_on: issued.into(),
+            valid_until: until.into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ocop_needs_three_to_five_stars() {
+        assert!(ocop(Some(4), "2025-01-01", "2027-12-31").validate().is_ok());
+        let e = ocop(Some(6), "2025-01-01", "2027-12-31")
+            .validate()
+            .unwrap_err();
+        assert!(e.message_for("ocop_stars").unwrap().contains("3 to 5"));
+        assert!(ocop(None, "2025-01-01", "2027-12-31").validate().is_err());
+    }
+
+    #[test]
+    fn validity_must_follow_issue_and_respect_the_kind_limit() {
+        let e = ocop(Some(3), "2025-01-01", "2024-12-31")
+            .validate()
+            .unwrap_err();
+        assert!(e.message_for("valid_until").unwrap().contains("after"));
+        let e = ocop(Some(3), "2025-01-01", "2028-01-02")
+            .validate()
+            .unwrap_err();
+        assert!(e.message_for("valid_until").unwrap().contains("36 months"));
+    }
+
+    #[test]
+    fn expired_is_read_off_the_dates() {
+        let cert = Certification {
+            id: 1,
+            data: ocop(Some(3), "2023-01-01", "2025-12-31")
+                .validate()
+                .unwrap(),
+            issuer_name: "Sở NN".into(),
+            status: CertStatus::Verified,
+            status_changed_by: None,
+            status_changed_at: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let day = |s| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        assert_eq!(cert.status_on(day("2025-12-31")), CertStatus::Verified);
+        assert_eq!(cert.status_on(day("2026-01-01")), CertStatus::Expired);
+    }
+}

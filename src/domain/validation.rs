@@ -1,0 +1,127 @@
+//! Field-level validation errors, collected so that a person sees every mistake at once.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// One refused field: which one, and why, in words meant for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// A refused input: one or more field errors. Nothing is stored when this is returned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+pub struct Invalid {
+    pub errors: Vec<FieldError>,
+}
+
+impl Invalid {
+    /// A refusal of a single field.
+    pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Invalid {
+            errors: vec![FieldError {
+                field: field.into(),
+                message: message.into(),
+            }],
+        }
+    }
+
+    /// The same errors with `prefix` put before each field name, as in `products[2].gtin`.
+    pub fn within(mut self, prefix: &str) -> Self {
+        for e in &mut self.errors {
+            e.field = format!("{prefix}.{}", e.field);
+        }
+        self
+    }
+
+    /// The message for `field`, if that field was refused.
+    pub fn message_for(&self, field: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.field == field)
+            .map(|e| e.message.as_str())
+    }
+}
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, e) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{}: {}", e.field, e.message)?;
+        }
+        Ok(())
+    }
+}
+
+/// Collects field errors while an input is checked field by field.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    /// Records a refusal of `field`.
+    pub fn refuse(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    /// The value of a parse, or `None` with the error recorded against `field`.
+    pub fn check<T, E: fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.refuse(field, e.to_string());
+                None
+            }
+        }
+    }
+
+    /// A required text field, cleaned (NFC, white space collapsed); refused when empty or
+    /// longer than `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
+        let cleaned = super::text::clean(value);
+        if cleaned.is_empty() {
+            self.refuse(field, "must not be empty");
+        } else if cleaned.chars().count() > max {
+            self.refuse(field, format!("must be at most {max} characters"));
+        }
+        cleaned
+    }
+
+    /// An optional text field: empty means absent.
+    pub fn optional_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        let cleaned = super::text::clean(value.unwrap_or_default());
+        if cleaned.chars().count() > max {
+            self.refuse(field, format!("must be at most {max} characters"));
+        }
+        (!cleaned.is_empty()).then_some(cleaned)
+    }
+
+    /// Ends the check: the errors if there were any.
+    pub fn finish(self) -> Result<(), Invalid> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid {
+                errors: self.errors,
+            })
+        }
+    }
+}
+
+/// Treats an empty or blank optional string as absent.
+pub fn present(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}

@@ -1,0 +1,306 @@
+//! The storage contract: small traits by role, composed into one [`Store`], with two homes,
+//! SQLite (embedded default) and PostgreSQL (scale-out), chosen from the database URL.
+//!
+//! The store knows SQL and nothing of HTTP. Every change that touches more than one row is
+//! one transaction.
+
+mod postgres;
+mod rows;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::domain::certification::{CertStatus, Certification, NewCertification};
+use crate::domain::lot::{Lot, NewLot};
+use crate::domain::organization::{NewOrganization, Organization};
+use crate::domain::product::{NewProduct, Product};
+use crate::domain::validation::Invalid;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The change would break a uniqueness rule; the field says which.
+    #[error("{0}")]
+    Conflict(Invalid),
+    /// The change refers to something that does not exist or is of the wrong kind.
+    #[error("{0}")]
+    Invalid(Invalid),
+    /// The thing asked for does not exist.
+    #[error("not found")]
+    NotFound,
+    /// The database failed or holds something this version cannot read.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("stored data is not readable: {0}")]
+    Corrupt(String),
+}
+
+/// A page of a list, optionally narrowed by a search (diacritics and case ignored).
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub search: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+impl ListQuery {
+    /// Lists are capped so that one request cannot read a whole table.
+    pub const MAX_LIMIT: i64 = 500;
+
+    pub fn search(text: &str) -> Self {
+        ListQuery {
+            search: Some(text.to_owned()),
+            ..Default::default()
+        }
+    }
+
+    fn limit(&self) -> i64 {
+        self.limit.unwrap_or(100).clamp(1, Self::MAX_LIMIT)
+    }
+
+    fn offset(&self) -> i64 {
+        self.offset.unwrap_or(0).max(0)
+    }
+}
+
+#[async_trait]
+pub trait OrganizationStore: Send + Sync {
+    async fn create_organization(
+        &self,
+        org: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError>;
+    async fn organization(&self, id: i64) -> Result<Option<Organization>, StoreError>;
+    async fn update_organization(
+        &self,
+        id: i64,
+        org: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError>;
+    async fn list_organizations(&self, q: &ListQuery) -> Result<Vec<Organization>, StoreError>;
+}
+
+#[async_trait]
+pub trait ProductStore: Send + Sync {
+    /// Stores a product; its producer must be a producing organization.
+    async fn create_product(
+        &self,
+        product: &NewProduct,
+        now: DateTime<Utc>,
+    ) -> Result<Product, StoreError>;
+    async fn product(&self, id: i64) -> Result<Option<Product>, StoreError>;
+    async fn update_product(
+        &self,
+        id: i64,
+        product: &NewProduct,
+        now: DateTime<Utc>,
+    ) -> Result<Product, StoreError>;
+    /// Products, newest first, optionally of one producer.
+    async fn list_products(
+        &self,
+        q: &ListQuery,
+        producer_id: Option<i64>,
+    ) -> Result<Vec<Product>, StoreError>;
+}
+
+#[async_trait]
+pub trait CertificationStore: Send + Sync {
+    /// Stores a certificate as submitted; its issuer must be an authority.
+    async fn create_certification(
+        &self,
+        cert: &NewCertification,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError>;
+    async fn certification(&self, id: i64) -> Result<Option<Certification>, StoreError>;
+    async fn update_certification(
+        &self,
+        id: i64,
+        cert: &NewCertification,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError>;
+    /// Certificates, optionally of one product, ordered by validity end.
+    async fn list_certifications(
+        &self,
+        q: &ListQuery,
+        product_id: Option<i64>,
+    ) -> Result<Vec<Certification>, StoreError>;
+    /// Moves a certificate to a new status, refused when the move is not allowed.
+    async fn set_certification_status(
+        &self,
+        id: i64,
+        status: CertStatus,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError>;
+}
+
+#[async_trait]
+pub trait LotStore: Send + Sync {
+    async fn create_lot(&self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError>;
+    async fn lot(&self, id: i64) -> Result<Option<Lot>, StoreError>;
+    async fn update_lot(
+        &self,
+        id: i64,
+        lot: &NewLot,
+        now: DateTime<Utc>,
+    ) -> Result<Lot, StoreError>;
+    /// Lots, newest production first, optionally of one product.
+    async fn list_lots(
+        &self,
+        q: &ListQuery,
+        product_id: Option<i64>,
+    ) -> Result<Vec<Lot>, StoreError>;
+}
+
+/// An evidence document, addressed by its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Document {
+    pub sha256: String,
+    pub media_type: String,
+    pub file_name: Option<String>,
+    pub content: Vec<u8>,
+}
+
+#[async_trait]
+pub trait DocumentStore: Send + Sync {
+    /// Stores a document (once, however often it is sent) and returns its SHA-256 in hex.
+    async fn put_document(
+        &self,
+        content: &[u8],
+        media_type: &str,
+        file_name: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError>;
+    async fn document(&self, sha256: &str) -> Result<Option<Document>, StoreError>;
+}
+
+/// Many registry entities at once, linked by keys local to the bundle: an import file or
+/// the demo data. Stored whole or not at all.
+#[derive(Debug, Clone, Default)]
+pub struct RegistryBundle {
+    pub organizations: Vec<(String, NewOrganization)>,
+    /// (key, producer key, product); the product's `producer_id` is ignored.
+    pub products: Vec<(String, String, NewProduct)>,
+    /// (holder key, product key, issuer key, certificate, verified by); ids in the
+    /// certificate are ignored.
+    pub certifications: Vec<BundleCertification>,
+    /// (product key, lot); the lot's `product_id` is ignored.
+    pub lots: Vec<(String, NewLot)>,
+}
+
+/// A certificate in a bundle, with its links given by bundle keys.
+#[derive(Debug, Clone)]
+pub struct BundleCertification {
+    pub holder: String,
+    pub product: Option<String>,
+    pub issuer: String,
+    pub cert: NewCertification,
+    /// Set when the certificate was already verified, and by whom.
+    pub verified_by: Option<String>,
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportSummary {
+    pub organizations: usize,
+    pub products: usize,
+    pub certifications: usize,
+    pub lots: usize,
+}
+
+#[async_trait]
+pub trait RegistryStore: Send + Sync {
+    /// Stores the whole bundle in one transaction. `pace` (for crash tests only) waits
+    /// between rows so that a kill can land in the middle.
+    async fn import_registry(
+        &self,
+        bundle: &RegistryBundle,
+        now: DateTime<Utc>,
+        pace: Option<std::time::Duration>,
+    ) -> Result<ImportSummary, StoreError>;
+    /// How many organizations exist; zero means a fresh registry.
+    async fn count_organizations(&self) -> Result<i64, StoreError>;
+}
+
+#[async_trait]
+pub trait HealthStore: Send + Sync {
+    /// Ok when the database answers and every embedded migration has been applied.
+    async fn readiness(&self) -> Result<(), String>;
+    /// Applies the embedded migrations that are not applied yet.
+    async fn migrate(&self) -> Result<(), StoreError>;
+    /// Which database this is, for logs and `/readyz`.
+    fn backend(&self) -> &'static str;
+}
+
+/// Everything the service stores.
+pub trait Store:
+    OrganizationStore
+    + ProductStore
+    + CertificationStore
+    + LotStore
+    + DocumentStore
+    + RegistryStore
+    + HealthStore
+{
+}
+
+impl<T> Store for T where
+    T: OrganizationStore
+        + ProductStore
+        + CertificationStore
+        + LotStore
+        + DocumentStore
+        + RegistryStore
+        + HealthStore
+{
+}
+
+/// Opens the store named by `url` (`sqlite:` or `postgres:`) and applies migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    let store: Arc<dyn Store> = if url.starts_with("sqlite:") {
+        Arc::new(SqliteStore::open(url).await?)
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Arc::new(PostgresStore::open(url).await?)
+    } else {
+        return Err(StoreError::Invalid(Invalid::field(
+            "database_url",
+            "must start with sqlite: or postgres:",
+        )));
+    };
+    store.migrate().await?;
+    Ok(store)
+}
+
+/// The `LIKE` patterns for a search: every folded word must appear somewhere.
+fn like_patterns(q: &ListQuery) -> Vec<String> {
+    let words = q
+        .search
+        .as_deref()
+        .map(|s| crate::domain::text::search_terms(s, 8))
+        .unwrap_or_default();
+    words
+        .iter()
+        .map(|w| {
+            let escaped = w
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
+            format!("%{escaped}%")
+        })
+        .collect()
+}
+
+/// `search_text LIKE $n AND ...` for each pattern, numbered from `first`.
+fn like_clause(column: &str, count: usize, first: usize) -> String {
+    (0..count)
+        .map(|i| format!(" AND {column} LIKE ${} ESCAPE '\\'", first + i))
+        .collect()
+}

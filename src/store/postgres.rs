@@ -1,0 +1,38 @@
+//! The scale-out home: PostgreSQL behind any number of stateless truyxuat processes.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+type Db = sqlx::Postgres;
+type ThisStore = PostgresStore;
+const BACKEND: &str = "postgres";
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// The store on PostgreSQL.
+#[derive(Debug, Clone)]
+pub struct PostgresStore {
+    pool: sqlx::PgPool,
+}
+
+impl PostgresStore {
+    /// Connects to the database named by a `postgres:` URL.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_with(PgConnectOptions::from_str(url)?).await
+    }
+
+    /// Connects with prepared options, e.g. a `search_path` that gives each test its own
+    /// schema.
+    pub async fn open_with(options: PgConnectOptions) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(PostgresStore { pool })
+    }
+}
+
+include!("sql_common.rs");

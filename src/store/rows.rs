@@ -1,0 +1,250 @@
+//! Rows as the databases return them, and their conversion to domain types. The same
+//! structs decode from SQLite and PostgreSQL (`FromRow` is derived for any database).
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::StoreError;
+use crate::domain::certification::{CertStatus, Certification, NewCertification};
+use crate::domain::gtin::Gtin;
+use crate::domain::lot::{Lot, NewLot};
+use crate::domain::organization::{NewOrganization, OrgKind, Organization};
+use crate::domain::product::{NewProduct, Product};
+use crate::domain::province::{self, Province};
+
+fn corrupt(what: &str, value: &str) -> StoreError {
+    StoreError::Corrupt(format!("{what} '{value}'"))
+}
+
+fn province_of(slug: &str) -> Result<Province, StoreError> {
+    province::by_slug(slug).ok_or_else(|| corrupt("province", slug))
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct OrganizationRow {
+    id: i64,
+    kind: String,
+    name: String,
+    province: String,
+    address: Option<String>,
+    phone: Option<String>,
+    email: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<OrganizationRow> for Organization {
+    type Error = StoreError;
+    fn try_from(r: OrganizationRow) -> Result<Self, StoreError> {
+        Ok(Organization {
+            id: r.id,
+            data: NewOrganization {
+                kind: r
+                    .kind
+                    .parse::<OrgKind>()
+                    .map_err(|_| corrupt("kind", &r.kind))?,
+                name: r.name,
+                province: province_of(&r.province)?,
+                address: r.address,
+                phone: r.phone,
+                email: r.email,
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ProductRow {
+    id: i64,
+    producer_id: i64,
+    producer_name: String,
+    name: String,
+    category: String,
+    unit: String,
+    description: Option<String>,
+    photo_url: Option<String>,
+    gtin: Option<String>,
+    growing_area_code: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<ProductRow> for Product {
+    type Error = StoreError;
+    fn try_from(r: ProductRow) -> Result<Self, StoreError> {
+        let gtin = r
+            .gtin
+            .as_deref()
+            .map(|g| Gtin::parse(g).map_err(|_| corrupt("GTIN", g)))
+            .transpose()?;
+        Ok(Product {
+            id: r.id,
+            data: NewProduct {
+                producer_id: r.producer_id,
+                name: r.name,
+                category: r.category,
+                unit: r.unit,
+                description: r.description,
+                photo_url: r.photo_url,
+                gtin,
+                growing_area_code: r.growing_area_code,
+            },
+            producer_name: r.producer_name,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CertificationRow {
+    id: i64,
+    holder_id: i64,
+    product_id: Option<i64>,
+    issuer_id: i64,
+    issuer_name: String,
+    kind: String,
+    ocop_stars: Option<i64>,
+    number: String,
+    scope: Option<String>,
+    issued_on: NaiveDate,
+    valid_until: NaiveDate,
+    evidence_sha256: Option<String>,
+    status: String,
+    status_changed_by: Option<String>,
+    status_changed_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<CertificationRow> for Certification {
+    type Error = StoreError;
+    fn try_from(r: CertificationRow) -> Result<Self, StoreError> {
+        Ok(Certification {
+            id: r.id,
+            data: NewCertification {
+                holder_id: r.holder_id,
+                product_id: r.product_id,
+                issuer_id: r.issuer_id,
+                kind: r.kind.parse().map_err(|_| corrupt("kind", &r.kind))?,
+                ocop_stars: r.ocop_stars,
+                number: r.number,
+                scope: r.scope,
+                issued_on: r.issued_on,
+                valid_until: r.valid_until,
+                evidence_sha256: r.evidence_sha256,
+            },
+            issuer_name: r.issuer_name,
+            status: r
+                .status
+                .parse::<CertStatus>()
+                .map_err(|_| corrupt("status", &r.status))?,
+            status_changed_by: r.status_changed_by,
+            status_changed_at: r.status_changed_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct LotRow {
+    id: i64,
+    product_id: i64,
+    code: String,
+    produced_on: NaiveDate,
+    expires_on: Option<NaiveDate>,
+    quantity: Option<f64>,
+    growing_area: Option<String>,
+    commune: Option<String>,
+    province: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+}
+
+impl TryFrom<LotRow> for Lot {
+    type Error = StoreError;
+    fn try_from(r: LotRow) -> Result<Self, StoreError> {
+        Ok(Lot {
+            id: r.id,
+            data: NewLot {
+                product_id: r.product_id,
+                code: r.code,
+                produced_on: r.produced_on,
+                expires_on: r.expires_on,
+                quantity: r.quantity,
+                growing_area: r.growing_area,
+                commune: r.commune,
+                province: r.province.as_deref().map(province_of).transpose()?,
+            },
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+/// Converts every row, failing on the first that cannot be read.
+pub(super) fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>, StoreError>
+where
+    T: TryFrom<R, Error = StoreError>,
+{
+    rows.into_iter().map(T::try_from).collect()
+}
+
+/// The folded words a search of an organization matches.
+pub(super) fn organization_search_text(o: &NewOrganization) -> String {
+    crate::domain::text::fold(&format!(
+        "{} {} {}",
+        o.name,
+        o.province.name,
+        o.address.as_deref().unwrap_or_default()
+    ))
+}
+
+pub(super) fn product_search_text(p: &NewProduct) -> String {
+    crate::domain::text::fold(&format!(
+        "{} {} {} {}",
+        p.name,
+        p.category,
+        p.gtin.map(|g| g.as_gtin14()).unwrap_or_default(),
+        p.growing_area_code.as_deref().unwrap_or_default()
+    ))
+}
+
+pub(super) fn certification_search_text(c: &NewCertification) -> String {
+    crate::domain::text::fold(&format!(
+        "{} {} {} {}",
+        c.number,
+        c.kind.as_str(),
+        c.kind.label(),
+        c.scope.as_deref().unwrap_or_default()
+    ))
+}
+
+pub(super) fn lot_search_text(l: &NewLot) -> String {
+    crate::domain::text::fold(&format!(
+        "{} {} {}",
+        l.code,
+        l.growing_area.as_deref().unwrap_or_default(),
+        l.commune.as_deref().unwrap_or_default()
+    ))
+}
+
+pub(super) const ORGANIZATION_SELECT: &str = "SELECT id, kind, name, province, address, phone, \
+     email, created_at, updated_at FROM organizations o WHERE 1 = 1";
+
+pub(super) const PRODUCT_SELECT: &str = "SELECT p.id, p.producer_id, o.name AS producer_name, \
+     p.name, p.category, p.unit, p.description, p.photo_url, p.gtin, p.growing_area_code, \
+     p.created_at, p.updated_at FROM products p JOIN organizations o ON o.id = p.producer_id \
+     WHERE 1 = 1";
+
+pub(super) const CERTIFICATION_SELECT: &str = "SELECT c.id, c.holder_id, c.product_id, \
+     c.issuer_id, o.name AS issuer_name, c.kind, c.ocop_stars, c.number, c.scope, c.issued_on, \
+     c.valid_until, c.evidence_sha256, c.status, c.status_changed_by, c.status_changed_at, \
+     c.created_at, c.updated_at FROM certifications c JOIN organizations o ON o.id = c.issuer_id \
+     WHERE 1 = 1";
+
+pub(super) const LOT_SELECT: &str = "SELECT l.id, l.product_id, l.code, l.produced_on, \
+     l.expires_on, l.quantity, l.growing_area, l.commune, l.province, l.created_at, \
+     l.updated_at FROM lots l WHERE 1 = 1";

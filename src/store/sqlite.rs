@@ -1,0 +1,38 @@
+//! The embedded home: one SQLite file in WAL mode with `synchronous=FULL`, so that an
+//! acknowledged change survives a power cut.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+type Db = sqlx::Sqlite;
+type ThisStore = SqliteStore;
+const BACKEND: &str = "sqlite";
+static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
+
+/// The store on SQLite.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: sqlx::SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (and creates when missing) the database file named by a `sqlite:` URL.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+include!("sql_common.rs");

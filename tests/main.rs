@@ -1,0 +1,6 @@
+//! Integration tests, compiled as one binary. The storage contract runs on SQLite always and
+//! on PostgreSQL when `TRUYXUAT_TEST_POSTGRES_URL` is set (`make test` says when it is not).
+
+mod support;
+
+mod store_contract;

@@ -1,0 +1,110 @@
+//! A fresh database per test: a SQLite file in a temporary folder, or a PostgreSQL schema
+//! of its own that is dropped afterwards.
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::PgConnectOptions;
+use truyxuat::store::{self, PostgresStore, Store};
+
+/// The environment variable naming the PostgreSQL server the tests may use.
+pub const POSTGRES_URL_VAR: &str = "TRUYXUAT_TEST_POSTGRES_URL";
+
+pub struct TestDb {
+    pub store: Arc<dyn Store>,
+    /// The URL a separate process (the CLI under test) opens the same database with.
+    #[allow(dead_code)]
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { server: String, schema: String },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = store::open(&url).await.expect("open SQLite store");
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A schema of its own on the configured server. Panics, rather than passing, when no
+    /// server is configured: `make test` skips these tests by name and says so.
+    pub async fn postgres() -> TestDb {
+        let server = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
+            panic!("{POSTGRES_URL_VAR} is not set: PostgreSQL tests cannot run")
+        });
+        let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+        let admin = sqlx::PgPool::connect(&server)
+            .await
+            .expect("connect to PostgreSQL");
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .expect("create schema");
+        admin.close().await;
+        let options = PgConnectOptions::from_str(&server)
+            .expect("PostgreSQL URL")
+            .options([("search_path", schema.as_str())]);
+        let pg = PostgresStore::open_with(options)
+            .await
+            .expect("open PostgreSQL store");
+        let store: Arc<dyn Store> = Arc::new(pg);
+        store.migrate().await.expect("migrate PostgreSQL schema");
+        let url = format!(
+            "{server}{}options=-csearch_path%3D{schema}",
+            if server.contains('?') { '&' } else { '?' }
+        );
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Postgres { server, schema },
+        }
+    }
+
+    /// Drops what the test created. Called at the end of each test; a failed test leaves its
+    /// schema behind for inspection.
+    pub async fn finish(self) {
+        if let Cleanup::Postgres { server, schema } = self.cleanup {
+            if let Ok(admin) = sqlx::PgPool::connect(&server).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(&admin)
+                    .await;
+            }
+        }
+    }
+}
+
+/// Defines each listed `async fn(Arc<dyn Store>)` as a test on SQLite and on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = $crate::support::db::TestDb::sqlite().await;
+                    super::$name(db.store.clone()).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = $crate::support::db::TestDb::postgres().await;
+                    super::$name(db.store.clone()).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}

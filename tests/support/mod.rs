@@ -1,0 +1,4 @@
+//! Test fixtures: fresh databases and builder-style registry entities.
+
+pub mod db;
+pub mod fixtures;
