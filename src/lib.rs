@@ -4,5 +4,10 @@
 //! the store knows SQL and nothing of HTTP.
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
 pub mod domain;
 pub mod store;
+pub mod web;

@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
+use truyxuat::domain::bundle::{BundleCertification, RegistryBundle};
 use truyxuat::domain::certification::CertStatus;
-use truyxuat::store::{BundleCertification, ListQuery, RegistryBundle, Store, StoreError};
+use truyxuat::store::{ListQuery, Store, StoreError};
 
 use crate::on_both_databases;
 use crate::support::fixtures::*;

@@ -12,7 +12,7 @@ pub struct FieldError {
 }
 
 /// A refused input: one or more field errors. Nothing is stored when this is returned.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, thiserror::Error)]
 pub struct Invalid {
     pub errors: Vec<FieldError>,
 }

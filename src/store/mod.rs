@@ -13,6 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::bundle::{ImportSummary, RegistryBundle};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
@@ -180,40 +181,6 @@ pub trait DocumentStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<String, StoreError>;
     async fn document(&self, sha256: &str) -> Result<Option<Document>, StoreError>;
-}
-
-/// Many registry entities at once, linked by keys local to the bundle: an import file or
-/// the demo data. Stored whole or not at all.
-#[derive(Debug, Clone, Default)]
-pub struct RegistryBundle {
-    pub organizations: Vec<(String, NewOrganization)>,
-    /// (key, producer key, product); the product's `producer_id` is ignored.
-    pub products: Vec<(String, String, NewProduct)>,
-    /// (holder key, product key, issuer key, certificate, verified by); ids in the
-    /// certificate are ignored.
-    pub certifications: Vec<BundleCertification>,
-    /// (product key, lot); the lot's `product_id` is ignored.
-    pub lots: Vec<(String, NewLot)>,
-}
-
-/// A certificate in a bundle, with its links given by bundle keys.
-#[derive(Debug, Clone)]
-pub struct BundleCertification {
-    pub holder: String,
-    pub product: Option<String>,
-    pub issuer: String,
-    pub cert: NewCertification,
-    /// Set when the certificate was already verified, and by whom.
-    pub verified_by: Option<String>,
-}
-
-/// What an import stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct ImportSummary {
-    pub organizations: usize,
-    pub products: usize,
-    pub certifications: usize,
-    pub lots: usize,
 }
 
 #[async_trait]

@@ -406,7 +406,7 @@ impl OrganizationStore for ThisStore {
             None,
             "search_text",
             q,
-            "name, id",
+            "search_text, id",
         )
         .await?;
         convert_all(rows)
@@ -477,7 +477,7 @@ impl ProductStore for ThisStore {
             filter,
             "p.search_text",
             q,
-            "p.name, p.id",
+            "p.search_text, p.id",
         )
         .await?;
         convert_all(rows)

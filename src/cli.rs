@@ -1,0 +1,242 @@
+//! The command line: `truyxuat serve | migrate | demo | products | import`. Each command
+//! opens the store named by the settings and calls the library; errors end the process with
+//! a message and a non-zero exit.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Settings, redact_url};
+use crate::domain::bundle::BundleInput;
+use crate::store::{self, ListQuery, Store};
+use crate::web;
+
+/// truyxuat: product traceability with signed QR labels.
+#[derive(Parser, Debug)]
+#[command(name = "truyxuat", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the public pages, the console and the JSON API.
+    Serve {
+        /// Load the demo data first if the registry is empty.
+        #[arg(long)]
+        demo: bool,
+        /// Wait this long between demo rows (for crash tests).
+        #[arg(long, hide = true)]
+        demo_pace_ms: Option<u64>,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo registry (a few cooperatives, a dozen products) if the registry is empty.
+    Demo {
+        /// Wait this long between rows (for crash tests).
+        #[arg(long, hide = true)]
+        pace_ms: Option<u64>,
+    },
+    /// List products: id, GTIN, name and lot codes.
+    Products {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only products matching these words (diacritics and case ignored).
+        #[arg(long)]
+        search: Option<String>,
+    },
+    /// Import organizations, products, certifications and lots from a JSON file, all or none.
+    Import {
+        /// The file; see `assets/demo.json` for the format.
+        file: PathBuf,
+        /// Check the file and report, without storing anything.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = cli.settings;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    match cli.command {
+        Command::Serve { demo, demo_pace_ms } => {
+            let store = open(&settings).await?;
+            if demo {
+                load_demo(&*store, clock.now(), demo_pace_ms).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(settings.bind)
+                .await
+                .with_context(|| format!("cannot listen on {}", settings.bind))?;
+            tracing::info!(
+                address = %settings.bind,
+                base_url = %settings.base_url(),
+                database = %redact_url(&settings.database_url),
+                "serving"
+            );
+            if settings.admin_token.is_none() {
+                tracing::warn!("TRUYXUAT_ADMIN_TOKEN is not set: the console and API are disabled");
+            }
+            let state = web::AppState::new(store, settings, clock);
+            web::serve(listener, state).await?;
+        }
+        Command::Migrate => {
+            open(&settings).await?;
+            println!(
+                "migrations applied to {}",
+                redact_url(&settings.database_url)
+            );
+        }
+        Command::Demo { pace_ms } => {
+            let store = open(&settings).await?;
+            load_demo(&*store, clock.now(), pace_ms).await?;
+        }
+        Command::Products { json, search } => {
+            let store = open(&settings).await?;
+            print_products(&*store, search, json).await?;
+        }
+        Command::Import { file, dry_run } => {
+            let store = open(&settings).await?;
+            import(&*store, &file, dry_run, clock.now()).await?;
+        }
+    }
+    Ok(())
+}
+
+async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
+    store::open(&settings.database_url)
+        .await
+        .with_context(|| format!("cannot open {}", redact_url(&settings.database_url)))
+}
+
+async fn load_demo(
+    store: &dyn Store,
+    now: chrono::DateTime<chrono::Utc>,
+    pace_ms: Option<u64>,
+) -> anyhow::Result<()> {
+    if store.count_organizations().await? > 0 {
+        eprintln!("the registry already has data: demo data not loaded");
+        return Ok(());
+    }
+    let bundle = crate::demo::bundle()?;
+    let summary = store
+        .import_registry(&bundle, now, pace_ms.map(Duration::from_millis))
+        .await?;
+    eprintln!(
+        "demo data loaded: {} organizations, {} products, {} certifications, {} lots",
+        summary.organizations, summary.products, summary.certifications, summary.lots
+    );
+    Ok(())
+}
+
+#[derive(serde::Serialize)]
+struct ProductLine {
+    id: i64,
+    gtin: Option<String>,
+    name: String,
+    producer: String,
+    lots: Vec<String>,
+}
+
+async fn print_products(
+    store: &dyn Store,
+    search: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
+    let mut lines = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = ListQuery {
+            search: search.clone(),
+            limit: Some(ListQuery::MAX_LIMIT),
+            offset: Some(offset),
+        };
+        let products = store.list_products(&page, None).await?;
+        if products.is_empty() {
+            break;
+        }
+        offset += products.len() as i64;
+        for p in products {
+            let lots = store
+                .list_lots(
+                    &ListQuery {
+                        limit: Some(ListQuery::MAX_LIMIT),
+                        ..Default::default()
+                    },
+                    Some(p.id),
+                )
+                .await?;
+            lines.push(ProductLine {
+                id: p.id,
+                gtin: p.data.gtin.map(|g| g.as_gtin14()),
+                name: p.data.name,
+                producer: p.producer_name,
+                lots: lots.into_iter().map(|l| l.data.code).collect(),
+            });
+        }
+    }
+    let mut out = std::io::stdout().lock();
+    if json {
+        serde_json::to_writer_pretty(&mut out, &lines)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{:>5}  {:<14}  {:<40}  LOTS", "ID", "GTIN", "NAME")?;
+        for l in &lines {
+            writeln!(
+                out,
+                "{:>5}  {:<14}  {:<40}  {}",
+                l.id,
+                l.gtin.as_deref().unwrap_or("-"),
+                l.name,
+                l.lots.join(", ")
+            )?;
+        }
+    }
+    Ok(())
+}
+
+async fn import(
+    store: &dyn Store,
+    file: &std::path::Path,
+    dry_run: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let input: BundleInput = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a valid import file", file.display()))?;
+    let bundle = match input.validate() {
+        Ok(b) => b,
+        Err(invalid) => bail!("nothing imported: {invalid}"),
+    };
+    if dry_run {
+        println!(
+            "{} checks out: {} organizations, {} products, {} certifications, {} lots (nothing stored)",
+            file.display(),
+            bundle.organizations.len(),
+            bundle.products.len(),
+            bundle.certifications.len(),
+            bundle.lots.len()
+        );
+        return Ok(());
+    }
+    let summary = store
+        .import_registry(&bundle, now, None)
+        .await
+        .map_err(|e| anyhow::anyhow!("nothing imported: {e}"))?;
+    println!(
+        "imported {} organizations, {} products, {} certifications, {} lots",
+        summary.organizations, summary.products, summary.certifications, summary.lots
+    );
+    Ok(())
+}

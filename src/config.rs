@@ -1,0 +1,135 @@
+//! Settings from command-line flags and `TRUYXUAT_*` environment variables. A flag wins over
+//! the environment, the environment over the defaults; there is no config file to override
+//! either silently. Secrets never appear in `Debug` output or logs.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// A secret string: usable, never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if s.len() < 8 {
+            return Err("must be at least 8 characters".into());
+        }
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// The settings every command shares.
+#[derive(Args, Clone)]
+pub struct Settings {
+    /// Database: `sqlite://FILE` (created if missing) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_DATABASE_URL",
+        default_value = "sqlite://truyxuat.db",
+        hide_env_values = true
+    )]
+    pub database_url: String,
+
+    /// Address the HTTP server listens on.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_BIND",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub bind: SocketAddr,
+
+    /// Public base URL that QR labels point at, e.g. `https://truyxuat.lamdong.gov.vn`.
+    /// Defaults to `http://` and the bind address.
+    #[arg(long, global = true, env = "TRUYXUAT_BASE_URL")]
+    pub base_url: Option<String>,
+
+    /// Folder of the label signing keys (kept outside the database).
+    #[arg(long, global = true, env = "TRUYXUAT_KEY_DIR", default_value = "keys")]
+    pub key_dir: PathBuf,
+
+    /// Operator token for the console and the JSON API (at least 8 characters). Without it
+    /// the console and API refuse every request.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_ADMIN_TOKEN",
+        hide_env_values = true
+    )]
+    pub admin_token: Option<Secret>,
+
+    /// Log filter, as in `info` or `truyxuat=debug,sqlx=warn`.
+    #[arg(long, global = true, env = "TRUYXUAT_LOG", default_value = "info")]
+    pub log: String,
+}
+
+impl Settings {
+    /// The base URL without a trailing slash.
+    pub fn base_url(&self) -> String {
+        self.base_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_owned()
+    }
+}
+
+/// The database URL with any password replaced, safe for logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("bind", &self.bind)
+            .field("base_url", &self.base_url())
+            .field("key_dir", &self.key_dir)
+            .field("admin_token", &self.admin_token)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_and_tokens_are_not_printed() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.internal:5432/truyxuat"),
+            "postgres://app:***@db.internal:5432/truyxuat"
+        );
+        assert_eq!(redact_url("sqlite://truyxuat.db"), "sqlite://truyxuat.db");
+        let token: Secret = "very-secret-token".parse().unwrap();
+        assert!(!format!("{token:?}").contains("very-secret"));
+    }
+}

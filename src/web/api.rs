@@ -1,0 +1,326 @@
+//! The JSON API under `/api/v1`: the registry for machines (and the console's future
+//! scripts). Every route needs the operator token; errors are problem+json.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use axum_extra::extract::WithRejection;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::AppState;
+use super::auth::{ApiOperator, OPERATOR};
+use super::error::{ApiError, AppError};
+use crate::domain::bundle::BundleInput;
+use crate::domain::certification::{CertStatus, CertificationInput};
+use crate::domain::lot::LotInput;
+use crate::domain::organization::OrganizationInput;
+use crate::domain::product::ProductInput;
+use crate::store::ListQuery;
+
+type ApiResult = Result<Response, ApiError>;
+type Body<T> = WithRejection<Json<T>, ApiError>;
+type Params<T> = WithRejection<Query<T>, ApiError>;
+type Id = WithRejection<Path<i64>, ApiError>;
+
+/// Largest evidence document accepted, in bytes.
+pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/organizations",
+            get(list_organizations).post(create_organization),
+        )
+        .route(
+            "/api/v1/organizations/{id}",
+            get(organization).put(update_organization),
+        )
+        .route("/api/v1/products", get(list_products).post(create_product))
+        .route("/api/v1/products/{id}", get(product).put(update_product))
+        .route(
+            "/api/v1/certifications",
+            get(list_certifications).post(create_certification),
+        )
+        .route(
+            "/api/v1/certifications/{id}",
+            get(certification).put(update_certification),
+        )
+        .route(
+            "/api/v1/certifications/{id}/status",
+            post(set_certification_status),
+        )
+        .route("/api/v1/lots", get(list_lots).post(create_lot))
+        .route("/api/v1/lots/{id}", get(lot).put(update_lot))
+        .route("/api/v1/documents", post(put_document))
+        .route("/api/v1/documents/{sha256}", get(document))
+        .route("/api/v1/import", post(import))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
+}
+
+/// `?q=&limit=&offset=` and the filters some lists take.
+#[derive(Debug, Default, Deserialize)]
+struct ListParams {
+    q: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+    producer_id: Option<i64>,
+    product_id: Option<i64>,
+}
+
+impl ListParams {
+    fn query(&self) -> ListQuery {
+        ListQuery {
+            search: self.q.clone(),
+            limit: self.limit,
+            offset: self.offset,
+        }
+    }
+}
+
+fn ok(value: impl serde::Serialize) -> ApiResult {
+    Ok(Json(value).into_response())
+}
+
+fn created(value: impl serde::Serialize) -> ApiResult {
+    Ok((StatusCode::CREATED, Json(value)).into_response())
+}
+
+fn found<T: serde::Serialize>(value: Option<T>, what: &'static str) -> ApiResult {
+    ok(value.ok_or(AppError::NotFound(what))?)
+}
+
+async fn list_organizations(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Query(p), _): Params<ListParams>,
+) -> ApiResult {
+    ok(s.store.list_organizations(&p.query()).await?)
+}
+
+async fn create_organization(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Json(input), _): Body<OrganizationInput>,
+) -> ApiResult {
+    created(
+        s.store
+            .create_organization(&input.validate()?, s.clock.now())
+            .await?,
+    )
+}
+
+async fn organization(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
+    found(s.store.organization(id.0.0).await?, "organization")
+}
+
+async fn update_organization(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    id: Id,
+    WithRejection(Json(input), _): Body<OrganizationInput>,
+) -> ApiResult {
+    ok(s.store
+        .update_organization(id.0.0, &input.validate()?, s.clock.now())
+        .await?)
+}
+
+async fn list_products(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Query(p), _): Params<ListParams>,
+) -> ApiResult {
+    ok(s.store.list_products(&p.query(), p.producer_id).await?)
+}
+
+async fn create_product(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Json(input), _): Body<ProductInput>,
+) -> ApiResult {
+    created(
+        s.store
+            .create_product(&input.validate()?, s.clock.now())
+            .await?,
+    )
+}
+
+async fn product(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
+    found(s.store.product(id.0.0).await?, "product")
+}
+
+async fn update_product(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    id: Id,
+    WithRejection(Json(input), _): Body<ProductInput>,
+) -> ApiResult {
+    ok(s.store
+        .update_product(id.0.0, &input.validate()?, s.clock.now())
+        .await?)
+}
+
+async fn list_certifications(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Query(p), _): Params<ListParams>,
+) -> ApiResult {
+    ok(s.store
+        .list_certifications(&p.query(), p.product_id)
+        .await?)
+}
+
+async fn create_certification(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Json(input), _): Body<CertificationInput>,
+) -> ApiResult {
+    created(
+        s.store
+            .create_certification(&input.validate()?, s.clock.now())
+            .await?,
+    )
+}
+
+async fn certification(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
+    found(s.store.certification(id.0.0).await?, "certification")
+}
+
+async fn update_certification(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    id: Id,
+    WithRejection(Json(input), _): Body<CertificationInput>,
+) -> ApiResult {
+    ok(s.store
+        .update_certification(id.0.0, &input.validate()?, s.clock.now())
+        .await?)
+}
+
+#[derive(Deserialize)]
+struct StatusChange {
+    status: CertStatus,
+}
+
+async fn set_certification_status(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    id: Id,
+    WithRejection(Json(change), _): Body<StatusChange>,
+) -> ApiResult {
+    let cert = s
+        .store
+        .set_certification_status(id.0.0, change.status, OPERATOR, s.clock.now())
+        .await?;
+    ok(cert)
+}
+
+async fn list_lots(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Query(p), _): Params<ListParams>,
+) -> ApiResult {
+    ok(s.store.list_lots(&p.query(), p.product_id).await?)
+}
+
+async fn create_lot(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Json(input), _): Body<LotInput>,
+) -> ApiResult {
+    created(
+        s.store
+            .create_lot(&input.validate()?, s.clock.now())
+            .await?,
+    )
+}
+
+async fn lot(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
+    found(s.store.lot(id.0.0).await?, "lot")
+}
+
+async fn update_lot(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    id: Id,
+    WithRejection(Json(input), _): Body<LotInput>,
+) -> ApiResult {
+    ok(s.store
+        .update_lot(id.0.0, &input.validate()?, s.clock.now())
+        .await?)
+}
+
+/// The media types an evidence document may have.
+pub const DOCUMENT_TYPES: [&str; 4] = ["application/pdf", "image/jpeg", "image/png", "image/webp"];
+
+#[derive(Deserialize)]
+struct DocumentParams {
+    name: Option<String>,
+}
+
+/// Stores the request body as an evidence document; answers its SHA-256.
+async fn put_document(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Query(p), _): Params<DocumentParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    if body.is_empty() {
+        return Err(AppError::BadRequest("the document is empty".into()).into());
+    }
+    let media_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    // Only inert formats: a stored HTML or SVG file would run script on this site.
+    if !DOCUMENT_TYPES.contains(&media_type) {
+        return Err(AppError::Invalid(crate::domain::validation::Invalid::field(
+            "content_type",
+            format!("must be one of {}", DOCUMENT_TYPES.join(", ")),
+        ))
+        .into());
+    }
+    let sha256 = s
+        .store
+        .put_document(&body, media_type, p.name.as_deref(), s.clock.now())
+        .await?;
+    created(json!({ "sha256": sha256, "size_bytes": body.len() }))
+}
+
+async fn document(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Path(sha256), _): WithRejection<Path<String>, ApiError>,
+) -> ApiResult {
+    let doc = s
+        .store
+        .document(&sha256)
+        .await?
+        .ok_or(AppError::NotFound("document"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, doc.media_type),
+            (header::ETAG, format!("\"{}\"", doc.sha256)),
+        ],
+        doc.content,
+    )
+        .into_response())
+}
+
+/// Imports a whole bundle: every entity or none.
+async fn import(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Json(input), _): Body<BundleInput>,
+) -> ApiResult {
+    let bundle = input.validate()?;
+    created(
+        s.store
+            .import_registry(&bundle, s.clock.now(), None)
+            .await?,
+    )
+}

@@ -1,0 +1,43 @@
+//! What every handler and error renderer may need to know about the request being served:
+//! its id (shown on error pages, logged with every line) and the reader's language.
+
+use axum::extract::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use super::i18n::Lang;
+
+/// The request being served.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    pub request_id: String,
+    pub lang: Lang,
+}
+
+tokio::task_local! {
+    static CONTEXT: RequestContext;
+}
+
+/// The context of the request this task serves (a default outside of one).
+pub fn current() -> RequestContext {
+    CONTEXT
+        .try_with(Clone::clone)
+        .unwrap_or_else(|_| RequestContext {
+            request_id: String::new(),
+            lang: Lang::default(),
+        })
+}
+
+/// Middleware: makes the request id (set by `SetRequestIdLayer`) and language available.
+pub async fn scope(request: Request, next: Next) -> Response {
+    let context = RequestContext {
+        request_id: request
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned(),
+        lang: Lang::from_headers(request.headers()),
+    };
+    CONTEXT.scope(context, next.run(request)).await
+}

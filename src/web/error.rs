@@ -1,0 +1,223 @@
+//! One error enum, two renderers: an HTML page for people and RFC 9457 problem+json for the
+//! API. Internal details are logged with the request id, never shown.
+
+use askama::Template;
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use serde::Serialize;
+
+use super::context;
+use super::i18n::{Lang, Texts};
+use crate::domain::validation::{FieldError, Invalid};
+use crate::store::StoreError;
+
+/// Everything a request can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input breaks a rule; the fields say which.
+    #[error("{0}")]
+    Invalid(Invalid),
+    /// The input clashes with what is stored (a duplicate GTIN, say).
+    #[error("{0}")]
+    Conflict(Invalid),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The request itself is malformed (not JSON, a bad query string).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("sign in first")]
+    Unauthorized,
+    #[error("{0}")]
+    Unavailable(String),
+    /// A fault of ours; the text is logged, not shown.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(i) => AppError::Conflict(i),
+            StoreError::Invalid(i) => AppError::Invalid(i),
+            StoreError::NotFound => AppError::NotFound("record"),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(e: Invalid) -> Self {
+        AppError::Invalid(e)
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(format!("template: {e}"))
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A short title and a detail safe to show; internal errors are logged here.
+    fn public_text(&self, t: &Texts) -> (String, String) {
+        let title = self
+            .status()
+            .canonical_reason()
+            .unwrap_or("Error")
+            .to_owned();
+        let detail = match self {
+            AppError::Internal(text) => {
+                tracing::error!(error = %text, "internal error");
+                t.error_title.to_owned()
+            }
+            other => other.to_string(),
+        };
+        (title, detail)
+    }
+
+    fn field_errors(&self) -> &[FieldError] {
+        match self {
+            AppError::Invalid(i) | AppError::Conflict(i) => &i.errors,
+            _ => &[],
+        }
+    }
+}
+
+/// An error answered as RFC 9457 problem+json (the API).
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    title: String,
+    status: u16,
+    detail: String,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    errors: &'a [FieldError],
+    request_id: String,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        let (title, detail) = self.0.public_text(Lang::En.texts());
+        let problem = Problem {
+            kind: "about:blank",
+            title,
+            status: status.as_u16(),
+            detail,
+            errors: self.0.field_errors(),
+            request_id: context::current().request_id,
+        };
+        let mut response = (status, Json(&problem)).into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            header::HeaderValue::from_static("application/problem+json"),
+        );
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer realm=\"truyxuat\""),
+            );
+        }
+        response
+    }
+}
+
+/// An error answered as an HTML page (people).
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: super::pages::Layout,
+    status: u16,
+    title: String,
+    detail: String,
+    errors: &'a [FieldError],
+    request_id: String,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let ctx = context::current();
+        let status = self.0.status();
+        if status == StatusCode::UNAUTHORIZED {
+            return axum::response::Redirect::to("/console/login").into_response();
+        }
+        let (title, detail) = self.0.public_text(ctx.lang.texts());
+        let page = ErrorPage {
+            layout: super::pages::Layout::new(ctx.lang, &title, ""),
+            status: status.as_u16(),
+            title,
+            detail,
+            errors: self.0.field_errors(),
+            request_id: ctx.request_id,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "error page template failed");
+                (status, "error").into_response()
+            }
+        }
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for AppError {
+    fn from(r: axum::extract::rejection::JsonRejection) -> Self {
+        use axum::extract::rejection::JsonRejection::*;
+        match r {
+            // Well-formed JSON of the wrong shape: the body is the refused field.
+            JsonDataError(e) => AppError::Invalid(Invalid::field("body", e.body_text())),
+            other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::FormRejection> for AppError {
+    fn from(r: axum::extract::rejection::FormRejection) -> Self {
+        AppError::BadRequest(r.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for AppError {
+    fn from(r: axum::extract::rejection::QueryRejection) -> Self {
+        AppError::BadRequest(r.body_text())
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for AppError {
+    fn from(_: axum::extract::rejection::PathRejection) -> Self {
+        // A path that does not parse (`/products/abc`) names nothing that exists.
+        AppError::NotFound("page")
+    }
+}

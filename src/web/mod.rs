@@ -1,0 +1,144 @@
+//! The HTTP face of truyxuat: public pages, the JSON API, the console, health and metrics.
+//! Routers per area are merged here, with the layers every response passes through.
+
+pub mod api;
+pub mod auth;
+pub mod console;
+pub mod context;
+pub mod error;
+pub mod health;
+pub mod i18n;
+pub mod metrics;
+pub mod pages;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::store::Store;
+use error::{ApiError, AppError, PageError};
+use metrics::Metrics;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub settings: Arc<Settings>,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, settings: Settings, clock: Arc<dyn Clock>) -> AppState {
+        AppState {
+            store,
+            settings: Arc::new(settings),
+            clock,
+            metrics: Metrics::new(),
+        }
+    }
+
+    /// The operator token, when one is configured.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.settings.admin_token.as_ref().map(|t| t.expose())
+    }
+}
+
+/// Content-Security-Policy for every response: nothing but this site, no framing.
+const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
+                   script-src 'none'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+                   frame-ancestors 'none'";
+
+/// The whole application, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(pages::router())
+        .merge(health::router())
+        .merge(api::router())
+        .merge(console::router())
+        .fallback(not_found)
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError(AppError::Internal("handler panicked".into())).into_response()
+        }))
+        .layer(axum::middleware::from_fn(context::scope))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+/// Unknown paths: problem+json under `/api/`, a page elsewhere.
+async fn not_found(request: Request) -> Response {
+    if request.uri().path().starts_with("/api/") {
+        ApiError(AppError::NotFound("resource")).into_response()
+    } else {
+        PageError(AppError::NotFound("page")).into_response()
+    }
+}
+
+/// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+    // Give slow clients a bound, so that a stuck connection cannot hold the process.
+    tokio::spawn(async {
+        tokio::time::sleep(Duration::from_secs(20)).await;
+        std::process::exit(0);
+    });
+}
