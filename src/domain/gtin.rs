@@ -110,7 +110,10 @@ mod tests {
             Gtin::parse("8934588012112").unwrap().as_gtin14(),
             "08934588012112"
         );
-        assert_eq!(Gtin::parse("96385074").unwrap().as_gtin14(), "00000096385074");
+        assert_eq!(
+            Gtin::parse("96385074").unwrap().as_gtin14(),
+            "00000096385074"
+        );
         assert_eq!(
             Gtin::parse("036000291452").unwrap().as_gtin14(),
             "00036000291452"
