@@ -201,6 +201,17 @@ proptest! {
     }
 }
 
+proptest! {
+    #[test]
+    fn random_input_is_refused_without_panicking(s in "\\PC{0,120}", code in "[0-9A-Z]{19}") {
+        prop_assert!(verify(&s, ring()).is_err());
+        let _ = verify_offline(&s, &ring().public_keys());
+        // A random serial in the active key's slot is not genuine (2^-64 chance otherwise).
+        let guess = format!("https://truyxuat.example.vn/T/2{code}");
+        prop_assert_eq!(verify(&guess, ring()), Err(Rejection::NotGenuine(NotGenuine::Code)));
+    }
+}
+
 #[test]
 fn a_serial_of_an_unused_slot_names_the_slot() {
     let uri = "https://truyxuat.example.vn/T/Z0000000000000000000";
