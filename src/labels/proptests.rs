@@ -203,7 +203,7 @@ proptest! {
 
 proptest! {
     #[test]
-    fn random_input_is_refused_without_panicking(s in "\\PC{0,120}", code in "[0-9A-Z]{19}") {
+    fn random_input_is_refused_without_panicking(s in "\\PC{0,120}", code in "[0-9A-TV-Z]{19}") {
         prop_assert!(verify(&s, ring()).is_err());
         let _ = verify_offline(&s, &ring().public_keys());
         // A random serial in the active key's slot is not genuine (2^-64 chance otherwise).
