@@ -1,7 +1,8 @@
 //! truyxuat: a product traceability QR service.
 //!
 //! Data flows one way: `web` and `cli` call domain services; services call the `store`;
-//! the store knows SQL and nothing of HTTP.
+//! the store knows SQL and nothing of HTTP. `domain` and `labels` do no I/O (but for
+//! `labels::keystore`, which reads and writes the key folder).
 #![forbid(unsafe_code)]
 
 pub mod cli;
@@ -9,5 +10,6 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod labels;
 pub mod store;
 pub mod web;

@@ -3,20 +3,16 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::gs1::is_cset82;
 use super::province::{self, Province};
 use super::validation::{Invalid, Validator, present};
-
-/// The GS1 AI encodable character set 82, which AI 10 (batch/lot) allows.
-pub fn is_gs1_cset82(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "!\"%&'()*+,-./:;<=>?_".contains(c)
-}
 
 /// Checks a lot code: 1 to 20 characters of the GS1 AI 10 character set.
 pub fn check_lot_code(code: &str) -> Result<(), String> {
     if code.is_empty() {
         return Err("must not be empty".into());
     }
-    if let Some(c) = code.chars().find(|c| !is_gs1_cset82(*c)) {
+    if let Some(c) = code.chars().find(|c| !is_cset82(*c)) {
         return Err(format!(
             "'{c}' is not allowed: use letters without diacritics, digits and - . _ / only"
         ));

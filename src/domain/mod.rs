@@ -2,6 +2,7 @@
 
 pub mod bundle;
 pub mod certification;
+pub mod gs1;
 pub mod gtin;
 pub mod lot;
 pub mod organization;
