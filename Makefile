@@ -1,0 +1,46 @@
+# truyxuat: `make help` lists the targets.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+# Files compiled through include! are not reached by `cargo fmt`; format them by name.
+INCLUDED_SOURCES := src/store/sql_common.rs
+
+.PHONY: help run test lint fmt bench soak
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+run: ## Build, migrate, load the demo data once and serve http://127.0.0.1:8080/
+	TRUYXUAT_ADMIN_TOKEN="$${TRUYXUAT_ADMIN_TOKEN:-demo-admin-token}" \
+	  cargo run --release -- serve --demo
+
+test: ## Run every test; PostgreSQL ones when TRUYXUAT_TEST_POSTGRES_URL is set
+	@if [ -n "$$TRUYXUAT_TEST_POSTGRES_URL" ]; then \
+	  echo "== PostgreSQL tests: on ($${TRUYXUAT_TEST_POSTGRES_URL%%\?*})"; \
+	  cargo test; \
+	elif [ "$$CI" = "true" ]; then \
+	  echo "!! CI=true but TRUYXUAT_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot be skipped in CI" >&2; \
+	  exit 1; \
+	else \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  echo "!! SKIPPING the PostgreSQL tests: TRUYXUAT_TEST_POSTGRES_URL is not set."; \
+	  echo "!! Run them with TRUYXUAT_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test make test"; \
+	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
+	  cargo test -- --skip postgres::; \
+	  echo "!! PostgreSQL tests were SKIPPED (see above)"; \
+	fi
+
+lint: ## rustfmt check and clippy with -D warnings
+	cargo fmt --check
+	rustfmt --edition 2024 --check $(INCLUDED_SOURCES)
+	cargo clippy --all-targets -- -D warnings
+
+fmt: ## Format the code
+	cargo fmt
+	rustfmt --edition 2024 $(INCLUDED_SOURCES)
+
+bench: ## Benchmarks, printed beside their baselines
+	cargo bench --bench minting
+
+soak: ## The label property tests with 1,000,000 cases
+	TRUYXUAT_PROPTEST_CASES=1000000 cargo test --release --lib labels::proptests -- --nocapture
