@@ -129,6 +129,7 @@ async fn load_demo(
         return Ok(());
     }
     let bundle = crate::demo::bundle()?;
+    eprintln!("loading demo data");
     let summary = store
         .import_registry(&bundle, now, pace_ms.map(Duration::from_millis))
         .await?;

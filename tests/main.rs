@@ -3,4 +3,6 @@
 
 mod support;
 
+mod cli;
+mod http;
 mod store_contract;
