@@ -34,6 +34,10 @@ impl std::str::FromStr for Secret {
     }
 }
 
+/// The "created" time published for a key given in the environment, which has no record
+/// of its own.
+pub const ENV_KEY_EPOCH: chrono::DateTime<chrono::Utc> = chrono::DateTime::UNIX_EPOCH;
+
 /// The settings every command shares.
 #[derive(Args, Clone)]
 pub struct Settings {
@@ -75,12 +79,42 @@ pub struct Settings {
     )]
     pub admin_token: Option<Secret>,
 
+    /// A single signing key (64 hex digits) instead of the key folder, for containers.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_SIGNING_KEY",
+        hide_env_values = true
+    )]
+    pub signing_key: Option<Secret>,
+
+    /// The most labels one batch may hold.
+    #[arg(long, global = true, env = "TRUYXUAT_MAX_BATCH", default_value_t = crate::labelling::DEFAULT_MAX_BATCH)]
+    pub max_batch: u32,
+
     /// Log filter, as in `info` or `truyxuat=debug,sqlx=warn`.
     #[arg(long, global = true, env = "TRUYXUAT_LOG", default_value = "info")]
     pub log: String,
 }
 
 impl Settings {
+    /// The signing keys: the one in `TRUYXUAT_SIGNING_KEY`, or those of the key folder.
+    pub fn keyring(&self) -> anyhow::Result<crate::labels::Keyring> {
+        use anyhow::Context;
+        match &self.signing_key {
+            Some(seed) => crate::labels::keystore::keyring_from_env(seed.expose(), ENV_KEY_EPOCH)
+                .context("TRUYXUAT_SIGNING_KEY is not a key"),
+            None => crate::labels::keystore::load(&self.key_dir)
+                .with_context(|| format!("cannot load the keys in {}", self.key_dir.display())),
+        }
+    }
+
+    /// The base URL labels are minted with.
+    pub fn label_base(&self) -> anyhow::Result<crate::labels::LabelBase> {
+        crate::labels::LabelBase::parse(&self.base_url())
+            .map_err(|e| anyhow::anyhow!("TRUYXUAT_BASE_URL: {e}"))
+    }
+
     /// The base URL without a trailing slash.
     pub fn base_url(&self) -> String {
         self.base_url
@@ -113,6 +147,8 @@ impl fmt::Debug for Settings {
             .field("base_url", &self.base_url())
             .field("key_dir", &self.key_dir)
             .field("admin_token", &self.admin_token)
+            .field("signing_key", &self.signing_key)
+            .field("max_batch", &self.max_batch)
             .field("log", &self.log)
             .finish()
     }

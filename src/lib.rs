@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod labelling;
 pub mod labels;
 pub mod store;
 pub mod web;

@@ -69,6 +69,9 @@ pub struct Lot {
     pub id: i64,
     #[serde(flatten)]
     pub data: NewLot,
+    /// When the lot was recalled; its labels then read as recalled.
+    pub recalled_at: Option<DateTime<Utc>>,
+    pub recall_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

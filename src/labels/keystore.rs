@@ -21,12 +21,12 @@ pub const MANIFEST: &str = "manifest.json";
 /// Why the key directory could not be read or written; messages name the path.
 #[derive(Debug, thiserror::Error)]
 pub enum KeystoreError {
-    #[error("key dir {path} is not readable: {source}")]
+    #[error("key dir {path} is not readable")]
     NotReadable {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("key dir {path} is not writable: {source}")]
+    #[error("key dir {path} is not writable")]
     NotWritable {
         path: PathBuf,
         source: std::io::Error,
@@ -37,7 +37,7 @@ pub enum KeystoreError {
     Permissions { path: PathBuf, mode: u32 },
     #[error("key manifest {path} is not valid: {reason}")]
     Manifest { path: PathBuf, reason: String },
-    #[error("key file {path} is not valid: {source}")]
+    #[error("key file {path} is not valid")]
     KeyFile { path: PathBuf, source: KeyError },
     #[error("key file {path} holds key {found}, but the manifest expects {expected}")]
     KidMismatch {
@@ -45,7 +45,7 @@ pub enum KeystoreError {
         expected: String,
         found: String,
     },
-    #[error("the keys in {path} do not form a valid keyring: {source}")]
+    #[error("the keys in {path} do not form a valid keyring")]
     Keyring { path: PathBuf, source: KeyError },
 }
 
@@ -82,7 +82,12 @@ pub fn load(dir: &Path) -> Result<Keyring, KeystoreError> {
         path: path.to_owned(),
         source,
     };
-    fs::read_dir(dir).map_err(|e| not_readable(dir, e))?;
+    match fs::read_dir(dir) {
+        Ok(_) => {}
+        // No folder yet is no key yet: `truyxuat keys new` creates both.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Keyring::new()),
+        Err(e) => return Err(not_readable(dir, e)),
+    }
     let manifest_path = dir.join(MANIFEST);
     let text = match fs::read_to_string(&manifest_path) {
         Ok(text) => text,

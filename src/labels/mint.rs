@@ -12,7 +12,7 @@ use crate::domain::gtin::Gtin;
 /// Why labels cannot be minted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MintError {
-    #[error("key {kid} is {status:?}; only the active key mints labels")]
+    #[error("key {kid} is {status:?}: it cannot print labels")]
     KeyNotActive { kid: String, status: KeyStatus },
     #[error("label number {0} is out of range (0 to 2147483647)")]
     NumberOutOfRange(u64),
@@ -67,6 +67,34 @@ impl<'k> Minter<'k> {
                 status: key.status(),
             });
         }
+        Self::build(key, base, gtin, lot, profile)
+    }
+
+    /// A minter that prints again the labels of an existing batch, whose serials its key
+    /// already decided: any status but revoked (whose labels would not verify).
+    pub fn for_reprint(
+        key: &'k KeyGeneration,
+        base: LabelBase,
+        gtin: Option<&Gtin>,
+        lot: Option<&str>,
+        profile: Profile,
+    ) -> Result<Self, MintError> {
+        if key.status() == KeyStatus::Revoked {
+            return Err(MintError::KeyNotActive {
+                kid: key.kid().to_owned(),
+                status: key.status(),
+            });
+        }
+        Self::build(key, base, gtin, lot, profile)
+    }
+
+    fn build(
+        key: &'k KeyGeneration,
+        base: LabelBase,
+        gtin: Option<&Gtin>,
+        lot: Option<&str>,
+        profile: Profile,
+    ) -> Result<Self, MintError> {
         if let Some(lot) = lot {
             if gtin.is_none() {
                 return Err(MintError::LotWithoutGtin);

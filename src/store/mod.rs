@@ -13,6 +13,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
+use crate::domain::batch::{LabelBatch, NewBatch, RangeChange};
 use crate::domain::bundle::{ImportSummary, RegistryBundle};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::lot::{Lot, NewLot};
@@ -153,12 +154,54 @@ pub trait LotStore: Send + Sync {
         lot: &NewLot,
         now: DateTime<Utc>,
     ) -> Result<Lot, StoreError>;
+    /// The lot of `product_id` with this code.
+    async fn lot_by_code(&self, product_id: i64, code: &str) -> Result<Option<Lot>, StoreError>;
+    /// Marks a lot recalled: its labels then read as recalled.
+    async fn recall_lot(
+        &self,
+        id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Lot, StoreError>;
     /// Lots, newest production first, optionally of one product.
     async fn list_lots(
         &self,
         q: &ListQuery,
         product_id: Option<i64>,
     ) -> Result<Vec<Lot>, StoreError>;
+}
+
+#[async_trait]
+pub trait LabelStore: Send + Sync {
+    /// Takes the next `count` label numbers of the batch's key and stores the batch, in one
+    /// transaction: one row however many labels.
+    async fn create_batch(
+        &self,
+        batch: &NewBatch,
+        now: DateTime<Utc>,
+    ) -> Result<LabelBatch, StoreError>;
+    async fn batch(&self, id: i64) -> Result<Option<LabelBatch>, StoreError>;
+    /// The batch holding label `number` of key `kid`, if any.
+    async fn batch_of_label(
+        &self,
+        kid: &str,
+        number: u32,
+    ) -> Result<Option<LabelBatch>, StoreError>;
+    /// Batches, newest first, optionally of one product.
+    async fn list_batches(&self, product_id: Option<i64>) -> Result<Vec<LabelBatch>, StoreError>;
+    /// Records a change (activation with a lot, or voiding) of a range of a batch's labels.
+    async fn change_labels(
+        &self,
+        batch_id: i64,
+        change: &RangeChange,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The newest change covering label `index` of the batch, if any.
+    async fn label_change(
+        &self,
+        batch_id: i64,
+        index: u32,
+    ) -> Result<Option<RangeChange>, StoreError>;
 }
 
 /// An evidence document, addressed by its SHA-256.
@@ -213,6 +256,7 @@ pub trait Store:
     + ProductStore
     + CertificationStore
     + LotStore
+    + LabelStore
     + DocumentStore
     + RegistryStore
     + HealthStore
@@ -224,6 +268,7 @@ impl<T> Store for T where
         + ProductStore
         + CertificationStore
         + LotStore
+        + LabelStore
         + DocumentStore
         + RegistryStore
         + HealthStore

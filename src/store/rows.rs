@@ -4,6 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::StoreError;
+use crate::domain::batch::{IndexRange, LabelBatch, LabelState, RangeChange, parse_profile};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
@@ -159,6 +160,8 @@ pub(super) struct LotRow {
     growing_area: Option<String>,
     commune: Option<String>,
     province: Option<String>,
+    recalled_at: Option<DateTime<Utc>>,
+    recall_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -178,6 +181,8 @@ impl TryFrom<LotRow> for Lot {
                 commune: r.commune,
                 province: r.province.as_deref().map(province_of).transpose()?,
             },
+            recalled_at: r.recalled_at,
+            recall_reason: r.recall_reason,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -246,5 +251,69 @@ pub(super) const CERTIFICATION_SELECT: &str = "SELECT c.id, c.holder_id, c.produ
      WHERE 1 = 1";
 
 pub(super) const LOT_SELECT: &str = "SELECT l.id, l.product_id, l.code, l.produced_on, \
-     l.expires_on, l.quantity, l.growing_area, l.commune, l.province, l.created_at, \
+     l.expires_on, l.quantity, l.growing_area, l.commune, l.province, l.recalled_at, \
+     l.recall_reason, l.created_at, \
      l.updated_at FROM lots l WHERE 1 = 1";
+
+pub(super) const BATCH_SELECT: &str = "SELECT id, product_id, lot_id, kid, key_slot, \
+     first_number, count, profile, state, created_at FROM label_batches WHERE 1 = 1";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct BatchRow {
+    id: i64,
+    product_id: i64,
+    lot_id: Option<i64>,
+    kid: String,
+    key_slot: i64,
+    first_number: i64,
+    count: i64,
+    profile: String,
+    state: String,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<BatchRow> for LabelBatch {
+    type Error = StoreError;
+    fn try_from(r: BatchRow) -> Result<Self, StoreError> {
+        let number = |v: i64| u32::try_from(v).map_err(|_| corrupt("label number", &v.to_string()));
+        Ok(LabelBatch {
+            id: r.id,
+            product_id: r.product_id,
+            lot_id: r.lot_id,
+            kid: r.kid,
+            key_slot: u8::try_from(r.key_slot)
+                .map_err(|_| corrupt("key slot", &r.key_slot.to_string()))?,
+            first_number: number(r.first_number)?,
+            count: number(r.count)?,
+            profile: parse_profile(&r.profile).map_err(|_| corrupt("profile", &r.profile))?,
+            state: r.state.parse().map_err(|_| corrupt("state", &r.state))?,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RangeRow {
+    first_index: i64,
+    end_index: i64,
+    state: String,
+    lot_id: Option<i64>,
+}
+
+impl TryFrom<RangeRow> for RangeChange {
+    type Error = StoreError;
+    fn try_from(r: RangeRow) -> Result<Self, StoreError> {
+        let index = |v: i64| u32::try_from(v).map_err(|_| corrupt("index", &v.to_string()));
+        Ok(RangeChange {
+            range: IndexRange {
+                first: index(r.first_index)?,
+                end: index(r.end_index)?,
+            },
+            state: r
+                .state
+                .parse::<LabelState>()
+                .map_err(|_| corrupt("state", &r.state))?,
+            lot_id: r.lot_id,
+        })
+    }
+}

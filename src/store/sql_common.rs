@@ -13,6 +13,7 @@ use sqlx::error::ErrorKind;
 
 use super::rows::*;
 use super::*;
+use crate::domain::batch::{LabelBatch, LabelState, NewBatch, RangeChange, profile_name};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, OrgKind, Organization};
@@ -617,6 +618,43 @@ impl LotStore for ThisStore {
         stored.ok_or(StoreError::NotFound)
     }
 
+    async fn lot_by_code(&self, product_id: i64, code: &str) -> Result<Option<Lot>, StoreError> {
+        sqlx::query_as::<_, LotRow>(&format!(
+            "{LOT_SELECT} AND l.product_id = $1 AND l.code = $2"
+        ))
+        .bind(product_id)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Lot::try_from)
+        .transpose()
+    }
+
+    async fn recall_lot(
+        &self,
+        id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Lot, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The first recall's time stands; a second recall only adds nothing.
+        require_updated(
+            sqlx::query(
+                "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
+                 recall_reason = COALESCE(recall_reason, $2), updated_at = $3 WHERE id = $4",
+            )
+            .bind(now)
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?,
+        )?;
+        let stored = fetch_lot(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
     async fn list_lots(
         &self,
         q: &ListQuery,
@@ -633,6 +671,147 @@ impl LotStore for ThisStore {
         )
         .await?;
         convert_all(rows)
+    }
+}
+
+async fn fetch_batch(conn: &mut Conn, id: i64) -> Result<Option<LabelBatch>, StoreError> {
+    sqlx::query_as::<_, BatchRow>(&format!("{BATCH_SELECT} AND id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(LabelBatch::try_from)
+        .transpose()
+}
+
+#[async_trait]
+impl LabelStore for ThisStore {
+    async fn create_batch(
+        &self,
+        batch: &NewBatch,
+        now: DateTime<Utc>,
+    ) -> Result<LabelBatch, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        producer_of(&mut tx, batch.product_id, "product_id").await?;
+        let count = i64::from(batch.count);
+        sqlx::query("INSERT INTO key_counters (kid, next_number) VALUES ($1, 0) ON CONFLICT (kid) DO NOTHING")
+            .bind(&batch.kid)
+            .execute(&mut *tx)
+            .await?;
+        // One statement moves the counter, so concurrent mints get disjoint ranges.
+        let end: i64 = sqlx::query_scalar(
+            "UPDATE key_counters SET next_number = next_number + $1 WHERE kid = $2 \
+             RETURNING next_number",
+        )
+        .bind(count)
+        .bind(&batch.kid)
+        .fetch_one(&mut *tx)
+        .await?;
+        if u64::try_from(end).map_or(true, |end| end > crate::labels::LABEL_NUMBERS) {
+            return Err(invalid(
+                "count",
+                "the signing key has no label numbers left: rotate to a new key",
+            ));
+        }
+        let state = if batch.lot_id.is_some() {
+            LabelState::Activated
+        } else {
+            LabelState::Minted
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO label_batches (product_id, lot_id, kid, key_slot, first_number, count, \
+             profile, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(batch.product_id)
+        .bind(batch.lot_id)
+        .bind(&batch.kid)
+        .bind(i64::from(batch.key_slot))
+        .bind(end - count)
+        .bind(count)
+        .bind(profile_name(batch.profile))
+        .bind(state.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let stored = fetch_batch(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn batch(&self, id: i64) -> Result<Option<LabelBatch>, StoreError> {
+        fetch_batch(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn batch_of_label(
+        &self,
+        kid: &str,
+        number: u32,
+    ) -> Result<Option<LabelBatch>, StoreError> {
+        let row: Option<BatchRow> = sqlx::query_as(&format!(
+            "{BATCH_SELECT} AND kid = $1 AND first_number <= $2 ORDER BY first_number DESC LIMIT 1"
+        ))
+        .bind(kid)
+        .bind(i64::from(number))
+        .fetch_optional(&self.pool)
+        .await?;
+        let batch = row.map(LabelBatch::try_from).transpose()?;
+        Ok(batch.filter(|b| b.index_of(number).is_some()))
+    }
+
+    async fn list_batches(&self, product_id: Option<i64>) -> Result<Vec<LabelBatch>, StoreError> {
+        let rows: Vec<BatchRow> = match product_id {
+            Some(id) => {
+                sqlx::query_as(&format!(
+                    "{BATCH_SELECT} AND product_id = $1 ORDER BY id DESC"
+                ))
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{BATCH_SELECT} ORDER BY id DESC"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        convert_all(rows)
+    }
+
+    async fn change_labels(
+        &self,
+        batch_id: i64,
+        change: &RangeChange,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO label_ranges (batch_id, first_index, end_index, state, lot_id, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(batch_id)
+        .bind(i64::from(change.range.first))
+        .bind(i64::from(change.range.end))
+        .bind(change.state.as_str())
+        .bind(change.lot_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn label_change(
+        &self,
+        batch_id: i64,
+        index: u32,
+    ) -> Result<Option<RangeChange>, StoreError> {
+        let row: Option<RangeRow> = sqlx::query_as(
+            "SELECT first_index, end_index, state, lot_id FROM label_ranges WHERE batch_id = $1 \
+             AND first_index <= $2 AND end_index > $3 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(batch_id)
+        .bind(i64::from(index))
+        .bind(i64::from(index))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(RangeChange::try_from).transpose()
     }
 }
 

@@ -1,5 +1,5 @@
 //! Probes for orchestrators and Prometheus: `/healthz` (the process answers), `/readyz`
-//! (the database answers and is migrated) and `/metrics`.
+//! (the database answers and is migrated), `/metrics`; and the published label keys.
 
 use axum::Json;
 use axum::Router;
@@ -16,6 +16,7 @@ pub fn router() -> Router<AppState> {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/.well-known/truyxuat/keys.json", get(keys))
 }
 
 async fn healthz() -> Response {
@@ -44,6 +45,15 @@ async fn metrics(State(state): State<AppState>) -> Response {
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
         state.metrics.encode(),
+    )
+        .into_response()
+}
+
+/// The public halves of the label keys, for offline verifiers.
+async fn keys(State(state): State<AppState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "public, max-age=300")],
+        Json(state.keyring.public_keys()),
     )
         .into_response()
 }

@@ -26,6 +26,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::config::Settings;
+use crate::labels::Keyring;
 use crate::store::Store;
 use error::{ApiError, AppError, PageError};
 use metrics::Metrics;
@@ -37,15 +38,23 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
     pub metrics: Arc<Metrics>,
+    /// The label keys, loaded at start-up (restart after `truyxuat keys rotate`).
+    pub keyring: Arc<Keyring>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, settings: Settings, clock: Arc<dyn Clock>) -> AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        settings: Settings,
+        clock: Arc<dyn Clock>,
+        keyring: Keyring,
+    ) -> AppState {
         AppState {
             store,
             settings: Arc::new(settings),
             clock,
             metrics: Metrics::new(),
+            keyring: Arc::new(keyring),
         }
     }
 

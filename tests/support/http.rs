@@ -92,7 +92,16 @@ impl TestApp {
         }
         args.push("migrate".into());
         let cli = truyxuat::cli::Cli::parse_from(args);
-        let state = AppState::new(db.store.clone(), cli.settings, Arc::new(FixedClock(now())));
+        let keyring = truyxuat::labels::Keyring::single(
+            truyxuat::labels::KeySeed::from_bytes([7; 32]),
+            now(),
+        );
+        let state = AppState::new(
+            db.store.clone(),
+            cli.settings,
+            Arc::new(FixedClock(now())),
+            keyring,
+        );
         TestApp {
             router: web::app(state),
             db,

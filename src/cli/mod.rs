@@ -1,6 +1,7 @@
-//! The command line: `truyxuat serve | migrate | demo | products | import`. Each command
-//! opens the store named by the settings and calls the library; errors end the process with
-//! a message and a non-zero exit.
+//! The command line. Each command opens the store named by the settings and calls the
+//! library; errors end the process with a message and a non-zero exit.
+
+mod labels;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,7 +13,9 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, redact_url};
+use crate::domain::batch::IndexRange;
 use crate::domain::bundle::BundleInput;
+use crate::labelling;
 use crate::store::{self, ListQuery, Store};
 use crate::web;
 
@@ -63,6 +66,63 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Manage the label signing keys (kept in TRUYXUAT_KEY_DIR, never in the database).
+    #[command(subcommand)]
+    Keys(labels::KeysCommand),
+    /// Mint a batch of signed labels; prints the batch id.
+    Mint {
+        /// The product's id (see `truyxuat products`).
+        #[arg(long)]
+        product: i64,
+        /// How many labels.
+        #[arg(long)]
+        count: u32,
+        /// Mint for this lot of the product (printed in the URI) and activate at once.
+        #[arg(long)]
+        lot: Option<String>,
+        /// compact (verified online) or offline (with an Ed25519 signature).
+        #[arg(long, default_value = "compact")]
+        profile: String,
+    },
+    /// Print the URIs of a batch, one a line.
+    Labels {
+        batch: i64,
+        /// Only labels A..B (B excluded; indexes from 0), or A..=B.
+        #[arg(long)]
+        range: Option<IndexRange>,
+    },
+    /// Tie labels of a batch to a lot: they are then on a product.
+    Activate {
+        batch: i64,
+        /// The lot code of the batch's product.
+        #[arg(long)]
+        lot: String,
+        #[arg(long)]
+        range: Option<IndexRange>,
+    },
+    /// Void labels of a batch (misprinted, lost, destroyed).
+    Void {
+        batch: i64,
+        #[arg(long)]
+        range: Option<IndexRange>,
+    },
+    /// Recall a lot: every label tied to it then reads as recalled.
+    Recall {
+        #[arg(long)]
+        product: i64,
+        #[arg(long)]
+        lot: String,
+        /// Why, as shoppers will read it.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Check a label URI; exits 0 only for a genuine label.
+    Verify {
+        uri: String,
+        /// Print JSON for machines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// Runs a parsed command line.
@@ -87,7 +147,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if settings.admin_token.is_none() {
                 tracing::warn!("TRUYXUAT_ADMIN_TOKEN is not set: the console and API are disabled");
             }
-            let state = web::AppState::new(store, settings, clock);
+            let keyring = settings.keyring()?;
+            let state = web::AppState::new(store, settings, clock, keyring);
             web::serve(listener, state).await?;
         }
         Command::Migrate => {
@@ -108,6 +169,55 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Import { file, dry_run } => {
             let store = open(&settings).await?;
             import(&*store, &file, dry_run, clock.now()).await?;
+        }
+        Command::Keys(command) => labels::keys(&settings, command, clock.now())?,
+        Command::Mint {
+            product,
+            count,
+            lot,
+            profile,
+        } => {
+            let store = open(&settings).await?;
+            labels::mint(
+                &settings,
+                &*store,
+                product,
+                count,
+                lot,
+                &profile,
+                clock.now(),
+            )
+            .await?;
+        }
+        Command::Labels { batch, range } => {
+            let store = open(&settings).await?;
+            labels::list(&settings, &*store, batch, range).await?;
+        }
+        Command::Activate { batch, lot, range } => {
+            let store = open(&settings).await?;
+            let change = labelling::activate(&*store, batch, &lot, range, clock.now()).await?;
+            eprintln!(
+                "labels {} of batch {batch} activated with lot {lot}",
+                change.range
+            );
+        }
+        Command::Void { batch, range } => {
+            let store = open(&settings).await?;
+            let change = labelling::void(&*store, batch, range, clock.now()).await?;
+            eprintln!("labels {} of batch {batch} voided", change.range);
+        }
+        Command::Recall {
+            product,
+            lot,
+            reason,
+        } => {
+            let store = open(&settings).await?;
+            labelling::recall(&*store, product, &lot, &reason, clock.now()).await?;
+            eprintln!("lot {lot} of product {product} recalled");
+        }
+        Command::Verify { uri, json } => {
+            let store = open(&settings).await?;
+            labels::verify(&settings, &*store, &uri, json).await?;
         }
     }
     Ok(())

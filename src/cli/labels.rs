@@ -1,0 +1,176 @@
+//! Label commands: keys, mint, labels, activate, void, recall, verify.
+
+use std::io::{BufWriter, Write};
+
+use anyhow::{Context, bail};
+use chrono::{DateTime, Utc};
+use clap::Subcommand;
+
+use crate::config::Settings;
+use crate::domain::batch::{IndexRange, parse_profile};
+use crate::labelling::{self, MintRequest};
+use crate::labels::{KeySeed, KeyStatus, keystore};
+use crate::store::Store;
+
+/// `truyxuat keys ...`
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create the first signing key.
+    New,
+    /// List keys: id, slot, status (never the private halves).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a new signing key; the current one stops signing and keeps verifying.
+    Rotate,
+    /// Revoke a key: its labels then verify as "revoked key".
+    Revoke { kid: String },
+}
+
+pub fn keys(settings: &Settings, command: KeysCommand, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let mut keyring = settings.keyring()?;
+    let changes = !matches!(command, KeysCommand::List { .. });
+    if changes && settings.signing_key.is_some() {
+        bail!("the key comes from TRUYXUAT_SIGNING_KEY; unset it to manage the key folder");
+    }
+    match command {
+        KeysCommand::New | KeysCommand::Rotate => {
+            if matches!(command, KeysCommand::New) {
+                if let Some(active) = keyring.active() {
+                    bail!(
+                        "key {} is already active: use `truyxuat keys rotate` to replace it",
+                        active.kid()
+                    );
+                }
+            }
+            let seed = KeySeed::generate(&mut rand::rngs::OsRng);
+            let kid = keyring.rotate(seed, now)?.kid().to_owned();
+            keystore::save(&settings.key_dir, &keyring)?;
+            println!("{kid}");
+            eprintln!(
+                "key {kid} is now the signing key ({})",
+                settings.key_dir.display()
+            );
+        }
+        KeysCommand::Revoke { kid } => {
+            keyring.revoke(&kid, now)?;
+            keystore::save(&settings.key_dir, &keyring)?;
+            eprintln!("key {kid} revoked: its labels now verify as \"revoked key\"");
+            if keyring.active().is_none() {
+                eprintln!("there is no signing key now: run `truyxuat keys rotate` to mint again");
+            }
+        }
+        KeysCommand::List { json } => {
+            if json {
+                println!("{}", keyring.public_keys_json()?);
+            } else {
+                println!("{:<16}  {:>4}  {:<8}  CREATED", "KID", "SLOT", "STATUS");
+                for k in keyring.keys() {
+                    let status = match k.status() {
+                        KeyStatus::Active => "active",
+                        KeyStatus::Retired => "retired",
+                        KeyStatus::Revoked => "revoked",
+                    };
+                    println!(
+                        "{:<16}  {:>4}  {:<8}  {}",
+                        k.kid(),
+                        k.slot(),
+                        status,
+                        k.created_at().to_rfc3339()
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `truyxuat mint`: prints the new batch's id.
+pub async fn mint(
+    settings: &Settings,
+    store: &dyn Store,
+    product: i64,
+    count: u32,
+    lot: Option<String>,
+    profile: &str,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let profile = parse_profile(profile).map_err(anyhow::Error::msg)?;
+    let keyring = settings.keyring()?;
+    let request = MintRequest {
+        product_id: product,
+        count,
+        lot,
+        profile,
+    };
+    let batch = labelling::mint(store, &keyring, &request, settings.max_batch, now).await?;
+    println!("{}", batch.id);
+    eprintln!(
+        "batch {} minted: {} {} labels of product {} ({})",
+        batch.id,
+        batch.count,
+        crate::domain::batch::profile_name(batch.profile),
+        batch.product_id,
+        batch.state.as_str()
+    );
+    Ok(())
+}
+
+/// `truyxuat labels`: the URIs of a batch, one a line.
+pub async fn list(
+    settings: &Settings,
+    store: &dyn Store,
+    batch: i64,
+    range: Option<IndexRange>,
+) -> anyhow::Result<()> {
+    let keyring = settings.keyring()?;
+    let base = settings.label_base()?;
+    let printable = labelling::printable(store, batch).await?;
+    let range = range.unwrap_or_else(|| printable.batch.all());
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    printable.for_each_uri(&keyring, &base, range, |_, _, uri| -> anyhow::Result<()> {
+        out.write_all(uri.as_bytes())?;
+        out.write_all(b"\n")?;
+        Ok(())
+    })?;
+    out.flush().context("cannot write the labels")?;
+    Ok(())
+}
+
+/// `truyxuat verify`: the verdict; Ok only for a genuine label.
+pub async fn verify(
+    settings: &Settings,
+    store: &dyn Store,
+    uri: &str,
+    json: bool,
+) -> anyhow::Result<()> {
+    let keyring = settings.keyring()?;
+    let verdict = labelling::verify(store, &keyring, uri.trim()).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&verdict)?);
+    } else {
+        let mut line = format!("{}: {}", verdict.verdict.as_str(), verdict.reason);
+        if let Some(p) = &verdict.product {
+            line.push_str(&format!(
+                "\nproduct {}: {} ({})",
+                p.id, p.data.name, p.producer_name
+            ));
+        }
+        if let (Some(batch), Some(index)) = (verdict.batch_id, verdict.index) {
+            line.push_str(&format!("\nbatch {batch}, label {index}"));
+        }
+        if let Some(lot) = &verdict.lot {
+            line.push_str(&format!("\nlot {}", lot.data.code));
+        }
+        if let Some(kid) = &verdict.kid {
+            line.push_str(&format!("\nkey {kid}"));
+        }
+        println!("{line}");
+    }
+    if verdict.is_genuine() {
+        Ok(())
+    } else {
+        bail!("the label is {}", verdict.verdict.as_str())
+    }
+}
