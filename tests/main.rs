@@ -5,5 +5,6 @@ mod support;
 
 mod cli;
 mod http;
+mod keys_cli;
 mod labels;
 mod store_contract;

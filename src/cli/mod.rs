@@ -138,8 +138,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(settings.bind)
                 .await
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;
+            let address = listener.local_addr()?;
             tracing::info!(
-                address = %settings.bind,
+                %address,
                 base_url = %settings.base_url(),
                 database = %redact_url(&settings.database_url),
                 "serving"

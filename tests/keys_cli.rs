@@ -1,0 +1,308 @@
+//! The label story through the real binary: keys in a folder, a million labels minted in
+//! one row, verdicts as exit codes, rotation and revocation, no private key bytes in the
+//! database or the logs, and keys.json served for offline verifiers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+const BIN: &str = env!("CARGO_BIN_EXE_truyxuat");
+
+struct Env {
+    dir: tempfile::TempDir,
+}
+
+impl Env {
+    fn new() -> Env {
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn db(&self) -> std::path::PathBuf {
+        self.dir.path().join("labels.db")
+    }
+
+    fn keys(&self) -> std::path::PathBuf {
+        self.dir.path().join("keys")
+    }
+
+    fn command(&self) -> Command {
+        let mut c = Command::new(BIN);
+        c.env(
+            "TRUYXUAT_DATABASE_URL",
+            format!("sqlite://{}", self.db().display()),
+        )
+        .env("TRUYXUAT_KEY_DIR", self.keys())
+        .env("TRUYXUAT_BASE_URL", "https://truyxuat.lamdong.gov.vn")
+        .env("TRUYXUAT_LOG", "debug")
+        .env_remove("TRUYXUAT_SIGNING_KEY")
+        .env_remove("TRUYXUAT_ADMIN_TOKEN");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command().args(args).output().expect("run truyxuat")
+    }
+
+    /// Runs a command that must succeed; returns its stdout.
+    fn ok(&self, args: &[&str], log: &mut Vec<u8>) -> String {
+        let out = self.run(args);
+        log.extend_from_slice(&out.stdout);
+        log.extend_from_slice(&out.stderr);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+}
+
+fn file_size(path: &Path) -> u64 {
+    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
+}
+
+/// The database's size on disk, main file and write-ahead log together.
+fn db_size(env: &Env) -> u64 {
+    let db = env.db();
+    file_size(&db) + file_size(&db.with_extension("db-wal"))
+}
+
+/// Every form a private key could leak in: the seed, its hex, and the derived secrets.
+fn secret_patterns(seed_hex: &str) -> Vec<Vec<u8>> {
+    let seed = hex::decode(seed_hex.trim()).unwrap();
+    let derive = |label: &str| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&seed).unwrap();
+        mac.update(label.as_bytes());
+        mac.finalize().into_bytes().to_vec()
+    };
+    let ed = derive("truyxuat/key/v1/ed25519");
+    let code = derive("truyxuat/key/v1/code");
+    vec![
+        seed.clone(),
+        seed_hex.trim().as_bytes().to_vec(),
+        seed_hex.trim().to_uppercase().into_bytes(),
+        ed.clone(),
+        hex::encode(&ed).into_bytes(),
+        code.clone(),
+        hex::encode(&code).into_bytes(),
+        URL_SAFE_NO_PAD.encode(&seed).into_bytes(),
+    ]
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn the_label_story_through_the_command_line() {
+    let env = Env::new();
+    let mut log = Vec::new();
+    env.ok(&["demo"], &mut log);
+
+    // Minting needs a key first, and says so.
+    let refused = env.run(&["mint", "--product", "1", "--count", "10"]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("truyxuat keys new"));
+
+    let kid = env.ok(&["keys", "new"], &mut log).trim().to_owned();
+    let key_file = env.keys().join(format!("{kid}.key"));
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&key_file).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600);
+    assert_eq!(
+        env.run(&["keys", "new"]).status.code(),
+        Some(1),
+        "a second `keys new` is refused"
+    );
+
+    // A million labels cost one row: the database grows by less than 64 KiB.
+    let before = db_size(&env);
+    let small = env.ok(
+        &[
+            "mint",
+            "--product",
+            "1",
+            "--count",
+            "1000",
+            "--lot",
+            "CD-2026-10A",
+        ],
+        &mut log,
+    );
+    let big = env.ok(
+        &[
+            "mint",
+            "--product",
+            "1",
+            "--count",
+            "1000000",
+            "--lot",
+            "CD-2026-10A",
+        ],
+        &mut log,
+    );
+    let growth = db_size(&env) - before;
+    assert!(growth < 64 * 1024, "the database grew by {growth} bytes");
+    let (small, big) = (small.trim(), big.trim());
+
+    let last = env.ok(&["labels", big, "--range", "999999..1000000"], &mut log);
+    assert_eq!(last.lines().count(), 1);
+    let verdict = env.ok(&["verify", last.trim()], &mut log);
+    assert!(verdict.starts_with("genuine"), "{verdict}");
+    assert!(
+        verdict.contains(&format!("batch {big}, label 999999")),
+        "{verdict}"
+    );
+    let json = env.ok(&["verify", "--json", last.trim()], &mut log);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(json["verdict"], "genuine");
+    assert_eq!(json["product"]["gtin"], "08936049120015");
+
+    let first_small = env.ok(&["labels", small, "--range", "0..1"], &mut log);
+    let tampered = first_small.trim().replace("/21/0", "/21/1");
+    let out = env.run(&["verify", &tampered]);
+    assert_eq!(out.status.code(), Some(1));
+
+    // Rotation: old labels still verify; new labels carry the new key.
+    let new_kid = env.ok(&["keys", "rotate"], &mut log).trim().to_owned();
+    assert_ne!(new_kid, kid);
+    assert!(
+        env.ok(&["verify", first_small.trim()], &mut log)
+            .contains(&kid)
+    );
+    let offline_batch = env.ok(
+        &[
+            "mint",
+            "--product",
+            "3",
+            "--count",
+            "5",
+            "--profile",
+            "offline",
+        ],
+        &mut log,
+    );
+    let offline = env.ok(&["labels", offline_batch.trim()], &mut log);
+    let offline_uri = offline.lines().next().unwrap().to_owned();
+    let listed = env.ok(&["keys", "list"], &mut log);
+    assert!(
+        listed.contains(&format!("{kid}     0  retired")),
+        "{listed}"
+    );
+    assert!(
+        listed.contains(&format!("{new_kid}     1  active")),
+        "{listed}"
+    );
+
+    // Revocation has its own verdict and exit code.
+    env.ok(&["keys", "revoke", &kid], &mut log);
+    let out = env.run(&["verify", first_small.trim()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("revoked key"));
+
+    // keys.json over HTTP, then an offline label checked with ring and nothing else.
+    let keys_json = serve_and_fetch(&env, "/.well-known/truyxuat/keys.json", &mut log);
+    assert!(
+        ring_verifies_short_form(&offline_uri, &keys_json),
+        "{offline_uri}\n{keys_json}"
+    );
+    // The same signature under the next serial of the batch does not hold.
+    let next_serial = offline.lines().nth(1).unwrap().rsplit('/').nth(1).unwrap();
+    let (stem, sig) = offline_uri.rsplit_once('/').unwrap();
+    let (stem, _) = stem.rsplit_once('/').unwrap();
+    let moved = format!("{stem}/{next_serial}/{sig}");
+    assert!(!ring_verifies_short_form(&moved, &keys_json), "{moved}");
+
+    // No private key bytes in the database or in anything the commands printed.
+    let db = std::fs::read(env.db()).unwrap();
+    for kid in [&kid, &new_kid] {
+        let seed_hex = std::fs::read_to_string(env.keys().join(format!("{kid}.key"))).unwrap();
+        for pattern in secret_patterns(&seed_hex) {
+            assert!(
+                !contains(&db, &pattern),
+                "key material of {kid} in the database"
+            );
+            assert!(
+                !contains(&log, &pattern),
+                "key material of {kid} in the logs"
+            );
+        }
+    }
+}
+
+/// Starts `truyxuat serve` on a free port, GETs `path`, stops the server; returns the body
+/// and appends the server's log to `log`.
+fn serve_and_fetch(env: &Env, path: &str, log: &mut Vec<u8>) -> String {
+    let mut server = env
+        .command()
+        .args(["--bind", "127.0.0.1:0", "serve"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(server.stderr.take().unwrap());
+    let address = loop {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited");
+        log.extend_from_slice(line.as_bytes());
+        if let Some(rest) = line.split("address=").nth(1) {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    let mut stream = TcpStream::connect(&address).unwrap();
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let mut rest = Vec::new();
+    stderr.read_to_end(&mut rest).unwrap();
+    log.extend_from_slice(&rest);
+    assert!(
+        response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
+        "{response}"
+    );
+    response.split("\r\n\r\n").nth(1).unwrap().to_owned()
+}
+
+/// Verifies a short-form offline label (`BASE/T/SERIAL/SIG`) from docs/labels.md alone:
+/// slot from the serial's first character, key from keys.json, Ed25519 by ring.
+fn ring_verifies_short_form(uri: &str, keys_json: &str) -> bool {
+    const ALPHABET: &str = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+    let mut segments = uri.rsplit('/');
+    let (Some(sig), Some(serial)) = (segments.next(), segments.next()) else {
+        return false;
+    };
+    let Some(slot) = serial.chars().next().and_then(|c| ALPHABET.find(c)) else {
+        return false;
+    };
+    let doc: serde_json::Value = serde_json::from_str(keys_json).unwrap();
+    let Some(entry) = doc["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["slot"] == slot && k["status"] != "revoked")
+    else {
+        return false;
+    };
+    let kid = entry["kid"].as_str().unwrap();
+    let public = URL_SAFE_NO_PAD
+        .decode(entry["public_key"].as_str().unwrap())
+        .unwrap();
+    let message = format!("truyxuat/offline/v1\n{kid}\n\n\n{serial}");
+    let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
+        return false;
+    };
+    ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &public)
+        .verify(message.as_bytes(), &sig)
+        .is_ok()
+}
