@@ -12,5 +12,6 @@ pub mod demo;
 pub mod domain;
 pub mod labelling;
 pub mod labels;
+pub mod scans;
 pub mod store;
 pub mod web;

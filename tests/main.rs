@@ -7,4 +7,5 @@ mod cli;
 mod http;
 mod keys_cli;
 mod labels;
+mod scan;
 mod store_contract;

@@ -9,6 +9,7 @@ pub mod lot;
 pub mod organization;
 pub mod product;
 pub mod province;
+pub mod scan;
 pub mod text;
 pub mod validation;
 

@@ -16,9 +16,11 @@ use chrono::{DateTime, Utc};
 use crate::domain::batch::{LabelBatch, NewBatch, RangeChange};
 use crate::domain::bundle::{ImportSummary, RegistryBundle};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
+use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::product::{NewProduct, Product};
+use crate::domain::scan::{NewReport, NewScan, ScanSummary};
 use crate::domain::validation::Invalid;
 
 pub use postgres::PostgresStore;
@@ -99,6 +101,7 @@ pub trait ProductStore: Send + Sync {
         now: DateTime<Utc>,
     ) -> Result<Product, StoreError>;
     async fn product(&self, id: i64) -> Result<Option<Product>, StoreError>;
+    async fn product_by_gtin(&self, gtin: &Gtin) -> Result<Option<Product>, StoreError>;
     async fn update_product(
         &self,
         id: i64,
@@ -204,6 +207,18 @@ pub trait LabelStore: Send + Sync {
     ) -> Result<Option<RangeChange>, StoreError>;
 }
 
+#[async_trait]
+pub trait ScanStore: Send + Sync {
+    /// Stores scans in one transaction (a group commit of concurrent scans).
+    async fn record_scans(&self, scans: &[NewScan]) -> Result<(), StoreError>;
+    /// How often label `index` of a batch has been scanned, and since when.
+    async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError>;
+    /// All scans stored.
+    async fn count_scans(&self) -> Result<i64, StoreError>;
+    /// Stores a problem reported by a shopper; returns its id.
+    async fn add_report(&self, report: &NewReport, now: DateTime<Utc>) -> Result<i64, StoreError>;
+}
+
 /// An evidence document, addressed by its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -257,6 +272,7 @@ pub trait Store:
     + CertificationStore
     + LotStore
     + LabelStore
+    + ScanStore
     + DocumentStore
     + RegistryStore
     + HealthStore
@@ -269,6 +285,7 @@ impl<T> Store for T where
         + CertificationStore
         + LotStore
         + LabelStore
+        + ScanStore
         + DocumentStore
         + RegistryStore
         + HealthStore

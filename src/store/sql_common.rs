@@ -15,9 +15,11 @@ use super::rows::*;
 use super::*;
 use crate::domain::batch::{LabelBatch, LabelState, NewBatch, RangeChange, profile_name};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
+use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, OrgKind, Organization};
 use crate::domain::product::{NewProduct, Product};
+use crate::domain::scan::{NewReport, NewScan, ScanSummary};
 use crate::domain::validation::Invalid;
 
 type Conn = <Db as sqlx::Database>::Connection;
@@ -432,6 +434,15 @@ impl ProductStore for ThisStore {
         fetch_product(&mut *self.pool.acquire().await?, id).await
     }
 
+    async fn product_by_gtin(&self, gtin: &Gtin) -> Result<Option<Product>, StoreError> {
+        sqlx::query_as::<_, ProductRow>(&format!("{PRODUCT_SELECT} AND p.gtin = $1"))
+            .bind(gtin.as_gtin14())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Product::try_from)
+            .transpose()
+    }
+
     async fn update_product(
         &self,
         id: i64,
@@ -812,6 +823,60 @@ impl LabelStore for ThisStore {
         .fetch_optional(&self.pool)
         .await?;
         row.map(RangeChange::try_from).transpose()
+    }
+}
+
+#[async_trait]
+impl ScanStore for ThisStore {
+    async fn record_scans(&self, scans: &[NewScan]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for scan in scans {
+            sqlx::query(
+                "INSERT INTO scans (batch_id, label_index, verdict, client, scanned_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(scan.batch_id)
+            .bind(i64::from(scan.label_index))
+            .bind(scan.verdict)
+            .bind(scan.client)
+            .bind(scan.scanned_at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError> {
+        let (count, first_at): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
+            "SELECT COUNT(*), MIN(scanned_at) FROM scans WHERE batch_id = $1 AND label_index = $2",
+        )
+        .bind(batch_id)
+        .bind(i64::from(index))
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(ScanSummary { count, first_at })
+    }
+
+    async fn count_scans(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn add_report(&self, r: &NewReport, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO problem_reports (batch_id, label_index, product_id, message, contact, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(r.batch_id)
+        .bind(r.label_index.map(i64::from))
+        .bind(r.product_id)
+        .bind(&r.message)
+        .bind(&r.contact)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?)
     }
 }
 

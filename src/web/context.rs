@@ -12,6 +12,8 @@ use super::i18n::Lang;
 pub struct RequestContext {
     pub request_id: String,
     pub lang: Lang,
+    /// The client's address, when the server knows it (for rate limits, never stored).
+    pub peer: Option<std::net::IpAddr>,
 }
 
 tokio::task_local! {
@@ -25,6 +27,7 @@ pub fn current() -> RequestContext {
         .unwrap_or_else(|_| RequestContext {
             request_id: String::new(),
             lang: Lang::default(),
+            peer: None,
         })
 }
 
@@ -38,6 +41,10 @@ pub async fn scope(request: Request, next: Next) -> Response {
             .unwrap_or_default()
             .to_owned(),
         lang: Lang::from_headers(request.headers()),
+        peer: request
+            .extensions()
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip()),
     };
     CONTEXT.scope(context, next.run(request)).await
 }

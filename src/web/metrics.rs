@@ -29,11 +29,18 @@ fn latency_histogram() -> Histogram {
     Histogram::new(exponential_buckets(0.000_25, 2.0, 15))
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct VerdictLabels {
+    pub verdict: String,
+}
+
 /// The service's metrics, one registry per app so that tests do not share counters.
 pub struct Metrics {
     registry: Registry,
     pub requests: Family<RequestLabels, Counter>,
     pub latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
+    /// Label scans by verdict; the rejected ones (forgery attempts) write no row.
+    pub scans: Family<VerdictLabels, Counter>,
 }
 
 impl Metrics {
@@ -53,10 +60,17 @@ impl Metrics {
             "Time to answer an HTTP request, by route",
             latency.clone(),
         );
+        let scans = Family::<VerdictLabels, Counter>::default();
+        registry.register(
+            "label_scans",
+            "Label scans by verdict (not genuine, unknown key, ... are forgery attempts)",
+            scans.clone(),
+        );
         Arc::new(Metrics {
             registry,
             requests,
             latency,
+            scans,
         })
     }
 

@@ -10,6 +10,10 @@ pub mod health;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod rate_limit;
+pub mod resolver;
+pub mod scan;
+pub mod scan_view;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +24,7 @@ use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
@@ -27,9 +32,11 @@ use tower_http::trace::TraceLayer;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::labels::Keyring;
+use crate::scans::ScanRecorder;
 use crate::store::Store;
 use error::{ApiError, AppError, PageError};
 use metrics::Metrics;
+use rate_limit::RateLimiter;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -40,6 +47,10 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The label keys, loaded at start-up (restart after `truyxuat keys rotate`).
     pub keyring: Arc<Keyring>,
+    /// Writes scans in group commits.
+    pub scans: ScanRecorder,
+    /// Limits shoppers' problem reports per address.
+    pub report_limiter: Arc<RateLimiter>,
 }
 
 impl AppState {
@@ -50,11 +61,13 @@ impl AppState {
         keyring: Keyring,
     ) -> AppState {
         AppState {
+            scans: ScanRecorder::start(store.clone()),
             store,
             settings: Arc::new(settings),
             clock,
             metrics: Metrics::new(),
             keyring: Arc::new(keyring),
+            report_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(600))),
         }
     }
 
@@ -72,11 +85,13 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 /// The whole application, ready to serve.
 pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let https = state.settings.base_url().starts_with("https://");
+    let router = Router::new()
         .merge(pages::router())
         .merge(health::router())
         .merge(api::router())
         .merge(console::router())
+        .merge(scan::router())
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -87,6 +102,7 @@ pub fn app(state: AppState) -> Router {
             ApiError(AppError::Internal("handler panicked".into())).into_response()
         }))
         .layer(axum::middleware::from_fn(context::scope))
+        .layer(CompressionLayer::new())
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
@@ -102,7 +118,16 @@ pub fn app(state: AppState) -> Router {
                 tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
             }),
         )
-        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid));
+    if https {
+        // Browsers remember to use https only when the site is served over it.
+        router.layer(security_header(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ))
+    } else {
+        router
+    }
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
@@ -120,7 +145,8 @@ async fn not_found(request: Request) -> Response {
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, app(state))
+    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await
 }

@@ -28,6 +28,8 @@ pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as sent (compressed, when the request accepted that).
+    pub body_bytes: Vec<u8>,
 }
 
 impl Reply {
@@ -81,6 +83,15 @@ impl TestApp {
     }
 
     pub async fn with_token(token: Option<&str>) -> TestApp {
+        Self::build(token, None).await
+    }
+
+    /// The app as served behind `base_url`.
+    pub async fn with_base_url(base_url: &str) -> TestApp {
+        Self::build(Some(TOKEN), Some(base_url)).await
+    }
+
+    async fn build(token: Option<&str>, base_url: Option<&str>) -> TestApp {
         let db = TestDb::sqlite().await;
         let mut args = vec![
             "truyxuat".to_owned(),
@@ -89,6 +100,9 @@ impl TestApp {
         ];
         if let Some(t) = token {
             args.extend(["--admin-token".into(), t.into()]);
+        }
+        if let Some(b) = base_url {
+            args.extend(["--base-url".into(), b.into()]);
         }
         args.push("migrate".into());
         let cli = truyxuat::cli::Cli::parse_from(args);
@@ -139,6 +153,7 @@ impl TestApp {
             status,
             headers,
             body: String::from_utf8_lossy(&bytes).into_owned(),
+            body_bytes: bytes.to_vec(),
         }
     }
 

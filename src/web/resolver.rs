@@ -1,0 +1,226 @@
+//! GS1-conformant resolver behaviour on GS1 Digital Link URIs: link types, RFC 9264
+//! linksets, the `Link: rel="linkset"` header, CORS, and `/.well-known/gs1resolver`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde_json::{Value, json};
+
+use super::AppState;
+use crate::domain::product::Product;
+
+/// The GS1 Web vocabulary, which link types abbreviate as `gs1:`.
+const GS1_VOC: &str = "https://gs1.org/voc/";
+
+/// What a request asks of a GS1 Digital Link URI.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// The default: the scan page itself.
+    Page,
+    /// The linkset (`?linkType=linkset` or `Accept: application/linkset+json`).
+    Linkset,
+    /// A resource of a known link type: `gs1:pip`, `gs1:certificationInfo`, ...
+    Redirect(&'static str),
+    /// A link type this resolver has no link for.
+    Unknown,
+}
+
+/// The link types offered for every product, in linkset order.
+const LINK_TYPES: [&str; 4] = [
+    "pip",
+    "certificationInfo",
+    "traceability",
+    "verificationService",
+];
+
+/// Reads `linkType` (as `gs1:pip` or the full vocabulary URI) and `Accept`.
+pub fn wanted(link_type: Option<&str>, headers: &HeaderMap) -> Wanted {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let Some(link_type) = link_type.map(str::trim) else {
+        return if accept.contains("application/linkset+json") {
+            Wanted::Linkset
+        } else {
+            Wanted::Page
+        };
+    };
+    let short = link_type
+        .strip_prefix("gs1:")
+        .or_else(|| link_type.strip_prefix(GS1_VOC))
+        .unwrap_or(link_type);
+    match short {
+        "linkset" | "all" => Wanted::Linkset,
+        "defaultLink" | "defaultLinkMulti" => Wanted::Page,
+        _ => LINK_TYPES
+            .iter()
+            .find(|t| **t == short)
+            .map_or(Wanted::Unknown, |t| Wanted::Redirect(t)),
+    }
+}
+
+/// Where each link type points for `product` (and a lot, when the label names one).
+fn target(
+    state: &AppState,
+    anchor: &str,
+    product: &Product,
+    lot: Option<&str>,
+    link_type: &str,
+) -> String {
+    let base = state.settings.base_url();
+    let lot_query = lot
+        .map(|l| format!("?lot={}", urlencode(l)))
+        .unwrap_or_default();
+    match link_type {
+        "pip" => format!("{base}/products/{}", product.id),
+        "certificationInfo" => format!("{base}/products/{}#certifications", product.id),
+        "traceability" => format!("{base}/products/{}{lot_query}#origin", product.id),
+        // The label's own page says whether it is genuine.
+        _ => anchor.to_owned(),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)])
+        .map(|p| p.trim_start_matches('=').to_owned())
+        .unwrap_or_default()
+}
+
+/// The URI without its query: what the links are about.
+fn anchor(state: &AppState, uri: &Uri) -> String {
+    let path = uri.path();
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    format!("{}{path}", state.settings.base_url())
+}
+
+/// `Link: <...?linkType=linkset>; rel="linkset"`, carried by every resolver response.
+pub fn linkset_header(state: &AppState, uri: &Uri) -> String {
+    format!(
+        "<{}?linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\"",
+        anchor(state, uri)
+    )
+}
+
+/// CORS (any origin may resolve) and the linkset `Link` header.
+pub fn add_cors_and_link(headers: &mut HeaderMap, link: &str) {
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static("Link, Location, ETag"),
+    );
+    if let Ok(v) = HeaderValue::from_str(link) {
+        headers.append(header::LINK, v);
+    }
+}
+
+/// The answer for a linkset or a link type.
+pub fn answer(
+    state: &AppState,
+    uri: &Uri,
+    product: &Product,
+    lot: Option<&str>,
+    wanted: Wanted,
+) -> Response {
+    let anchor = anchor(state, uri);
+    match wanted {
+        Wanted::Redirect(link_type) => {
+            let mut to = target(state, &anchor, product, lot, link_type);
+            // The query string is passed on, before any fragment.
+            if let Some(q) = uri.query() {
+                let (head, fragment) = match to.split_once('#') {
+                    Some((h, f)) => (h.to_owned(), format!("#{f}")),
+                    None => (to.clone(), String::new()),
+                };
+                let sep = if head.contains('?') { '&' } else { '?' };
+                to = format!("{head}{sep}{q}{fragment}");
+            }
+            Redirect::temporary(&to).into_response()
+        }
+        _ => {
+            let mut links = serde_json::Map::new();
+            links.insert("anchor".into(), json!(anchor));
+            let title = &product.data.name;
+            links.insert(
+                format!("{GS1_VOC}defaultLink"),
+                json!([{ "href": anchor, "title": title, "type": "text/html", "hreflang": ["vi", "en"] }]),
+            );
+            for link_type in LINK_TYPES {
+                links.insert(
+                    format!("{GS1_VOC}{link_type}"),
+                    json!([{
+                        "href": target(state, &anchor, product, lot, link_type),
+                        "title": title,
+                        "type": "text/html",
+                        "hreflang": ["vi", "en"],
+                    }]),
+                );
+            }
+            let body = json!({ "linkset": [Value::Object(links)] });
+            (
+                [(header::CONTENT_TYPE, "application/linkset+json")],
+                body.to_string(),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A link type this resolver has no link for.
+pub fn unknown_link_type() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        [(header::CONTENT_TYPE, "application/problem+json")],
+        json!({
+            "type": "about:blank",
+            "title": "Not Found",
+            "status": 404,
+            "detail": "no link of this link type; ask for ?linkType=linkset to see the links",
+        })
+        .to_string(),
+    )
+        .into_response()
+}
+
+/// OPTIONS: what a browser asks before a cross-origin request.
+pub async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            (header::ALLOW, "GET, HEAD, OPTIONS"),
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+            (header::ACCESS_CONTROL_ALLOW_METHODS, "GET, HEAD, OPTIONS"),
+            (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                "Accept, Accept-Language",
+            ),
+            (header::ACCESS_CONTROL_MAX_AGE, "86400"),
+        ],
+    )
+        .into_response()
+}
+
+/// `/.well-known/gs1resolver`: what this resolver resolves.
+pub async fn description(State(state): State<AppState>) -> Response {
+    let base = state.settings.base_url();
+    Json(json!({
+        "name": "truyxuat",
+        "resolverRoot": base,
+        "supportedPrimaryKeys": ["01"],
+        "supportedLinkType": std::iter::once("gs1:defaultLink".to_owned())
+            .chain(LINK_TYPES.iter().map(|t| format!("gs1:{t}")))
+            .collect::<Vec<_>>(),
+        "linkTypeDefaultCanBeLinkset": true,
+        "supportedContextValuesEnumerated": [],
+        "contact": base,
+    }))
+    .into_response()
+}

@@ -1,0 +1,525 @@
+//! Where a phone camera lands: the label URIs in both forms (`/01/...` GS1 Digital Link,
+//! `/T/...` short form), the product pages they link to, and GS1-conformant resolver
+//! behaviour (link types, linksets, CORS) on the GS1 form.
+//!
+//! Order of work per scan: verify the proof (a forged code costs no database read), record
+//! the scan (group commit; stored before the page is sent), render.
+
+use askama::Template;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use chrono::Utc;
+use sha2::{Digest, Sha256};
+
+use super::AppState;
+use super::context;
+use super::i18n::Lang;
+use super::resolver::{self, Wanted};
+use super::scan_view::{self, ScanPage, cert_line};
+use crate::domain::gs1::DigitalLink;
+use crate::domain::scan::{NewScan, ReportInput, client_kind};
+use crate::labelling::{self, Verdict, VerdictKind};
+use crate::store::ListQuery;
+
+/// Longest label URI path and query accepted; a label's is under 200 characters.
+const MAX_URI: usize = 2048;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/01/{*rest}",
+            get(label_page).post(report).options(resolver::preflight),
+        )
+        .route("/T/{*rest}", get(label_page).post(report))
+        .route("/t/{*rest}", get(label_page).post(report))
+        .route("/products/{id}", get(product_page))
+        .route("/.well-known/gs1resolver", get(resolver::description))
+        .layer(axum::extract::DefaultBodyLimit::max(16 * 1024))
+}
+
+/// The label URI as printed: the service's base URL and the request's path and query.
+fn printed_uri(state: &AppState, uri: &axum::http::Uri) -> String {
+    let path = uri.path();
+    // A trailing slash is tolerated.
+    let path = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    match uri.query() {
+        Some(q) => format!("{}{path}?{q}", state.settings.base_url()),
+        None => format!("{}{path}", state.settings.base_url()),
+    }
+}
+
+fn query_param(uri: &axum::http::Uri, name: &str) -> Option<String> {
+    uri.query().and_then(|q| {
+        url_pairs(q)
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    })
+}
+
+fn url_pairs(query: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query).unwrap_or_default()
+}
+
+/// The page of a verdict that names no product: a forgery, a bad URI.
+fn verdict_page(state: &AppState, status: StatusCode, kind: VerdictKind, path: &str) -> Response {
+    let s = context::current().lang.scan_texts();
+    let (class, title, body, steps) = scan_view::banner(kind, s);
+    message_page(state, status, (class, title, body, steps), path)
+}
+
+/// A plain page with a banner and no product.
+fn message_page(
+    state: &AppState,
+    status: StatusCode,
+    (class, title, body, steps): (&'static str, &'static str, &'static str, bool),
+    path: &str,
+) -> Response {
+    let lang = context::current().lang;
+    let s = lang.scan_texts();
+    let page = ScanPage {
+        lang,
+        t: lang.texts(),
+        s,
+        css: scan_view::CSS,
+        path: path.to_owned(),
+        canonical: format!("{}{path}", state.settings.base_url()),
+        title: title.to_owned(),
+        description: body.to_owned(),
+        verdict_class: class,
+        banner_title: title,
+        banner_body: body,
+        recalled: false,
+        recall_reason: None,
+        show_steps: steps,
+        scans: None,
+        first_scanned: None,
+        copy_warning: false,
+        product: None,
+        producer: None,
+        lot: None,
+        certs: Vec::new(),
+        serial: None,
+        report_action: None,
+        reported: false,
+        json_ld: String::new(),
+    };
+    html(status, &page, None)
+}
+
+fn html(status: StatusCode, page: &ScanPage, etag: Option<&str>) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut response = (status, Html(body)).into_response();
+            let headers = response.headers_mut();
+            if let Ok(csp) = HeaderValue::from_str(&scan_view::content_security_policy()) {
+                headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+            }
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            headers.insert(
+                header::VARY,
+                HeaderValue::from_static("Accept, Accept-Language, Cookie"),
+            );
+            if let Some(tag) = etag.and_then(|t| HeaderValue::from_str(t).ok()) {
+                headers.insert(header::ETAG, tag);
+            }
+            response
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "scan page template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// GET (and HEAD) of a label URI in either form.
+async fn label_page(
+    State(state): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+) -> Response {
+    let path = uri.path().to_owned();
+    let gs1 = path.starts_with("/01/");
+    let printed = printed_uri(&state, &uri);
+    let link = gs1.then(|| resolver::linkset_header(&state, &uri));
+    let mut response = if path.len() + uri.query().map_or(0, str::len) > MAX_URI {
+        verdict_page(
+            &state,
+            StatusCode::URI_TOO_LONG,
+            VerdictKind::Malformed,
+            "/",
+        )
+    } else if gs1 {
+        gs1_response(&state, &method, &uri, &printed, &headers).await
+    } else {
+        match verify(&state, &printed).await {
+            Ok(v) => label_response(&state, &method, &uri, &headers, v).await,
+            Err(r) => r,
+        }
+    };
+    if let Some(link) = link {
+        resolver::add_cors_and_link(response.headers_mut(), &link);
+    }
+    response
+}
+
+async fn verify(state: &AppState, printed: &str) -> Result<Verdict, Response> {
+    labelling::verify(&*state.store, &state.keyring, printed)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "verification failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        })
+}
+
+/// The GS1 Digital Link form: a label (with AI 21) or a product (AI 01 alone or with a lot).
+async fn gs1_response(
+    state: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    printed: &str,
+    headers: &HeaderMap,
+) -> Response {
+    let link = match DigitalLink::parse(printed) {
+        Ok(link) => link,
+        Err(e) => {
+            tracing::debug!(error = %e, "not a GS1 Digital Link");
+            return verdict_page(
+                state,
+                StatusCode::BAD_REQUEST,
+                VerdictKind::Malformed,
+                uri.path(),
+            );
+        }
+    };
+    let wanted = resolver::wanted(query_param(uri, "linkType").as_deref(), headers);
+    if matches!(wanted, Wanted::Unknown) {
+        return resolver::unknown_link_type();
+    }
+    if link.serial.is_none() {
+        let product = match state.store.product_by_gtin(&link.gtin).await {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                let s = context::current().lang.scan_texts();
+                let banner = (
+                    "bad",
+                    s.unknown_product_title,
+                    s.unknown_product_body,
+                    false,
+                );
+                return message_page(state, StatusCode::NOT_FOUND, banner, uri.path());
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "product lookup failed");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+        return match wanted {
+            Wanted::Page => {
+                Redirect::temporary(&format!("/products/{}", product.id)).into_response()
+            }
+            other => resolver::answer(state, uri, &product, None, other),
+        };
+    }
+    let verdict = match verify(state, printed).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    match (&verdict.product, wanted) {
+        (Some(product), w @ (Wanted::Linkset | Wanted::Redirect(_))) => {
+            let lot = verdict.lot.as_ref().map(|l| l.data.code.as_str());
+            resolver::answer(state, uri, product, lot, w)
+        }
+        _ => label_response(state, method, uri, headers, verdict).await,
+    }
+}
+
+/// Records the scan (when the label's proof held) and renders the verdict page.
+async fn label_response(
+    state: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    verdict: Verdict,
+) -> Response {
+    let kind = verdict.verdict;
+    // Coming back from the report form is not another scan.
+    let reported = query_param(uri, "reported").is_some();
+    let counts = *method == Method::GET && !reported;
+    if counts {
+        state
+            .metrics
+            .scans
+            .get_or_create(&super::metrics::VerdictLabels {
+                verdict: kind_name(kind).to_owned(),
+            })
+            .inc();
+    }
+    let status = match kind {
+        VerdictKind::Genuine
+        | VerdictKind::NotActivated
+        | VerdictKind::Void
+        | VerdictKind::Recalled => StatusCode::OK,
+        VerdictKind::Malformed => StatusCode::BAD_REQUEST,
+        VerdictKind::NotGenuine | VerdictKind::UnknownKey | VerdictKind::RevokedKey => {
+            StatusCode::NOT_FOUND
+        }
+    };
+    let (Some(batch_id), Some(index), Some(product)) =
+        (verdict.batch_id, verdict.index, verdict.product.clone())
+    else {
+        // A forgery: no row, no lookup, an explanation.
+        return verdict_page(state, status, kind, uri.path());
+    };
+    let now = state.clock.now();
+    // HEAD asks about the page without anyone looking at a label: not a scan.
+    if counts {
+        let scan = NewScan {
+            batch_id,
+            label_index: index,
+            verdict: kind_name(kind),
+            client: client_kind(
+                headers
+                    .get(header::USER_AGENT)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default(),
+            ),
+            scanned_at: now,
+        };
+        if let Err(e) = state.scans.record(scan).await {
+            tracing::error!(error = %e, "scan not recorded");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    }
+    let lang = context::current().lang;
+    let page = match build_page(state, lang, uri, Some(&verdict), product, reported).await {
+        Ok(page) => page,
+        Err(response) => return response,
+    };
+    let etag = page_etag(&page, kind);
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag))
+    {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(tag) = HeaderValue::from_str(&etag) {
+            response.headers_mut().insert(header::ETAG, tag);
+        }
+        return response;
+    }
+    html(status, &page, Some(&etag))
+}
+
+fn kind_name(kind: VerdictKind) -> &'static str {
+    match kind {
+        VerdictKind::Genuine => "genuine",
+        VerdictKind::NotActivated => "not_activated",
+        VerdictKind::Void => "void",
+        VerdictKind::Recalled => "recalled",
+        VerdictKind::NotGenuine => "not_genuine",
+        VerdictKind::UnknownKey => "unknown_key",
+        VerdictKind::RevokedKey => "revoked_key",
+        VerdictKind::Malformed => "malformed",
+    }
+}
+
+/// A weak ETag over what the page says, except the running scan count: a repeat visit
+/// costs a 304 even though each visit is counted.
+fn page_etag(page: &ScanPage, kind: VerdictKind) -> String {
+    let mut h = Sha256::new();
+    h.update(kind_name(kind));
+    h.update(page.lang.code());
+    h.update(page.first_scanned.as_deref().unwrap_or_default());
+    h.update([u8::from(page.copy_warning), u8::from(page.reported)]);
+    if let Some(p) = &page.product {
+        h.update(p.updated_at.to_rfc3339());
+    }
+    if let Some(o) = &page.producer {
+        h.update(o.updated_at.to_rfc3339());
+    }
+    if let Some(l) = &page.lot {
+        h.update(l.updated_at.to_rfc3339());
+    }
+    for c in &page.certs {
+        h.update(c.badge);
+        h.update(&c.number);
+        h.update(c.verified.as_deref().unwrap_or_default());
+    }
+    h.update(env!("CARGO_PKG_VERSION"));
+    format!("W/\"{}\"", hex::encode(&h.finalize()[..12]))
+}
+
+/// The page of a label (with a verdict) or of a product (without).
+async fn build_page(
+    state: &AppState,
+    lang: Lang,
+    uri: &axum::http::Uri,
+    verdict: Option<&Verdict>,
+    product: crate::domain::product::Product,
+    reported: bool,
+) -> Result<ScanPage, Response> {
+    let internal = |e: crate::store::StoreError| {
+        tracing::error!(error = %e, "scan page data");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    };
+    let s = lang.scan_texts();
+    let today = state.clock.now().date_naive();
+    let producer = state
+        .store
+        .organization(product.data.producer_id)
+        .await
+        .map_err(internal)?;
+    let certs = state
+        .store
+        .list_certifications(&ListQuery::default(), Some(product.id))
+        .await
+        .map_err(internal)?;
+    let (class, title, body, steps) = match verdict {
+        Some(v) => scan_view::banner(v.verdict, s),
+        None => ("", "", "", false),
+    };
+    let summary = match verdict.and_then(|v| v.batch_id.zip(v.index)) {
+        Some((batch, index)) => Some(
+            state
+                .store
+                .label_scans(batch, index)
+                .await
+                .map_err(internal)?,
+        ),
+        None => None,
+    };
+    let lot = verdict.and_then(|v| v.lot.clone());
+    let path = uri.path().to_owned();
+    let canonical = format!("{}{}", state.settings.base_url(), path);
+    let serial = verdict.and_then(|v| v.serial.clone());
+    let digital_link = path.starts_with("/01/").then_some(canonical.as_str());
+    let json_ld = scan_view::json_ld(
+        &product,
+        producer.as_ref(),
+        &certs,
+        digital_link,
+        serial.as_deref(),
+    );
+    let description = match &producer {
+        Some(o) => format!(
+            "{} · {} · {}",
+            product.data.name, o.data.name, o.data.province.name
+        ),
+        None => product.data.name.clone(),
+    };
+    Ok(ScanPage {
+        lang,
+        t: lang.texts(),
+        s,
+        css: scan_view::CSS,
+        title: match verdict {
+            Some(_) => format!("{} · {}", title, product.data.name),
+            None => product.data.name.clone(),
+        },
+        description,
+        canonical,
+        verdict_class: class,
+        banner_title: title,
+        banner_body: body,
+        recalled: verdict.is_some_and(|v| v.verdict == VerdictKind::Recalled),
+        recall_reason: lot
+            .as_ref()
+            .filter(|_| verdict.is_some_and(|v| v.verdict == VerdictKind::Recalled))
+            .and_then(|l| l.recall_reason.clone()),
+        show_steps: steps,
+        first_scanned: summary
+            .and_then(|s| s.first_at)
+            .map(|t| t.format("%d/%m/%Y").to_string()),
+        copy_warning: summary.is_some_and(|s| s.suggests_copy()),
+        scans: summary,
+        certs: certs.iter().map(|c| cert_line(c, today, s)).collect(),
+        producer,
+        lot,
+        serial,
+        report_action: verdict.map(|_| path.clone()),
+        reported,
+        json_ld,
+        path,
+        product: Some(product),
+    })
+}
+
+/// `/products/{id}`: the product information page (`gs1:pip`), optionally with a lot.
+async fn product_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    OriginalUri(uri): OriginalUri,
+) -> Response {
+    let product = match id.parse::<i64>() {
+        Ok(id) => state.store.product(id).await.ok().flatten(),
+        Err(_) => None,
+    };
+    let Some(product) = product else {
+        let s = context::current().lang.scan_texts();
+        let banner = (
+            "bad",
+            s.unknown_product_title,
+            s.unknown_product_body,
+            false,
+        );
+        return message_page(&state, StatusCode::NOT_FOUND, banner, uri.path());
+    };
+    let lang = context::current().lang;
+    let lot = match query_param(&uri, "lot") {
+        Some(code) => state
+            .store
+            .lot_by_code(product.id, &code)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    match build_page(&state, lang, &uri, None, product, false).await {
+        Ok(mut page) => {
+            page.lot = lot;
+            html(StatusCode::OK, &page, None)
+        }
+        Err(r) => r,
+    }
+}
+
+/// A shopper's report from a label page: rate limited, stored, then back to the page.
+async fn report(
+    State(state): State<AppState>,
+    OriginalUri(uri): OriginalUri,
+    Form(input): Form<ReportInput>,
+) -> Response {
+    let peer = context::current().peer;
+    if !state.report_limiter.allow(peer, std::time::Instant::now()) {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "600")],
+            "Too many reports from this address; please try again later.",
+        )
+            .into_response();
+    }
+    let printed = printed_uri(&state, &uri);
+    let verdict = match verify(&state, &printed).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let product_id = verdict.product.as_ref().map(|p| p.id);
+    let report = match input.validate(verdict.batch_id, verdict.index, product_id) {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+    };
+    if let Err(e) = state.store.add_report(&report, Utc::now()).await {
+        tracing::error!(error = %e, "report not stored");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    Redirect::to(&format!("{}?reported=1#report", uri.path())).into_response()
+}

@@ -1,0 +1,438 @@
+//! The public scan page and the GS1 resolver, as a shopper's phone and a retailer's app
+//! meet them: one test per rule.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use truyxuat::labelling::{self, MintRequest};
+use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
+use truyxuat::store::StoreError;
+
+use crate::support::fixtures::now;
+use crate::support::http::{Reply, TestApp};
+
+/// The keys `TestApp` serves with.
+fn keys() -> Keyring {
+    Keyring::single(KeySeed::from_bytes([7; 32]), now())
+}
+
+/// Mints `count` labels of a demo product; returns their paths (the part after the host).
+async fn mint(app: &TestApp, product_id: i64, count: u32, lot: Option<&str>) -> Vec<String> {
+    let store = &*app.db.store;
+    let request = MintRequest {
+        product_id,
+        count,
+        lot: lot.map(str::to_owned),
+        profile: Profile::Compact,
+    };
+    let batch = labelling::mint(store, &keys(), &request, 1000, now())
+        .await
+        .unwrap();
+    let printable = labelling::printable(store, batch.id).await.unwrap();
+    let base = LabelBase::parse("http://127.0.0.1:8080").unwrap();
+    let mut paths = Vec::new();
+    printable
+        .for_each_uri(&keys(), &base, printable.batch.all(), |_, _, uri| {
+            let path = uri.split_once("8080").unwrap().1.to_owned();
+            paths.push(path);
+            Ok::<_, StoreError>(())
+        })
+        .unwrap();
+    paths
+}
+
+/// Demo product 1 (Chè Ô Long, GTIN) lot CD-2026-10A: a genuine, activated label.
+async fn genuine(app: &TestApp) -> String {
+    mint(app, 1, 3, Some("CD-2026-10A")).await.remove(0)
+}
+
+async fn with(app: &TestApp, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut request = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        request = request.header(*k, *v);
+    }
+    app.send(request.body(Body::empty()).unwrap()).await
+}
+
+fn link_header_points_to_linkset(reply: &Reply, path: &str) {
+    let link = reply.header("link");
+    let anchor = path.split('?').next().unwrap().trim_end_matches('/');
+    assert!(
+        link.contains(&format!(
+            "<http://127.0.0.1:8080{anchor}?linkType=linkset>; rel=\"linkset\""
+        )),
+        "Link: {link:?} for {path}"
+    );
+}
+
+#[tokio::test]
+async fn a_genuine_label_shows_product_origin_and_certificates_and_counts_scans() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let page = app.get(&path).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.texts("#verdict strong"), vec!["Tem chính hãng"]);
+    assert_eq!(page.texts("#product h1"), vec!["Chè Ô Long Cầu Đất"]);
+    assert!(page.texts("#producer p")[0].contains("HTX Nông nghiệp Dịch vụ Xuân Thọ"));
+    assert_eq!(
+        page.html()
+            .select(&scraper::Selector::parse("a.tel[href='tel:02633821468']").unwrap())
+            .count(),
+        1
+    );
+    let origin = page.texts("#origin dd");
+    assert!(origin.contains(&"CD-2026-10A".to_owned()), "{origin:?}");
+    assert!(origin.contains(&"08/10/2026".to_owned()), "{origin:?}");
+    assert!(origin.iter().any(|o| o.contains("Lâm Đồng")), "{origin:?}");
+    let certs = page.texts("#certifications .cert");
+    assert!(
+        certs[0].contains("OCOP") && certs[0].contains("★★★★") && certs[0].contains("Còn hiệu lực"),
+        "{certs:?}"
+    );
+    assert!(certs[0].contains("1520/QĐ-UBND") && certs[0].contains("Hội đồng OCOP tỉnh Lâm Đồng"));
+    assert!(
+        certs[0].contains("thanh.tra@sonnmt.lamdong"),
+        "who verified it: {certs:?}"
+    );
+    assert_eq!(page.texts("#scan-count"), vec!["1"]);
+    // Structured data and a preview for Zalo and Facebook.
+    assert!(page.body.contains(r#""@type":"IndividualProduct""#));
+    assert!(page.body.contains(
+        r#""hasGS1DigitalLink":"http://127.0.0.1:8080/01/08936049120015/10/CD-2026-10A/21/"#
+    ));
+    assert!(page.body.contains(r#""hasCertification":[{"#));
+    assert!(
+        page.body.contains(
+            r#"<meta property="og:title" content="Tem chính hãng · Chè Ô Long Cầu Đất">"#
+        )
+    );
+
+    let again = app.get(&path).await;
+    assert_eq!(again.texts("#scan-count"), vec!["2"]);
+    assert_eq!(app.db.store.count_scans().await.unwrap(), 2);
+
+    let english = with(&app, "GET", &path, &[("accept-language", "en")]).await;
+    assert_eq!(english.texts("#verdict strong"), vec!["Genuine label"]);
+}
+
+#[tokio::test]
+async fn each_label_state_gets_its_own_banner() {
+    let app = TestApp::with_demo().await;
+    let store = &*app.db.store;
+    // Not activated: minted without a lot.
+    let fresh = mint(&app, 1, 2, None).await;
+    let page = app.get(&fresh[0]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(
+        page.texts("#verdict strong"),
+        vec!["Tem chưa được kích hoạt"]
+    );
+    // Void.
+    let labels = mint(&app, 1, 2, Some("CD-2026-10A")).await;
+    let batch = store.list_batches(Some(1)).await.unwrap()[0].id;
+    labelling::void(store, batch, Some("1..2".parse().unwrap()), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get(&labels[1]).await.texts("#verdict strong"),
+        vec!["Tem đã bị hủy"]
+    );
+    // Recalled, with the reason.
+    labelling::recall(
+        store,
+        1,
+        "CD-2026-10A",
+        "Phát hiện dư lượng thuốc bảo vệ thực vật",
+        now(),
+    )
+    .await
+    .unwrap();
+    let recalled = app.get(&labels[0]).await;
+    assert_eq!(
+        recalled.texts("#verdict strong.recall"),
+        vec!["SẢN PHẨM ĐÃ BỊ THU HỒI"]
+    );
+    assert!(recalled.texts("#verdict p")[0].contains("dư lượng"));
+    // An expired certificate reads as expired (demo: Nhãn lồng, VietGAP until 2025-06-30).
+    let longan = mint(&app, 8, 1, None).await;
+    let batch = store.list_batches(Some(8)).await.unwrap()[0].id;
+    labelling::activate(store, batch, "NL-2026-07", None, now())
+        .await
+        .unwrap();
+    let page = app.get(&longan[0]).await;
+    assert_eq!(page.texts("#verdict strong"), vec!["Tem chính hãng"]);
+    assert!(page.texts("#certifications .badge.b-expired")[0].contains("Hết hạn"));
+    // A certificate still pending says so (demo: Nước mắm, OCOP awaiting verification).
+    let sauce = mint(&app, 6, 1, Some("PQ-THUNG-17")).await;
+    assert_eq!(
+        app.get(&sauce[0]).await.texts(".badge.b-pending"),
+        vec!["Chờ xác minh"]
+    );
+}
+
+#[tokio::test]
+async fn forged_and_broken_codes_get_an_explanation_and_write_nothing() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let forged = format!("{}{}", &path[..path.len() - 3], "ZZZ");
+    let page = app.get(&forged).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(page.texts("#verdict strong"), vec!["Tem không hợp lệ"]);
+    assert!(!page.texts("section ul li").is_empty(), "what to do");
+    // Unknown key: slot 9 is used by no key.
+    let serial = path.rsplit('/').next().unwrap();
+    let unknown = path.replace(serial, &format!("9{}", &serial[1..]));
+    let page = app.get(&unknown).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        page.texts("#verdict strong"),
+        vec!["Không nhận ra mã ký của tem"]
+    );
+    // A broken GTIN is a syntax error; an unknown GTIN is not found.
+    let page = app.get("/01/08936049120016/21/0F9QGPN36EE7DAMVR5C5").await;
+    assert_eq!(page.status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        page.texts("#verdict strong"),
+        vec!["Mã QR không đúng định dạng"]
+    );
+    let page = app.get("/01/08934588012112").await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        page.texts("#verdict strong"),
+        vec!["Không tìm thấy sản phẩm"]
+    );
+    let page = app.get(&format!("{path}?x={}", "a".repeat(3000))).await;
+    assert_eq!(page.status, StatusCode::URI_TOO_LONG);
+    assert_eq!(app.db.store.count_scans().await.unwrap(), 0);
+    let metrics = app.get("/metrics").await.body;
+    assert!(
+        metrics.contains(r#"truyxuat_label_scans_total{verdict="not_genuine"} 1"#),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(r#"truyxuat_label_scans_total{verdict="unknown_key"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn resolver_answers_a_linkset_by_query_or_accept_without_redirecting() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    for reply in [
+        app.get(&format!("{path}?linkType=linkset")).await,
+        with(
+            &app,
+            "GET",
+            &path,
+            &[("accept", "application/linkset+json")],
+        )
+        .await,
+    ] {
+        assert_eq!(reply.status, StatusCode::OK);
+        assert_eq!(reply.header("content-type"), "application/linkset+json");
+        let set = &reply.json()["linkset"][0];
+        assert_eq!(set["anchor"], format!("http://127.0.0.1:8080{path}"));
+        assert_eq!(
+            set["https://gs1.org/voc/pip"][0]["href"],
+            "http://127.0.0.1:8080/products/1"
+        );
+        assert!(set["https://gs1.org/voc/certificationInfo"].is_array());
+        link_header_points_to_linkset(&reply, &path);
+    }
+}
+
+#[tokio::test]
+async fn resolver_redirects_known_link_types_passing_the_query_on() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let pip = app.get(&format!("{path}?linkType=gs1:pip&utm=zalo")).await;
+    assert_eq!(pip.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(
+        pip.header("location"),
+        "http://127.0.0.1:8080/products/1?linkType=gs1:pip&utm=zalo"
+    );
+    link_header_points_to_linkset(&pip, &path);
+    let certs = app
+        .get(&format!("{path}?linkType=gs1:certificationInfo"))
+        .await;
+    assert_eq!(certs.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(
+        certs.header("location"),
+        "http://127.0.0.1:8080/products/1?linkType=gs1:certificationInfo#certifications"
+    );
+    let trace = app
+        .get(&format!("{path}?linkType=https://gs1.org/voc/traceability"))
+        .await;
+    assert_eq!(trace.status, StatusCode::TEMPORARY_REDIRECT);
+    assert!(
+        trace
+            .header("location")
+            .starts_with("http://127.0.0.1:8080/products/1?lot=CD-2026-10A&linkType=")
+    );
+    // The target exists and shows the product with its lot.
+    let product = app.get("/products/1?lot=CD-2026-10A").await;
+    assert_eq!(product.status, StatusCode::OK);
+    assert_eq!(product.texts("#product h1"), vec!["Chè Ô Long Cầu Đất"]);
+    assert!(
+        product
+            .texts("#origin dd")
+            .contains(&"CD-2026-10A".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn resolver_answers_404_for_an_unknown_link_type_and_400_for_bad_syntax() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let unknown = app.get(&format!("{path}?linkType=gs1:recipeInfo")).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    link_header_points_to_linkset(&unknown, &path);
+    let bad = app.get("/01/12345/21/ABC").await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let bad_order = app.get("/01/08936049120015/21/X/10/L").await;
+    assert_eq!(bad_order.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn resolver_tolerates_a_trailing_slash_and_answers_head_and_options_with_cors() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let slash = app.get(&format!("{path}/")).await;
+    assert_eq!(slash.status, StatusCode::OK);
+    assert_eq!(slash.texts("#verdict strong"), vec!["Tem chính hãng"]);
+    link_header_points_to_linkset(&slash, &path);
+    assert_eq!(slash.header("access-control-allow-origin"), "*");
+
+    let head = with(&app, "HEAD", &path, &[]).await;
+    assert_eq!(head.status, StatusCode::OK);
+    assert!(head.body.is_empty());
+    link_header_points_to_linkset(&head, &path);
+    let options = with(
+        &app,
+        "OPTIONS",
+        &path,
+        &[
+            ("origin", "https://shop.example"),
+            ("access-control-request-method", "GET"),
+        ],
+    )
+    .await;
+    assert_eq!(options.status, StatusCode::NO_CONTENT);
+    assert_eq!(options.header("access-control-allow-origin"), "*");
+    assert!(
+        options
+            .header("access-control-allow-methods")
+            .contains("GET")
+    );
+    // Only the GET was a scan.
+    assert_eq!(app.db.store.count_scans().await.unwrap(), 1);
+
+    let product_level = app.get("/01/08936049120015").await;
+    assert_eq!(product_level.status, StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(product_level.header("location"), "/products/1");
+    link_header_points_to_linkset(&product_level, "/01/08936049120015");
+    let described = app.get("/.well-known/gs1resolver").await;
+    assert_eq!(described.json()["supportedPrimaryKeys"][0], "01");
+    assert!(
+        described.json()["supportedLinkType"]
+            .as_array()
+            .unwrap()
+            .contains(&"gs1:pip".into())
+    );
+}
+
+#[tokio::test]
+async fn a_repeat_visit_costs_a_304() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let first = app.get(&path).await;
+    let etag = first.header("etag").to_owned();
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(first.header("cache-control"), "no-cache");
+    let repeat = with(&app, "GET", &path, &[("if-none-match", &etag)]).await;
+    assert_eq!(repeat.status, StatusCode::NOT_MODIFIED);
+    assert!(repeat.body.is_empty());
+    // A repeat is still a scan.
+    assert_eq!(app.db.store.count_scans().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn the_first_response_fits_in_14_kb_compressed_with_its_css_inlined() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let raw = app
+        .send(
+            Request::get(&path)
+                .header("accept-encoding", "gzip")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(raw.header("content-encoding"), "gzip");
+    let compressed = raw.body_bytes.len();
+    assert!(compressed <= 14 * 1024, "{compressed} bytes compressed");
+    let plain = app.get(&path).await;
+    assert!(plain.body.contains("<style>"));
+    assert!(!plain.body.contains("<link rel=\"stylesheet\""));
+    assert!(!plain.body.contains("<script src"));
+    assert!(plain.body.len() > compressed, "the page is compressed");
+}
+
+#[tokio::test]
+async fn html_responses_carry_security_headers() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let page = app.get(&path).await;
+    let csp = page.header("content-security-policy");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("style-src 'sha256-"),
+        "{csp}"
+    );
+    assert_eq!(page.header("x-content-type-options"), "nosniff");
+    assert_eq!(
+        page.header("referrer-policy"),
+        "strict-origin-when-cross-origin"
+    );
+    // HSTS only where the site is served over https.
+    assert_eq!(page.header("strict-transport-security"), "");
+    let https = TestApp::with_base_url("https://truyxuat.lamdong.gov.vn").await;
+    assert!(
+        https
+            .get("/")
+            .await
+            .header("strict-transport-security")
+            .contains("max-age=")
+    );
+}
+
+#[tokio::test]
+async fn shoppers_can_report_a_problem_a_few_times() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    for i in 0..5 {
+        let reply = app
+            .post_form(
+                &path,
+                &[
+                    ("message", &format!("Tem bị bong {i}")),
+                    ("contact", "0909 000 111"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+        assert_eq!(
+            reply.header("location"),
+            format!("{path}?reported=1#report")
+        );
+    }
+    let limited = app.post_form(&path, &[("message", "again")], None).await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    let thanks = app.get(&format!("{path}?reported=1")).await;
+    assert_eq!(
+        thanks.texts("#report p"),
+        vec!["Cảm ơn bạn. Chúng tôi đã nhận được báo cáo."]
+    );
+    // Neither the reports nor the thank-you page count as scans.
+    assert_eq!(app.db.store.count_scans().await.unwrap(), 0);
+}
