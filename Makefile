@@ -5,16 +5,20 @@ SHELL := /bin/bash
 # Files compiled through include! are not reached by `cargo fmt`; format them by name.
 INCLUDED_SOURCES := src/store/sql_common.rs
 
-.PHONY: help run test lint fmt bench soak
+.PHONY: help run test test-deps lint fmt bench soak
 
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 run: ## Build, migrate, load the demo data once and serve http://127.0.0.1:8080/
 	TRUYXUAT_ADMIN_TOKEN="$${TRUYXUAT_ADMIN_TOKEN:-demo-admin-token}" \
 	  cargo run --release -- serve --demo
 
-test: ## Run every test; PostgreSQL ones when TRUYXUAT_TEST_POSTGRES_URL is set
+test-deps: ## Install what the tests drive: Debian's chromium, playwright-core from npm
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
+
+test: test-deps ## Run every test; PostgreSQL ones when TRUYXUAT_TEST_POSTGRES_URL is set
 	@if [ -n "$$TRUYXUAT_TEST_POSTGRES_URL" ]; then \
 	  echo "== PostgreSQL tests: on ($${TRUYXUAT_TEST_POSTGRES_URL%%\?*})"; \
 	  cargo test; \

@@ -178,6 +178,17 @@ async fn forged_and_broken_codes_get_an_explanation_and_write_nothing() {
     assert_eq!(page.status, StatusCode::NOT_FOUND);
     assert_eq!(page.texts("#verdict strong"), vec!["Tem không hợp lệ"]);
     assert!(!page.texts("section ul li").is_empty(), "what to do");
+    // A shopper can report the counterfeit from its page.
+    assert_eq!(page.texts("#report h2"), vec!["Báo cáo vấn đề"]);
+    let reported = app
+        .post_form(&forged, &[("message", "Mua ở chợ, tem in mờ")], None)
+        .await;
+    assert_eq!(reported.status, StatusCode::SEE_OTHER);
+    let thanks = app.get(&format!("{forged}?reported=1")).await;
+    assert_eq!(
+        thanks.texts("#report p"),
+        vec!["Cảm ơn bạn. Chúng tôi đã nhận được báo cáo."]
+    );
     // Unknown key: slot 9 is used by no key.
     let serial = path.rsplit('/').next().unwrap();
     let unknown = path.replace(serial, &format!("9{}", &serial[1..]));

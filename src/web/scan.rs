@@ -69,22 +69,32 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
 }
 
 /// The page of a verdict that names no product: a forgery, a bad URI.
-fn verdict_page(state: &AppState, status: StatusCode, kind: VerdictKind, path: &str) -> Response {
+fn verdict_page(
+    state: &AppState,
+    status: StatusCode,
+    kind: VerdictKind,
+    path: &str,
+    reported: bool,
+) -> Response {
     let s = context::current().lang.scan_texts();
     let (class, title, body, steps) = scan_view::banner(kind, s);
-    message_page(state, status, (class, title, body, steps), path)
+    // A code that looks like a label but is not one: shoppers may report the counterfeit.
+    let reportable = kind != VerdictKind::Malformed;
+    let mut page = message_page(state, (class, title, body, steps), path, reportable);
+    page.reported = reported;
+    html(status, &page, None)
 }
 
 /// A plain page with a banner and no product.
 fn message_page(
     state: &AppState,
-    status: StatusCode,
     (class, title, body, steps): (&'static str, &'static str, &'static str, bool),
     path: &str,
-) -> Response {
+    reportable: bool,
+) -> ScanPage {
     let lang = context::current().lang;
     let s = lang.scan_texts();
-    let page = ScanPage {
+    ScanPage {
         lang,
         t: lang.texts(),
         s,
@@ -107,11 +117,10 @@ fn message_page(
         lot: None,
         certs: Vec::new(),
         serial: None,
-        report_action: None,
+        report_action: reportable.then(|| path.to_owned()),
         reported: false,
         json_ld: String::new(),
-    };
-    html(status, &page, None)
+    }
 }
 
 fn html(status: StatusCode, page: &ScanPage, etag: Option<&str>) -> Response {
@@ -156,6 +165,7 @@ async fn label_page(
             StatusCode::URI_TOO_LONG,
             VerdictKind::Malformed,
             "/",
+            false,
         )
     } else if gs1 {
         gs1_response(&state, &method, &uri, &printed, &headers).await
@@ -197,6 +207,7 @@ async fn gs1_response(
                 StatusCode::BAD_REQUEST,
                 VerdictKind::Malformed,
                 uri.path(),
+                false,
             );
         }
     };
@@ -215,7 +226,8 @@ async fn gs1_response(
                     s.unknown_product_body,
                     false,
                 );
-                return message_page(state, StatusCode::NOT_FOUND, banner, uri.path());
+                let page = message_page(state, banner, uri.path(), false);
+                return html(StatusCode::NOT_FOUND, &page, None);
             }
             Err(e) => {
                 tracing::error!(error = %e, "product lookup failed");
@@ -277,7 +289,7 @@ async fn label_response(
         (verdict.batch_id, verdict.index, verdict.product.clone())
     else {
         // A forgery: no row, no lookup, an explanation.
-        return verdict_page(state, status, kind, uri.path());
+        return verdict_page(state, status, kind, uri.path(), reported);
     };
     let now = state.clock.now();
     // HEAD asks about the page without anyone looking at a label: not a scan.
@@ -471,7 +483,8 @@ async fn product_page(
             s.unknown_product_body,
             false,
         );
-        return message_page(&state, StatusCode::NOT_FOUND, banner, uri.path());
+        let page = message_page(&state, banner, uri.path(), false);
+        return html(StatusCode::NOT_FOUND, &page, None);
     };
     let lang = context::current().lang;
     let lot = match query_param(&uri, "lot") {

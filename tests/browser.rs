@@ -1,0 +1,148 @@
+//! A shopper's phone: headless Chromium at 360 x 640 opens a genuine, a forged, a
+//! not-activated, a recalled and an expired-certificate label, and reads the verdict.
+//! Screenshots are kept in `target/screenshots/` as test artifacts.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_truyxuat");
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn cli(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(BIN)
+        .env(
+            "TRUYXUAT_DATABASE_URL",
+            format!("sqlite://{}", dir.join("b.db").display()),
+        )
+        .env("TRUYXUAT_KEY_DIR", dir.join("keys"))
+        .env("TRUYXUAT_BASE_URL", "http://label.test")
+        .args(args)
+        .output()
+        .expect("run truyxuat");
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+/// The path of the first label of a new batch.
+fn first_label(dir: &Path, mint: &[&str]) -> (String, String) {
+    let batch = cli(dir, &[&["mint"], mint].concat());
+    let uri = cli(dir, &["labels", &batch, "--range", "0..1"]);
+    // Everything after scheme and host ("HTTP://LABEL.TEST" in the upper-case short form).
+    let path = format!("/{}", uri.splitn(4, '/').nth(3).unwrap());
+    (batch, path)
+}
+
+#[test]
+fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/verdicts.mjs");
+    assert!(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/browser/node_modules/playwright-core")
+            .exists(),
+        "playwright-core is missing: `make test` installs it (npm ci in tests/browser)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    cli(dir, &["demo"]);
+    cli(dir, &["keys", "new"]);
+    let (_, genuine) = first_label(
+        dir,
+        &["--product", "1", "--count", "2", "--lot", "CD-2026-10A"],
+    );
+    let (_, fresh) = first_label(dir, &["--product", "1", "--count", "2"]);
+    let (_, recalled) = first_label(
+        dir,
+        &["--product", "2", "--count", "2", "--lot", "AR-2026-11"],
+    );
+    cli(
+        dir,
+        &[
+            "recall",
+            "--product",
+            "2",
+            "--lot",
+            "AR-2026-11",
+            "--reason",
+            "Nấm mốc vượt ngưỡng",
+        ],
+    );
+    let (batch, expired_cert) = first_label(dir, &["--product", "8", "--count", "2"]);
+    cli(dir, &["activate", &batch, "--lot", "NL-2026-07"]);
+    let forged = format!("{}ZZZ", &genuine[..genuine.len() - 3]);
+
+    let mut server = Command::new(BIN)
+        .env(
+            "TRUYXUAT_DATABASE_URL",
+            format!("sqlite://{}", dir.join("b.db").display()),
+        )
+        .env("TRUYXUAT_KEY_DIR", dir.join("keys"))
+        .env("TRUYXUAT_BASE_URL", "http://label.test")
+        .args(["--bind", "127.0.0.1:0", "serve"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = server.stderr.take().unwrap();
+    let server = Server(server);
+    let address = BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|l| {
+            l.split("address=")
+                .nth(1)
+                .map(|a| a.split_whitespace().next().unwrap_or_default().to_owned())
+        })
+        .expect("server address");
+    let url = |path: &str| format!("http://{address}{path}");
+    let cases = json!([
+        { "name": "genuine", "url": url(&genuine), "verdict": "Tem chính hãng", "status": 200 },
+        { "name": "forged", "url": url(&forged), "verdict": "Tem không hợp lệ", "status": 404 },
+        { "name": "not-activated", "url": url(&fresh), "verdict": "Tem chưa được kích hoạt", "status": 200 },
+        { "name": "recalled", "url": url(&recalled), "verdict": "SẢN PHẨM ĐÃ BỊ THU HỒI", "status": 200 },
+        { "name": "expired-certificate", "url": url(&expired_cert), "verdict": "Tem chính hãng", "status": 200 },
+    ]);
+    let cases_file = dir.join("cases.json");
+    std::fs::write(&cases_file, cases.to_string()).unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    let out = Command::new("node")
+        .arg(&script)
+        .arg(&cases_file)
+        .arg(&shots)
+        .output()
+        .expect("node is needed for the browser test");
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{report}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("5 passed, 0 failed"), "{report}");
+    for name in [
+        "genuine",
+        "forged",
+        "not-activated",
+        "recalled",
+        "expired-certificate",
+    ] {
+        assert!(
+            shots.join(format!("{name}.png")).exists(),
+            "screenshot of {name}"
+        );
+    }
+    drop(server);
+}
