@@ -45,6 +45,7 @@ fmt: ## Format the code
 
 bench: ## Benchmarks, printed beside their baselines
 	cargo bench --bench minting
+	bash bench/scan_page.sh 10
 
 soak: ## The label property tests with 1,000,000 cases
 	TRUYXUAT_PROPTEST_CASES=1000000 cargo test --release --lib labels::proptests -- --nocapture

@@ -22,3 +22,14 @@ CREATE TABLE problem_reports (
     contact     TEXT,
     created_at  TEXT NOT NULL
 );
+
+-- Per-label scan counts, kept with each scan in the same transaction, so that a label's
+-- page reads one row however often it has been scanned.
+CREATE TABLE label_scan_counts (
+    batch_id    INTEGER NOT NULL REFERENCES label_batches (id),
+    label_index INTEGER NOT NULL,
+    count       INTEGER NOT NULL CHECK (count > 0),
+    first_at    TEXT NOT NULL,
+    last_at     TEXT NOT NULL,
+    PRIMARY KEY (batch_id, label_index)
+);

@@ -842,20 +842,34 @@ impl ScanStore for ThisStore {
             .bind(scan.scanned_at)
             .execute(&mut *tx)
             .await?;
+            sqlx::query(
+                "INSERT INTO label_scan_counts (batch_id, label_index, count, first_at, last_at) \
+                 VALUES ($1, $2, 1, $3, $4) ON CONFLICT (batch_id, label_index) DO UPDATE \
+                 SET count = label_scan_counts.count + 1, last_at = excluded.last_at",
+            )
+            .bind(scan.batch_id)
+            .bind(i64::from(scan.label_index))
+            .bind(scan.scanned_at)
+            .bind(scan.scanned_at)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError> {
-        let (count, first_at): (i64, Option<DateTime<Utc>>) = sqlx::query_as(
-            "SELECT COUNT(*), MIN(scanned_at) FROM scans WHERE batch_id = $1 AND label_index = $2",
+        let row: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT count, first_at FROM label_scan_counts WHERE batch_id = $1 AND label_index = $2",
         )
         .bind(batch_id)
         .bind(i64::from(index))
-        .fetch_one(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(ScanSummary { count, first_at })
+        Ok(row.map_or_else(ScanSummary::default, |(count, first_at)| ScanSummary {
+            count,
+            first_at: Some(first_at),
+        }))
     }
 
     async fn count_scans(&self) -> Result<i64, StoreError> {

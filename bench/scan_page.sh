@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The public scan page under load: wrk (2 threads, 64 connections) on the page of one
+# genuine label served by truyxuat (scans recorded), then nginx serving the same page saved
+# as a static file (../shared/bench/static_nginx.sh). Prints both request rates, p99
+# latencies and their ratio, and checks that every page served stored its scan.
+# Usage: bench/scan_page.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+shared=../shared/bench
+bash "$shared/setup.sh" >/dev/null
+command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3; }
+cargo build --release --quiet
+bin=$PWD/target/release/truyxuat
+
+work=$(mktemp -d)
+trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
+export TRUYXUAT_DATABASE_URL="sqlite://$work/bench.db" TRUYXUAT_KEY_DIR="$work/keys" \
+  TRUYXUAT_BASE_URL="http://127.0.0.1:18081" TRUYXUAT_LOG=warn
+"$bin" demo 2>/dev/null
+"$bin" keys new >/dev/null 2>&1
+batch=$("$bin" mint --product 1 --count 10 --lot CD-2026-10A 2>/dev/null)
+uri=$("$bin" labels "$batch" --range 0..1)
+"$bin" --bind 127.0.0.1:18081 serve 2>"$work/server.log" &
+server=$!
+for _ in $(seq 50); do curl -sf -o /dev/null "$uri" && break; sleep 0.1; done
+curl -sf "$uri" -o "$work/page.html"
+
+scans() { sqlite3 "$work/bench.db" "SELECT COUNT(*) FROM scans"; }
+served() { curl -s http://127.0.0.1:18081/metrics | awk -F' ' '/^truyxuat_http_requests_total\{method="GET",route="\/01\/\{\*rest\}",status="200"\}/ {print $2}'; }
+
+wrk -t2 -c64 -d2s "$uri" >/dev/null   # warm-up
+sleep 1   # let the warm-up's last requests finish before counting
+before_scans=$(scans); before_served=$(served)
+truyxuat_report=$(wrk -t2 -c64 -d"${seconds}s" --latency -H 'Accept-Encoding: gzip' "$uri")
+sleep 1
+stored=$(( $(scans) - before_scans )); answered=$(( $(served) - before_served ))
+nginx_report=$("$shared/static_nginx.sh" "$work/page.html" "$seconds")
+
+rate() { awk '/Requests\/sec/ {print $2}'; }
+p99() { awk '$1 == "99%" {print $2}'; }
+errors() { awk '/Non-2xx|Socket errors/ {print}' ; }
+t_rate=$(rate <<<"$truyxuat_report"); n_rate=$(rate <<<"$nginx_report")
+echo "scan page under wrk -t2 -c64 -d${seconds}s on loopback (same page, gzip):"
+printf '  %-34s %10s req/s   p99 %8s\n' "truyxuat (scan recorded per page)" "$t_rate" "$(p99 <<<"$truyxuat_report")"
+printf '  %-34s %10s req/s   p99 %8s\n' "nginx static file" "$n_rate" "$(p99 <<<"$nginx_report")"
+awk -v t="$t_rate" -v n="$n_rate" 'BEGIN { printf "  ratio truyxuat / nginx: %.3f (target: at least 0.5)\n", t / n }'
+echo "  errors: truyxuat [$(errors <<<"$truyxuat_report")] nginx [$(errors <<<"$nginx_report")]"
+echo "  pages served with 200: $answered; scans stored: $stored"
+[ "$answered" -eq "$stored" ] || { echo "  MISMATCH: every page served must have stored its scan" >&2; exit 1; }
