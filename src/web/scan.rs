@@ -85,6 +85,13 @@ fn verdict_page(
     html(status, &page, None)
 }
 
+/// No product has the GTIN (or id) asked for.
+fn unknown_product(state: &AppState, path: &str) -> Response {
+    let s = context::current().lang.scan_texts();
+    let banner = ("bad", s.unknown_product_title, s.unknown_product_body, false);
+    html(StatusCode::NOT_FOUND, &message_page(state, banner, path, false), None)
+}
+
 /// A plain page with a banner and no product.
 fn message_page(
     state: &AppState,
@@ -219,15 +226,7 @@ async fn gs1_response(
         let product = match state.store.product_by_gtin(&link.gtin).await {
             Ok(Some(p)) => p,
             Ok(None) => {
-                let s = context::current().lang.scan_texts();
-                let banner = (
-                    "bad",
-                    s.unknown_product_title,
-                    s.unknown_product_body,
-                    false,
-                );
-                let page = message_page(state, banner, uri.path(), false);
-                return html(StatusCode::NOT_FOUND, &page, None);
+                return unknown_product(state, uri.path());
             }
             Err(e) => {
                 tracing::error!(error = %e, "product lookup failed");
@@ -476,15 +475,7 @@ async fn product_page(
         Err(_) => None,
     };
     let Some(product) = product else {
-        let s = context::current().lang.scan_texts();
-        let banner = (
-            "bad",
-            s.unknown_product_title,
-            s.unknown_product_body,
-            false,
-        );
-        let page = message_page(&state, banner, uri.path(), false);
-        return html(StatusCode::NOT_FOUND, &page, None);
+        return unknown_product(&state, uri.path());
     };
     let lang = context::current().lang;
     let lot = match query_param(&uri, "lot") {
