@@ -866,10 +866,12 @@ impl ScanStore for ThisStore {
         .bind(i64::from(index))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(row.map_or_else(ScanSummary::default, |(count, first_at)| ScanSummary {
-            count,
-            first_at: Some(first_at),
-        }))
+        Ok(
+            row.map_or_else(ScanSummary::default, |(count, first_at)| ScanSummary {
+                count,
+                first_at: Some(first_at),
+            }),
+        )
     }
 
     async fn count_scans(&self) -> Result<i64, StoreError> {

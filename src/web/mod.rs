@@ -10,6 +10,7 @@ pub mod health;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
+pub mod product_cache;
 pub mod rate_limit;
 pub mod resolver;
 pub mod scan;
@@ -36,6 +37,7 @@ use crate::scans::ScanRecorder;
 use crate::store::Store;
 use error::{ApiError, AppError, PageError};
 use metrics::Metrics;
+use product_cache::ProductCache;
 use rate_limit::RateLimiter;
 
 /// What every handler can reach.
@@ -51,6 +53,8 @@ pub struct AppState {
     pub scans: ScanRecorder,
     /// Limits shoppers' problem reports per address.
     pub report_limiter: Arc<RateLimiter>,
+    /// Producers and certificates of recently scanned products.
+    pub products: Arc<ProductCache>,
 }
 
 impl AppState {
@@ -68,6 +72,7 @@ impl AppState {
             metrics: Metrics::new(),
             keyring: Arc::new(keyring),
             report_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(600))),
+            products: Arc::new(ProductCache::new(Duration::from_secs(5))),
         }
     }
 

@@ -22,7 +22,6 @@ use super::scan_view::{self, ScanPage, cert_line};
 use crate::domain::gs1::DigitalLink;
 use crate::domain::scan::{NewScan, ReportInput, client_kind};
 use crate::labelling::{self, Verdict, VerdictKind};
-use crate::store::ListQuery;
 
 /// Longest label URI path and query accepted; a label's is under 200 characters.
 const MAX_URI: usize = 2048;
@@ -88,8 +87,17 @@ fn verdict_page(
 /// No product has the GTIN (or id) asked for.
 fn unknown_product(state: &AppState, path: &str) -> Response {
     let s = context::current().lang.scan_texts();
-    let banner = ("bad", s.unknown_product_title, s.unknown_product_body, false);
-    html(StatusCode::NOT_FOUND, &message_page(state, banner, path, false), None)
+    let banner = (
+        "bad",
+        s.unknown_product_title,
+        s.unknown_product_body,
+        false,
+    );
+    html(
+        StatusCode::NOT_FOUND,
+        &message_page(state, banner, path, false),
+        None,
+    )
 }
 
 /// A plain page with a banner and no product.
@@ -384,16 +392,18 @@ async fn build_page(
     };
     let s = lang.scan_texts();
     let today = state.clock.now().date_naive();
-    let producer = state
-        .store
-        .organization(product.data.producer_id)
+    let context = state
+        .products
+        .get(
+            &*state.store,
+            product.id,
+            product.data.producer_id,
+            std::time::Instant::now(),
+        )
         .await
         .map_err(internal)?;
-    let certs = state
-        .store
-        .list_certifications(&ListQuery::default(), Some(product.id))
-        .await
-        .map_err(internal)?;
+    let producer = context.producer.clone();
+    let certs = &context.certs;
     let (class, title, body, steps) = match verdict {
         Some(v) => scan_view::banner(v.verdict, s),
         None => ("", "", "", false),
