@@ -426,7 +426,7 @@ async fn build_page(
     let json_ld = scan_view::json_ld(
         &product,
         producer.as_ref(),
-        &certs,
+        certs,
         digital_link,
         serial.as_deref(),
     );
