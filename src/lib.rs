@@ -12,5 +12,6 @@ pub mod demo;
 pub mod domain;
 pub mod labelling;
 pub mod labels;
+pub mod render;
 pub mod store;
 pub mod web;
