@@ -5,7 +5,18 @@ SHELL := /bin/bash
 # Files compiled through include! are not reached by `cargo fmt`; format them by name.
 INCLUDED_SOURCES := src/store/sql_common.rs
 
-.PHONY: help run test lint fmt bench soak
+.PHONY: help run test lint fmt bench soak print-tools
+
+# Debian tools the printing tests read labels back with: pdftoppm, zbarimg, /usr/bin/time.
+print-tools:
+	@missing=(); \
+	command -v pdftoppm >/dev/null || missing+=(poppler-utils); \
+	command -v zbarimg >/dev/null || missing+=(zbar-tools); \
+	[ -x /usr/bin/time ] || missing+=(time); \
+	if [ $${#missing[@]} -gt 0 ]; then \
+	  echo "== installing $${missing[*]}"; \
+	  apt-get update -qq && apt-get install -y -qq "$${missing[@]}"; \
+	fi
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -14,7 +25,7 @@ run: ## Build, migrate, load the demo data once and serve http://127.0.0.1:8080/
 	TRUYXUAT_ADMIN_TOKEN="$${TRUYXUAT_ADMIN_TOKEN:-demo-admin-token}" \
 	  cargo run --release -- serve --demo
 
-test: ## Run every test; PostgreSQL ones when TRUYXUAT_TEST_POSTGRES_URL is set
+test: print-tools ## Run every test; PostgreSQL ones when TRUYXUAT_TEST_POSTGRES_URL is set
 	@if [ -n "$$TRUYXUAT_TEST_POSTGRES_URL" ]; then \
 	  echo "== PostgreSQL tests: on ($${TRUYXUAT_TEST_POSTGRES_URL%%\?*})"; \
 	  cargo test; \

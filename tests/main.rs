@@ -7,4 +7,5 @@ mod cli;
 mod http;
 mod keys_cli;
 mod labels;
+mod print;
 mod store_contract;

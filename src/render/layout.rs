@@ -71,6 +71,7 @@ pub fn presets() -> Vec<Layout> {
         roll("roll-30x20", (30.0, 20.0)),
         roll("roll-40x30", (40.0, 30.0)),
         roll("roll-50x30", (50.0, 30.0)),
+        roll("roll-50x40", (50.0, 40.0)),
     ]
 }
 
