@@ -50,8 +50,10 @@ fmt: ## Format the code
 	cargo fmt
 	rustfmt --edition 2024 $(INCLUDED_SOURCES)
 
-bench: ## Benchmarks, printed beside their baselines
+bench: print-tools ## Benchmarks, printed beside their baselines
+	bash ../shared/bench/setup.sh
 	cargo bench --bench minting
+	cargo bench --bench printing
 
 soak: ## The label property tests with 1,000,000 cases
 	TRUYXUAT_PROPTEST_CASES=1000000 cargo test --release --lib labels::proptests -- --nocapture
