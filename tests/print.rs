@@ -235,6 +235,28 @@ fn decode_png(bytes: &[u8]) -> String {
     grids[0].decode().unwrap().1
 }
 
+/// The PDF with its compressed streams inflated, as text.
+fn inflated(pdf: &[u8]) -> String {
+    let text = String::from_utf8_lossy(pdf).into_owned();
+    let mut out = String::new();
+    let mut rest = pdf;
+    while let Some(start) = find(rest, b"/FlateDecode >>\nstream\n") {
+        let data = &rest[start + 23..];
+        let end = find(data, b"\nendstream").unwrap();
+        let mut page = String::new();
+        flate2::read::ZlibDecoder::new(&data[..end])
+            .read_to_string(&mut page)
+            .unwrap();
+        out.push_str(&page);
+        rest = &data[end..];
+    }
+    text + &out
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 /// Numbers after `key` on each line that has it.
 fn numbers_after(text: &str, key: &str) -> Vec<Vec<f64>> {
     text.lines()
@@ -269,7 +291,7 @@ fn pages_have_the_layouts_size_and_roll_modules_are_whole_dots() {
             "-o",
             pdf.to_str().unwrap(),
         ]);
-        let text = String::from_utf8_lossy(&std::fs::read(&pdf).unwrap()).into_owned();
+        let text = inflated(&std::fs::read(&pdf).unwrap());
         let boxes: Vec<&str> = text
             .match_indices("/MediaBox [")
             .map(|(i, _)| &text[i + 11..])

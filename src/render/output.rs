@@ -9,7 +9,7 @@ use super::files::{self, CSV_HEAD, Zip};
 use super::font::FontSubset;
 use super::label::LabelGeometry;
 use super::layout::Media;
-use super::pdf::{PdfArt, PdfWriter};
+use super::pdf::{PdfArt, PdfWriter, deflate};
 use super::{Format, Label, LabelSource, PrintError, PrintJob, QrMatrix, Summary, pipeline};
 use crate::domain::batch::IndexRange;
 
@@ -129,7 +129,7 @@ pub fn pdf(
             },
             &mut labels,
         )?;
-        let content = art.calibration_page(&encode_all(labels, job)?);
+        let content = deflate(&art.calibration_page(&encode_all(labels, job)?))?;
         let (pending, file) = PendingFile::create(path)?;
         let mut writer = PdfWriter::start(buffered(&file), &art)?;
         writer.page(&content)?;
@@ -143,10 +143,10 @@ pub fn pdf(
     let chunk = CHUNK_LABELS.div_ceil(per_page) * per_page;
     let render = |labels: Vec<Label>| -> Result<Vec<Vec<u8>>, PrintError> {
         let encoded = encode_all(labels, job)?;
-        Ok(encoded
+        encoded
             .chunks(per_page as usize)
-            .map(|page| art.page(page))
-            .collect())
+            .map(|page| Ok(deflate(&art.page(page))?))
+            .collect()
     };
     let (pending, file) = PendingFile::create(path)?;
     let mut writer = PdfWriter::start(buffered(&file), &art)?;
