@@ -17,6 +17,13 @@ use crate::domain::batch::IndexRange;
 /// few chunks in memory stay small.
 const CHUNK_LABELS: u32 = 480;
 
+/// At most `CHUNK_LABELS`, and small enough that a short run still gives every worker
+/// several chunks (three chunks on two workers would leave one idle a third of the time).
+fn chunk_for(range: IndexRange) -> u32 {
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+    range.len().div_ceil(workers * 8).clamp(1, CHUNK_LABELS)
+}
+
 /// A file written under a temporary name in the target's folder and renamed over the
 /// target by `commit`; dropped uncommitted, it is removed.
 pub struct PendingFile {
@@ -140,7 +147,7 @@ pub fn pdf(
             units: 1,
         });
     }
-    let chunk = CHUNK_LABELS.div_ceil(per_page) * per_page;
+    let chunk = chunk_for(range).div_ceil(per_page) * per_page;
     let render = |labels: Vec<Label>| -> Result<Vec<Vec<u8>>, PrintError> {
         let encoded = encode_all(labels, job)?;
         encoded
@@ -200,7 +207,7 @@ pub fn zip(
     let (pending, file) = PendingFile::create(path)?;
     let mut zip = Zip::new(BufWriter::with_capacity(1 << 20, file));
     let mut count = 0u64;
-    pipeline(range, CHUNK_LABELS, source, &render, |entries| {
+    pipeline(range, chunk_for(range), source, &render, |entries| {
         for (name, bytes) in entries {
             zip.add(&name, &bytes)?;
             count += 1;
