@@ -1,8 +1,7 @@
-//! One file per label (1-bit PNG at a chosen dpi, or SVG) collected in a ZIP, and the CSV
+//! One file per label (1-bit PNG at a chosen dpi, or SVG) for a ZIP, and the CSV
 //! list of a batch. No database here: labels come in, bytes go out.
 
 use std::fmt::Write as _;
-use std::io::{Seek, Write};
 
 use super::label::{MM_PER_INCH, grouped};
 use super::layout::min_dots_per_module;
@@ -101,41 +100,6 @@ pub fn svg(qr: &QrMatrix, label: &Label, lines: &[String], qr_mm: f64) -> String
     }
     s.push_str("</svg>\n");
     s
-}
-
-/// The name of a label's file in a ZIP: index (zero-padded, so that names sort) and serial.
-pub fn entry_name(label: &Label, extension: &str) -> String {
-    format!("{:07}-{}.{extension}", label.index, label.serial)
-}
-
-/// A ZIP of ready-made files. PNGs are already compressed, so entries are stored.
-pub struct Zip<W: Write + Seek> {
-    zip: zip::ZipWriter<W>,
-}
-
-impl<W: Write + Seek> Zip<W> {
-    pub fn new(out: W) -> Zip<W> {
-        Zip {
-            zip: zip::ZipWriter::new(out),
-        }
-    }
-
-    pub fn add(&mut self, name: &str, bytes: &[u8]) -> Result<(), PrintError> {
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored)
-            .large_file(false);
-        self.zip
-            .start_file(name, options)
-            .map_err(|e| PrintError::Invalid(format!("ZIP: {e}")))?;
-        self.zip.write_all(bytes)?;
-        Ok(())
-    }
-
-    pub fn finish(self) -> Result<W, PrintError> {
-        self.zip
-            .finish()
-            .map_err(|e| PrintError::Invalid(format!("ZIP: {e}")))
-    }
 }
 
 /// The first bytes of the CSV: a byte-order mark, so that Excel reads UTF-8, and the header.

@@ -16,6 +16,7 @@ pub mod layout;
 pub mod output;
 pub mod pdf;
 pub mod qr;
+pub mod zipfile;
 
 use std::collections::BTreeMap;
 use std::path::Path;

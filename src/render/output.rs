@@ -5,11 +5,12 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use super::files::{self, CSV_HEAD, Zip};
+use super::files::{self, CSV_HEAD};
 use super::font::FontSubset;
 use super::label::LabelGeometry;
 use super::layout::Media;
 use super::pdf::{PdfArt, PdfWriter, deflate};
+use super::zipfile::ZipStream;
 use super::{Format, Label, LabelSource, PrintError, PrintJob, QrMatrix, Summary, pipeline};
 use crate::domain::batch::IndexRange;
 
@@ -189,35 +190,34 @@ pub fn zip(
         .iter()
         .map(|l| super::font::normalize(l))
         .collect();
-    let render = |labels: Vec<Label>| -> Result<Vec<(String, Vec<u8>)>, PrintError> {
+    let render = |labels: Vec<Label>| -> Result<Vec<(Label, Vec<u8>)>, PrintError> {
         encode_all(labels, job)?
             .into_iter()
-            .map(|(label, qr)| match job.format {
-                Format::SvgZip => Ok((
-                    files::entry_name(&label, "svg"),
-                    files::svg(&qr, &label, &lines, qr_mm).into_bytes(),
-                )),
-                _ => Ok((
-                    files::entry_name(&label, "png"),
-                    files::png(&qr, dots, job.dpi)?,
-                )),
+            .map(|(label, qr)| {
+                let bytes = match job.format {
+                    Format::SvgZip => files::svg(&qr, &label, &lines, qr_mm).into_bytes(),
+                    _ => files::png(&qr, dots, job.dpi)?,
+                };
+                Ok((label, bytes))
             })
             .collect()
     };
+    let extension = if job.format == Format::SvgZip {
+        "svg"
+    } else {
+        "png"
+    };
     let (pending, file) = PendingFile::create(path)?;
-    let mut zip = Zip::new(BufWriter::with_capacity(1 << 20, file));
+    let mut zip = ZipStream::new(buffered(&file), extension);
     let mut count = 0u64;
     pipeline(range, chunk_for(range), source, &render, |entries| {
-        for (name, bytes) in entries {
-            zip.add(&name, &bytes)?;
+        for (label, bytes) in entries {
+            zip.add(label.index, &label.serial, &bytes)?;
             count += 1;
         }
         Ok(())
     })?;
-    let file = zip
-        .finish()?
-        .into_inner()
-        .map_err(|e| PrintError::Io(e.into_error()))?;
+    zip.finish()?.flush()?;
     pending.commit(file)?;
     Ok(Summary {
         labels: range.len(),
