@@ -14,8 +14,16 @@ run: ## Build, migrate, load the demo data once and serve http://127.0.0.1:8080/
 	TRUYXUAT_ADMIN_TOKEN="$${TRUYXUAT_ADMIN_TOKEN:-demo-admin-token}" \
 	  cargo run --release -- serve --demo
 
-test-deps: ## Install what the tests drive: Debian's chromium, playwright-core from npm
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm, zbarimg, time
+	@missing=(); \
+	command -v chromium >/dev/null || missing+=(chromium); \
+	command -v pdftoppm >/dev/null || missing+=(poppler-utils); \
+	command -v zbarimg >/dev/null || missing+=(zbar-tools); \
+	[ -x /usr/bin/time ] || missing+=(time); \
+	if [ $${#missing[@]} -gt 0 ]; then \
+	  echo "== installing $${missing[*]}"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \
+	fi
 	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
 
 test: test-deps ## Run every test; PostgreSQL ones when TRUYXUAT_TEST_POSTGRES_URL is set
@@ -43,8 +51,10 @@ fmt: ## Format the code
 	cargo fmt
 	rustfmt --edition 2024 $(INCLUDED_SOURCES)
 
-bench: ## Benchmarks, printed beside their baselines
+bench: test-deps ## Benchmarks, printed beside their baselines
+	bash ../shared/bench/setup.sh
 	cargo bench --bench minting
+	cargo bench --bench printing
 	bash bench/scan_page.sh 10
 
 soak: ## The label property tests with 1,000,000 cases

@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod labelling;
 pub mod labels;
+pub mod render;
 pub mod scans;
 pub mod store;
 pub mod web;

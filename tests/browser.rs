@@ -99,14 +99,28 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
         .unwrap();
     let stderr = server.stderr.take().unwrap();
     let server = Server(server);
-    let address = BufReader::new(stderr)
-        .lines()
-        .map_while(Result::ok)
-        .find_map(|l| {
-            l.split("address=")
-                .nth(1)
-                .map(|a| a.split_whitespace().next().unwrap_or_default().to_owned())
-        })
+    // Keep reading the server's log to its end, so that it never writes into a closed pipe.
+    let (address_tx, address_rx) = std::sync::mpsc::channel();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let server_log = log.clone();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Ok(mut log) = server_log.lock() {
+                log.push_str(&line);
+                log.push('\n');
+            }
+            if let Some(rest) = line.split("address=").nth(1) {
+                let _ = address_tx.send(
+                    rest.split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                );
+            }
+        }
+    });
+    let address = address_rx
+        .recv_timeout(std::time::Duration::from_secs(30))
         .expect("server address");
     let url = |path: &str| format!("http://{address}{path}");
     let cases = json!([
@@ -128,8 +142,9 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
-        "{report}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+        "{report}\n{}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        log.lock().map(|l| l.clone()).unwrap_or_default()
     );
     assert!(report.contains("5 passed, 0 failed"), "{report}");
     for name in [

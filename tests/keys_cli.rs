@@ -4,7 +4,6 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use base64::Engine;
@@ -65,14 +64,28 @@ impl Env {
     }
 }
 
-fn file_size(path: &Path) -> u64 {
-    std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)
-}
-
-/// The database's size on disk, main file and write-ahead log together.
+/// The database's size once its write-ahead log is folded in: pages times page size.
 fn db_size(env: &Env) -> u64 {
-    let db = env.db();
-    file_size(&db) + file_size(&db.with_extension("db-wal"))
+    let url = format!("sqlite://{}", env.db().display());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        let bytes: i64 = sqlx::query_scalar(
+            "SELECT page_count * page_size FROM pragma_page_count(), pragma_page_size()",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+        u64::try_from(bytes).unwrap()
+    })
 }
 
 /// Every form a private key could leak in: the seed, its hex, and the derived secrets.

@@ -8,5 +8,6 @@ mod cli;
 mod http;
 mod keys_cli;
 mod labels;
+mod print;
 mod scan;
 mod store_contract;

@@ -2,6 +2,7 @@
 //! library; errors end the process with a message and a non-zero exit.
 
 mod labels;
+mod print;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -91,6 +92,10 @@ pub enum Command {
         #[arg(long)]
         range: Option<IndexRange>,
     },
+    /// Print a batch's labels: PDF sheets or rolls, a ZIP of PNG or SVG files, or a CSV.
+    Print(print::PrintArgs),
+    /// List the label layouts `print --layout` knows.
+    Layouts,
     /// Tie labels of a batch to a lot: they are then on a product.
     Activate {
         batch: i64,
@@ -194,6 +199,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&settings).await?;
             labels::list(&settings, &*store, batch, range).await?;
         }
+        Command::Print(args) => {
+            let store = open(&settings).await?;
+            print::print(&settings, &*store, args).await?;
+        }
+        Command::Layouts => print::layouts(),
         Command::Activate { batch, lot, range } => {
             let store = open(&settings).await?;
             let change = labelling::activate(&*store, batch, &lot, range, clock.now()).await?;
