@@ -39,9 +39,9 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// The database failed or holds something this version cannot read.
-    #[error("database error: {0}")]
+    #[error(transparent)]
     Database(#[from] sqlx::Error),
-    #[error("migration error: {0}")]
+    #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
