@@ -46,5 +46,9 @@ printf '  %-34s %10s req/s   p99 %8s\n' "truyxuat (scan recorded per page)" "$t_
 printf '  %-34s %10s req/s   p99 %8s\n' "nginx static file" "$n_rate" "$(p99 <<<"$nginx_report")"
 awk -v t="$t_rate" -v n="$n_rate" 'BEGIN { printf "  ratio truyxuat / nginx: %.3f (target: at least 0.5)\n", t / n }'
 echo "  errors: truyxuat [$(errors <<<"$truyxuat_report")] nginx [$(errors <<<"$nginx_report")]"
-echo "  pages served with 200: $answered; scans stored: $stored"
-[ "$answered" -eq "$stored" ] || { echo "  MISMATCH: every page served must have stored its scan" >&2; exit 1; }
+# A scan is committed before its page is sent, so every page served has its scan; when wrk
+# stops it abandons up to one request per connection whose scan is already stored.
+echo "  pages served with 200: $answered; scans stored: $stored (abandoned in flight when wrk stopped: $(( stored - answered )), at most 64)"
+if [ "$stored" -lt "$answered" ] || [ $(( stored - answered )) -gt 64 ]; then
+  echo "  MISMATCH: every page served must have stored exactly its scan" >&2; exit 1
+fi
