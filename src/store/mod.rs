@@ -8,6 +8,7 @@ mod postgres;
 mod rows;
 mod sqlite;
 
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -290,6 +291,37 @@ impl<T> Store for T where
         + RegistryStore
         + HealthStore
 {
+}
+
+/// Batches never change once minted (later changes are label ranges), and one key's
+/// batches never overlap, so a process may keep every batch it has looked up: a cached
+/// batch that holds a label number is that label's batch.
+#[derive(Debug, Default)]
+struct BatchCache {
+    by_kid: std::sync::Mutex<HashMap<String, BTreeMap<u32, LabelBatch>>>,
+}
+
+/// Batches kept at most; past this the cache starts afresh.
+const MAX_CACHED_BATCHES: usize = 100_000;
+
+impl BatchCache {
+    fn find(&self, kid: &str, number: u32) -> Option<LabelBatch> {
+        let by_kid = self.by_kid.lock().ok()?;
+        let (_, batch) = by_kid.get(kid)?.range(..=number).next_back()?;
+        batch.index_of(number).map(|_| batch.clone())
+    }
+
+    fn keep(&self, batch: &LabelBatch) {
+        if let Ok(mut by_kid) = self.by_kid.lock() {
+            if by_kid.values().map(BTreeMap::len).sum::<usize>() >= MAX_CACHED_BATCHES {
+                by_kid.clear();
+            }
+            by_kid
+                .entry(batch.kid.clone())
+                .or_default()
+                .insert(batch.first_number, batch.clone());
+        }
+    }
 }
 
 /// Opens the store named by `url` (`sqlite:` or `postgres:`) and applies migrations.

@@ -15,6 +15,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 #[derive(Debug, Clone)]
 pub struct PostgresStore {
     pool: sqlx::PgPool,
+    batches: std::sync::Arc<super::BatchCache>,
 }
 
 impl PostgresStore {
@@ -31,7 +32,10 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            batches: Default::default(),
+        })
     }
 }
 

@@ -757,6 +757,9 @@ impl LabelStore for ThisStore {
         kid: &str,
         number: u32,
     ) -> Result<Option<LabelBatch>, StoreError> {
+        if let Some(batch) = self.batches.find(kid, number) {
+            return Ok(Some(batch));
+        }
         let row: Option<BatchRow> = sqlx::query_as(&format!(
             "{BATCH_SELECT} AND kid = $1 AND first_number <= $2 ORDER BY first_number DESC LIMIT 1"
         ))
@@ -765,7 +768,11 @@ impl LabelStore for ThisStore {
         .fetch_optional(&self.pool)
         .await?;
         let batch = row.map(LabelBatch::try_from).transpose()?;
-        Ok(batch.filter(|b| b.index_of(number).is_some()))
+        let batch = batch.filter(|b| b.index_of(number).is_some());
+        if let Some(b) = &batch {
+            self.batches.keep(b);
+        }
+        Ok(batch)
     }
 
     async fn list_batches(&self, product_id: Option<i64>) -> Result<Vec<LabelBatch>, StoreError> {

@@ -16,6 +16,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
+    batches: std::sync::Arc<super::BatchCache>,
 }
 
 impl SqliteStore {
@@ -31,7 +32,10 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            batches: Default::default(),
+        })
     }
 }
 
