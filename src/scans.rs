@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::domain::scan::NewScan;
+use crate::domain::scan::{NewScan, ScanSummary};
 use crate::store::Store;
 
 /// The most scans one transaction takes.
@@ -14,7 +14,7 @@ const MAX_GROUP: usize = 512;
 
 struct Pending {
     scan: NewScan,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<ScanSummary, String>>,
 }
 
 /// A handle to the group-commit task.
@@ -32,8 +32,8 @@ impl ScanRecorder {
         ScanRecorder { queue }
     }
 
-    /// Records one scan; returns once it is committed.
-    pub async fn record(&self, scan: NewScan) -> Result<(), String> {
+    /// Records one scan; returns once it is committed, with the label's scan summary.
+    pub async fn record(&self, scan: NewScan) -> Result<ScanSummary, String> {
         let (done, committed) = oneshot::channel();
         self.queue
             .send(Pending { scan, done })
@@ -54,9 +54,16 @@ async fn run(store: Arc<dyn Store>, mut receiver: mpsc::Receiver<Pending>) {
             tracing::error!(error = %e, count = scans.len(), "scans not stored");
             e.to_string()
         });
-        for pending in group.drain(..) {
+        for (i, pending) in group.drain(..).enumerate() {
+            let answer = match &result {
+                Ok(summaries) => summaries
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| "a scan summary is missing".to_owned()),
+                Err(e) => Err(e.clone()),
+            };
             // A request that gave up waiting no longer listens; nothing to do then.
-            let _ = pending.done.send(result.clone());
+            let _ = pending.done.send(answer);
         }
     }
 }

@@ -210,8 +210,9 @@ pub trait LabelStore: Send + Sync {
 
 #[async_trait]
 pub trait ScanStore: Send + Sync {
-    /// Stores scans in one transaction (a group commit of concurrent scans).
-    async fn record_scans(&self, scans: &[NewScan]) -> Result<(), StoreError>;
+    /// Stores scans in one transaction (a group commit of concurrent scans); returns each
+    /// scanned label's summary, this scan included, in order.
+    async fn record_scans(&self, scans: &[NewScan]) -> Result<Vec<ScanSummary>, StoreError>;
     /// How often label `index` of a batch has been scanned, and since when.
     async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError>;
     /// All scans stored.

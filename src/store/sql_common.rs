@@ -835,8 +835,9 @@ impl LabelStore for ThisStore {
 
 #[async_trait]
 impl ScanStore for ThisStore {
-    async fn record_scans(&self, scans: &[NewScan]) -> Result<(), StoreError> {
+    async fn record_scans(&self, scans: &[NewScan]) -> Result<Vec<ScanSummary>, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let mut summaries = Vec::with_capacity(scans.len());
         for scan in scans {
             sqlx::query(
                 "INSERT INTO scans (batch_id, label_index, verdict, client, scanned_at) \
@@ -849,20 +850,25 @@ impl ScanStore for ThisStore {
             .bind(scan.scanned_at)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            let (count, first_at): (i64, DateTime<Utc>) = sqlx::query_as(
                 "INSERT INTO label_scan_counts (batch_id, label_index, count, first_at, last_at) \
                  VALUES ($1, $2, 1, $3, $4) ON CONFLICT (batch_id, label_index) DO UPDATE \
-                 SET count = label_scan_counts.count + 1, last_at = excluded.last_at",
+                 SET count = label_scan_counts.count + 1, last_at = excluded.last_at \
+                 RETURNING count, first_at",
             )
             .bind(scan.batch_id)
             .bind(i64::from(scan.label_index))
             .bind(scan.scanned_at)
             .bind(scan.scanned_at)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+            summaries.push(ScanSummary {
+                count,
+                first_at: Some(first_at),
+            });
         }
         tx.commit().await?;
-        Ok(())
+        Ok(summaries)
     }
 
     async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError> {

@@ -20,7 +20,7 @@ use super::i18n::Lang;
 use super::resolver::{self, Wanted};
 use super::scan_view::{self, ScanPage, cert_line};
 use crate::domain::gs1::DigitalLink;
-use crate::domain::scan::{NewScan, ReportInput, client_kind};
+use crate::domain::scan::{NewScan, ReportInput, ScanSummary, client_kind};
 use crate::labelling::{self, Verdict, VerdictKind};
 
 /// Longest label URI path and query accepted; a label's is under 200 characters.
@@ -300,6 +300,7 @@ async fn label_response(
     };
     let now = state.clock.now();
     // HEAD asks about the page without anyone looking at a label: not a scan.
+    let mut summary = None;
     if counts {
         let scan = NewScan {
             batch_id,
@@ -313,13 +314,26 @@ async fn label_response(
             ),
             scanned_at: now,
         };
-        if let Err(e) = state.scans.record(scan).await {
-            tracing::error!(error = %e, "scan not recorded");
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        match state.scans.record(scan).await {
+            Ok(s) => summary = Some(s),
+            Err(e) => {
+                tracing::error!(error = %e, "scan not recorded");
+                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+            }
         }
     }
+    if summary.is_none() {
+        summary = match state.store.label_scans(batch_id, index).await {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!(error = %e, "scan summary");
+                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            }
+        };
+    }
     let lang = context::current().lang;
-    let page = match build_page(state, lang, uri, Some(&verdict), product, reported).await {
+    let page = match build_page(state, lang, uri, Some(&verdict), summary, product, reported).await
+    {
         Ok(page) => page,
         Err(response) => return response,
     };
@@ -383,6 +397,7 @@ async fn build_page(
     lang: Lang,
     uri: &axum::http::Uri,
     verdict: Option<&Verdict>,
+    summary: Option<ScanSummary>,
     product: crate::domain::product::Product,
     reported: bool,
 ) -> Result<ScanPage, Response> {
@@ -407,16 +422,6 @@ async fn build_page(
     let (class, title, body, steps) = match verdict {
         Some(v) => scan_view::banner(v.verdict, s),
         None => ("", "", "", false),
-    };
-    let summary = match verdict.and_then(|v| v.batch_id.zip(v.index)) {
-        Some((batch, index)) => Some(
-            state
-                .store
-                .label_scans(batch, index)
-                .await
-                .map_err(internal)?,
-        ),
-        None => None,
     };
     let lot = verdict.and_then(|v| v.lot.clone());
     let path = uri.path().to_owned();
@@ -497,7 +502,7 @@ async fn product_page(
             .flatten(),
         None => None,
     };
-    match build_page(&state, lang, &uri, None, product, false).await {
+    match build_page(&state, lang, &uri, None, None, product, false).await {
         Ok(mut page) => {
             page.lot = lot;
             html(StatusCode::OK, &page, None)
