@@ -3,7 +3,7 @@
 SHELL := /bin/bash
 
 # Files compiled through include! are not reached by `cargo fmt`; format them by name.
-INCLUDED_SOURCES := src/store/sql_common.rs
+INCLUDED_SOURCES := $(wildcard src/store/sql/*.rs)
 
 .PHONY: help run test test-deps lint fmt bench soak
 

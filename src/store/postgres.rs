@@ -39,4 +39,7 @@ impl PostgresStore {
     }
 }
 
-include!("sql_common.rs");
+include!("sql/common.rs");
+include!("sql/registry.rs");
+include!("sql/labels.rs");
+include!("sql/support.rs");

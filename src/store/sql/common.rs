@@ -1,0 +1,357 @@
+// The storage contract in SQL that SQLite and PostgreSQL both speak (`$N` placeholders,
+// `RETURNING`, `LIKE ... ESCAPE`). The files of this folder are compiled once per database
+// by `include!` from `sqlite.rs` and `postgres.rs`, which define `Db`, `ThisStore` (with
+// `pool` and `batches` fields) and `MIGRATOR`; sqlx's generic bounds over databases would
+// bury the SQL, so these files are written against those names instead. This one holds the
+// imports and the helpers the others share. `make lint` checks their formatting.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sha2::{Digest, Sha256};
+use sqlx::error::ErrorKind;
+
+use super::rows::*;
+use super::*;
+use crate::domain::batch::{LabelBatch, LabelState, NewBatch, RangeChange, profile_name};
+use crate::domain::certification::{CertStatus, Certification, NewCertification};
+use crate::domain::gtin::Gtin;
+use crate::domain::lot::{Lot, NewLot};
+use crate::domain::organization::{NewOrganization, OrgKind, Organization};
+use crate::domain::product::{NewProduct, Product};
+use crate::domain::scan::{NewReport, NewScan, ScanSummary};
+use crate::domain::validation::Invalid;
+
+type Conn = <Db as sqlx::Database>::Connection;
+
+/// Turns a unique-key violation into a conflict on `field`; other errors pass through.
+fn unique_conflict(e: sqlx::Error, field: &str, message: &str) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation => {
+            StoreError::Conflict(Invalid::field(field, message))
+        }
+        _ => StoreError::Database(e),
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> StoreError {
+    StoreError::Invalid(Invalid::field(field, message))
+}
+
+/// Puts `prefix.` before the field names of a refusal, for errors inside a bundle.
+fn within(e: StoreError, prefix: &str) -> StoreError {
+    match e {
+        StoreError::Conflict(i) => StoreError::Conflict(i.within(prefix)),
+        StoreError::Invalid(i) => StoreError::Invalid(i.within(prefix)),
+        other => other,
+    }
+}
+
+/// Requires organization `id` to exist and to be a producer (or an authority).
+async fn require_organization(
+    conn: &mut Conn,
+    id: i64,
+    field: &str,
+    producer: bool,
+) -> Result<(), StoreError> {
+    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM organizations WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let kind = kind.ok_or_else(|| invalid(field, format!("there is no organization {id}")))?;
+    let kind: OrgKind = kind
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("kind '{kind}'")))?;
+    match (producer, kind.is_producer()) {
+        (true, false) => Err(invalid(
+            field,
+            format!("organization {id} is not a producer"),
+        )),
+        (false, true) => Err(invalid(
+            field,
+            format!("organization {id} is not an authority"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The producer of product `id`, or a refusal of `field` when there is no such product.
+async fn producer_of(conn: &mut Conn, id: i64, field: &str) -> Result<i64, StoreError> {
+    sqlx::query_scalar("SELECT producer_id FROM products WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or_else(|| invalid(field, format!("there is no product {id}")))
+}
+
+async fn fetch_organization(conn: &mut Conn, id: i64) -> Result<Option<Organization>, StoreError> {
+    sqlx::query_as::<_, OrganizationRow>(&format!("{ORGANIZATION_SELECT} AND id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(Organization::try_from)
+        .transpose()
+}
+
+async fn fetch_product(conn: &mut Conn, id: i64) -> Result<Option<Product>, StoreError> {
+    sqlx::query_as::<_, ProductRow>(&format!("{PRODUCT_SELECT} AND p.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(Product::try_from)
+        .transpose()
+}
+
+async fn fetch_certification(
+    conn: &mut Conn,
+    id: i64,
+) -> Result<Option<Certification>, StoreError> {
+    sqlx::query_as::<_, CertificationRow>(&format!("{CERTIFICATION_SELECT} AND c.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(Certification::try_from)
+        .transpose()
+}
+
+async fn fetch_lot(conn: &mut Conn, id: i64) -> Result<Option<Lot>, StoreError> {
+    sqlx::query_as::<_, LotRow>(&format!("{LOT_SELECT} AND l.id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(Lot::try_from)
+        .transpose()
+}
+
+/// A list query: `select` narrowed by an optional equality filter and the search words,
+/// ordered and paged.
+async fn fetch_list<R>(
+    pool: &sqlx::Pool<Db>,
+    select: &str,
+    filter: Option<(&str, i64)>,
+    search_column: &str,
+    q: &ListQuery,
+    order: &str,
+) -> Result<Vec<R>, StoreError>
+where
+    R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+{
+    let patterns = like_patterns(q);
+    let mut sql = select.to_owned();
+    let mut next = 1;
+    if let Some((column, _)) = filter {
+        sql.push_str(&format!(" AND {column} = $1"));
+        next = 2;
+    }
+    sql.push_str(&like_clause(search_column, patterns.len(), next));
+    next += patterns.len();
+    sql.push_str(&format!(
+        " ORDER BY {order} LIMIT ${next} OFFSET ${}",
+        next + 1
+    ));
+    let mut query = sqlx::query_as::<_, R>(&sql);
+    if let Some((_, value)) = filter {
+        query = query.bind(value);
+    }
+    for p in &patterns {
+        query = query.bind(p);
+    }
+    Ok(query
+        .bind(q.limit())
+        .bind(q.offset())
+        .fetch_all(pool)
+        .await?)
+}
+
+async fn insert_organization(
+    conn: &mut Conn,
+    o: &NewOrganization,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO organizations (kind, name, province, address, phone, email, search_text, \
+         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(o.kind.as_str())
+    .bind(&o.name)
+    .bind(o.province.slug)
+    .bind(&o.address)
+    .bind(&o.phone)
+    .bind(&o.email)
+    .bind(organization_search_text(o))
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn insert_product(
+    conn: &mut Conn,
+    p: &NewProduct,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    require_organization(conn, p.producer_id, "producer_id", true).await?;
+    sqlx::query_scalar(
+        "INSERT INTO products (producer_id, name, category, unit, description, photo_url, gtin, \
+         growing_area_code, search_text, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(p.producer_id)
+    .bind(&p.name)
+    .bind(&p.category)
+    .bind(&p.unit)
+    .bind(&p.description)
+    .bind(&p.photo_url)
+    .bind(p.gtin.map(|g| g.as_gtin14()))
+    .bind(&p.growing_area_code)
+    .bind(product_search_text(p))
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| unique_conflict(e, "gtin", "another product already has this GTIN"))
+}
+
+/// Checks what a certificate refers to: a producer, an authority, a product of that
+/// producer, and a stored evidence document.
+async fn check_certification_links(
+    conn: &mut Conn,
+    c: &NewCertification,
+) -> Result<(), StoreError> {
+    require_organization(conn, c.holder_id, "holder_id", true).await?;
+    require_organization(conn, c.issuer_id, "issuer_id", false).await?;
+    if let Some(product_id) = c.product_id {
+        if producer_of(conn, product_id, "product_id").await? != c.holder_id {
+            return Err(invalid(
+                "product_id",
+                "the product belongs to another producer",
+            ));
+        }
+    }
+    if let Some(sha) = &c.evidence_sha256 {
+        let found: Option<String> =
+            sqlx::query_scalar("SELECT sha256 FROM documents WHERE sha256 = $1")
+                .bind(sha)
+                .fetch_optional(&mut *conn)
+                .await?;
+        if found.is_none() {
+            return Err(invalid(
+                "evidence_sha256",
+                "no document with this SHA-256 is stored",
+            ));
+        }
+    }
+    Ok(())
+}
+
+const DUPLICATE_CERTIFICATE: &str = "this issuer already has a certificate with this number";
+
+async fn insert_certification(
+    conn: &mut Conn,
+    c: &NewCertification,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    check_certification_links(conn, c).await?;
+    sqlx::query_scalar(
+        "INSERT INTO certifications (holder_id, product_id, issuer_id, kind, ocop_stars, number, \
+         scope, issued_on, valid_until, evidence_sha256, status, search_text, created_at, \
+         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', $11, $12, $13) \
+         RETURNING id",
+    )
+    .bind(c.holder_id)
+    .bind(c.product_id)
+    .bind(c.issuer_id)
+    .bind(c.kind.as_str())
+    .bind(c.ocop_stars)
+    .bind(&c.number)
+    .bind(&c.scope)
+    .bind(c.issued_on)
+    .bind(c.valid_until)
+    .bind(&c.evidence_sha256)
+    .bind(certification_search_text(c))
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| unique_conflict(e, "number", DUPLICATE_CERTIFICATE))
+}
+
+async fn change_certification_status(
+    conn: &mut Conn,
+    id: i64,
+    to: CertStatus,
+    by: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let current: String = sqlx::query_scalar("SELECT status FROM certifications WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    let from: CertStatus = current
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("status '{current}'")))?;
+    if !from.can_become(to) {
+        return Err(invalid(
+            "status",
+            format!(
+                "a {} certificate cannot become {}",
+                from.as_str(),
+                to.as_str()
+            ),
+        ));
+    }
+    // The status in the WHERE clause makes a concurrent change lose instead of overwrite.
+    let changed = sqlx::query(
+        "UPDATE certifications SET status = $1, status_changed_by = $2, status_changed_at = $3, \
+         updated_at = $4 WHERE id = $5 AND status = $6",
+    )
+    .bind(to.as_str())
+    .bind(by)
+    .bind(now)
+    .bind(now)
+    .bind(id)
+    .bind(from.as_str())
+    .execute(&mut *conn)
+    .await?;
+    if changed.rows_affected() == 0 {
+        return Err(StoreError::Conflict(Invalid::field(
+            "status",
+            "the certificate changed meanwhile; reload and try again",
+        )));
+    }
+    Ok(())
+}
+
+async fn insert_lot(conn: &mut Conn, l: &NewLot, now: DateTime<Utc>) -> Result<i64, StoreError> {
+    producer_of(conn, l.product_id, "product_id").await?;
+    sqlx::query_scalar(
+        "INSERT INTO lots (product_id, code, produced_on, expires_on, quantity, growing_area, \
+         commune, province, search_text, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    )
+    .bind(l.product_id)
+    .bind(&l.code)
+    .bind(l.produced_on)
+    .bind(l.expires_on)
+    .bind(l.quantity)
+    .bind(&l.growing_area)
+    .bind(&l.commune)
+    .bind(l.province.map(|p| p.slug))
+    .bind(lot_search_text(l))
+    .bind(now)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| unique_conflict(e, "code", "this product already has a lot with this code"))
+}
+
+/// Fails with NotFound when an UPDATE touched no row.
+fn require_updated(result: <Db as sqlx::Database>::QueryResult) -> Result<(), StoreError> {
+    if result.rows_affected() == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}

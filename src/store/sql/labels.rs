@@ -1,0 +1,226 @@
+// Label batches, label ranges and scans in SQL; part of the store compiled by `include!`
+// (see `common.rs`).
+
+async fn fetch_batch(conn: &mut Conn, id: i64) -> Result<Option<LabelBatch>, StoreError> {
+    sqlx::query_as::<_, BatchRow>(&format!("{BATCH_SELECT} AND id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .map(LabelBatch::try_from)
+        .transpose()
+}
+
+#[async_trait]
+impl LabelStore for ThisStore {
+    async fn create_batch(
+        &self,
+        batch: &NewBatch,
+        now: DateTime<Utc>,
+    ) -> Result<LabelBatch, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        producer_of(&mut tx, batch.product_id, "product_id").await?;
+        let count = i64::from(batch.count);
+        sqlx::query("INSERT INTO key_counters (kid, next_number) VALUES ($1, 0) ON CONFLICT (kid) DO NOTHING")
+            .bind(&batch.kid)
+            .execute(&mut *tx)
+            .await?;
+        // One statement moves the counter, so concurrent mints get disjoint ranges.
+        let end: i64 = sqlx::query_scalar(
+            "UPDATE key_counters SET next_number = next_number + $1 WHERE kid = $2 \
+             RETURNING next_number",
+        )
+        .bind(count)
+        .bind(&batch.kid)
+        .fetch_one(&mut *tx)
+        .await?;
+        if u64::try_from(end).map_or(true, |end| end > crate::labels::LABEL_NUMBERS) {
+            return Err(invalid(
+                "count",
+                "the signing key has no label numbers left: rotate to a new key",
+            ));
+        }
+        let state = if batch.lot_id.is_some() {
+            LabelState::Activated
+        } else {
+            LabelState::Minted
+        };
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO label_batches (product_id, lot_id, kid, key_slot, first_number, count, \
+             profile, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(batch.product_id)
+        .bind(batch.lot_id)
+        .bind(&batch.kid)
+        .bind(i64::from(batch.key_slot))
+        .bind(end - count)
+        .bind(count)
+        .bind(profile_name(batch.profile))
+        .bind(state.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let stored = fetch_batch(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn batch(&self, id: i64) -> Result<Option<LabelBatch>, StoreError> {
+        fetch_batch(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn batch_of_label(
+        &self,
+        kid: &str,
+        number: u32,
+    ) -> Result<Option<LabelBatch>, StoreError> {
+        if let Some(batch) = self.batches.find(kid, number) {
+            return Ok(Some(batch));
+        }
+        let row: Option<BatchRow> = sqlx::query_as(&format!(
+            "{BATCH_SELECT} AND kid = $1 AND first_number <= $2 ORDER BY first_number DESC LIMIT 1"
+        ))
+        .bind(kid)
+        .bind(i64::from(number))
+        .fetch_optional(&self.pool)
+        .await?;
+        let batch = row.map(LabelBatch::try_from).transpose()?;
+        let batch = batch.filter(|b| b.index_of(number).is_some());
+        if let Some(b) = &batch {
+            self.batches.keep(b);
+        }
+        Ok(batch)
+    }
+
+    async fn list_batches(&self, product_id: Option<i64>) -> Result<Vec<LabelBatch>, StoreError> {
+        let rows: Vec<BatchRow> = match product_id {
+            Some(id) => {
+                sqlx::query_as(&format!(
+                    "{BATCH_SELECT} AND product_id = $1 ORDER BY id DESC"
+                ))
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(&format!("{BATCH_SELECT} ORDER BY id DESC"))
+                    .fetch_all(&self.pool)
+                    .await?
+            }
+        };
+        convert_all(rows)
+    }
+
+    async fn change_labels(
+        &self,
+        batch_id: i64,
+        change: &RangeChange,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO label_ranges (batch_id, first_index, end_index, state, lot_id, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(batch_id)
+        .bind(i64::from(change.range.first))
+        .bind(i64::from(change.range.end))
+        .bind(change.state.as_str())
+        .bind(change.lot_id)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn label_change(
+        &self,
+        batch_id: i64,
+        index: u32,
+    ) -> Result<Option<RangeChange>, StoreError> {
+        let row: Option<RangeRow> = sqlx::query_as(
+            "SELECT first_index, end_index, state, lot_id FROM label_ranges WHERE batch_id = $1 \
+             AND first_index <= $2 AND end_index > $3 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(batch_id)
+        .bind(i64::from(index))
+        .bind(i64::from(index))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(RangeChange::try_from).transpose()
+    }
+}
+
+#[async_trait]
+impl ScanStore for ThisStore {
+    async fn record_scans(&self, scans: &[NewScan]) -> Result<Vec<ScanSummary>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut summaries = Vec::with_capacity(scans.len());
+        for scan in scans {
+            sqlx::query(
+                "INSERT INTO scans (batch_id, label_index, verdict, client, scanned_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(scan.batch_id)
+            .bind(i64::from(scan.label_index))
+            .bind(scan.verdict)
+            .bind(scan.client)
+            .bind(scan.scanned_at)
+            .execute(&mut *tx)
+            .await?;
+            let (count, first_at): (i64, DateTime<Utc>) = sqlx::query_as(
+                "INSERT INTO label_scan_counts (batch_id, label_index, count, first_at, last_at) \
+                 VALUES ($1, $2, 1, $3, $4) ON CONFLICT (batch_id, label_index) DO UPDATE \
+                 SET count = label_scan_counts.count + 1, last_at = excluded.last_at \
+                 RETURNING count, first_at",
+            )
+            .bind(scan.batch_id)
+            .bind(i64::from(scan.label_index))
+            .bind(scan.scanned_at)
+            .bind(scan.scanned_at)
+            .fetch_one(&mut *tx)
+            .await?;
+            summaries.push(ScanSummary {
+                count,
+                first_at: Some(first_at),
+            });
+        }
+        tx.commit().await?;
+        Ok(summaries)
+    }
+
+    async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError> {
+        let row: Option<(i64, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT count, first_at FROM label_scan_counts WHERE batch_id = $1 AND label_index = $2",
+        )
+        .bind(batch_id)
+        .bind(i64::from(index))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            row.map_or_else(ScanSummary::default, |(count, first_at)| ScanSummary {
+                count,
+                first_at: Some(first_at),
+            }),
+        )
+    }
+
+    async fn count_scans(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM scans")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn add_report(&self, r: &NewReport, now: DateTime<Utc>) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO problem_reports (batch_id, label_index, product_id, message, contact, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(r.batch_id)
+        .bind(r.label_index.map(i64::from))
+        .bind(r.product_id)
+        .bind(&r.message)
+        .bind(&r.contact)
+        .bind(now)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+}

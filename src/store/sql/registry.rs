@@ -1,0 +1,332 @@
+// The registry's storage contract in SQL; part of the store compiled by `include!` (see
+// `common.rs`, which holds the imports and helpers).
+
+#[async_trait]
+impl OrganizationStore for ThisStore {
+    async fn create_organization(
+        &self,
+        org: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_organization(&mut tx, org, now).await?;
+        let stored = fetch_organization(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn organization(&self, id: i64) -> Result<Option<Organization>, StoreError> {
+        fetch_organization(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn update_organization(
+        &self,
+        id: i64,
+        o: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        require_updated(
+            sqlx::query(
+                "UPDATE organizations SET kind = $1, name = $2, province = $3, address = $4, \
+                 phone = $5, email = $6, search_text = $7, updated_at = $8 WHERE id = $9",
+            )
+            .bind(o.kind.as_str())
+            .bind(&o.name)
+            .bind(o.province.slug)
+            .bind(&o.address)
+            .bind(&o.phone)
+            .bind(&o.email)
+            .bind(organization_search_text(o))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?,
+        )?;
+        let stored = fetch_organization(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn list_organizations(&self, q: &ListQuery) -> Result<Vec<Organization>, StoreError> {
+        let rows: Vec<OrganizationRow> = fetch_list(
+            &self.pool,
+            ORGANIZATION_SELECT,
+            None,
+            "search_text",
+            q,
+            "search_text, id",
+        )
+        .await?;
+        convert_all(rows)
+    }
+}
+
+#[async_trait]
+impl ProductStore for ThisStore {
+    async fn create_product(
+        &self,
+        product: &NewProduct,
+        now: DateTime<Utc>,
+    ) -> Result<Product, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_product(&mut tx, product, now).await?;
+        let stored = fetch_product(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn product(&self, id: i64) -> Result<Option<Product>, StoreError> {
+        fetch_product(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn product_by_gtin(&self, gtin: &Gtin) -> Result<Option<Product>, StoreError> {
+        sqlx::query_as::<_, ProductRow>(&format!("{PRODUCT_SELECT} AND p.gtin = $1"))
+            .bind(gtin.as_gtin14())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(Product::try_from)
+            .transpose()
+    }
+
+    async fn update_product(
+        &self,
+        id: i64,
+        p: &NewProduct,
+        now: DateTime<Utc>,
+    ) -> Result<Product, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        require_organization(&mut tx, p.producer_id, "producer_id", true).await?;
+        require_updated(
+            sqlx::query(
+                "UPDATE products SET producer_id = $1, name = $2, category = $3, unit = $4, \
+                 description = $5, photo_url = $6, gtin = $7, growing_area_code = $8, \
+                 search_text = $9, updated_at = $10 WHERE id = $11",
+            )
+            .bind(p.producer_id)
+            .bind(&p.name)
+            .bind(&p.category)
+            .bind(&p.unit)
+            .bind(&p.description)
+            .bind(&p.photo_url)
+            .bind(p.gtin.map(|g| g.as_gtin14()))
+            .bind(&p.growing_area_code)
+            .bind(product_search_text(p))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_conflict(e, "gtin", "another product already has this GTIN"))?,
+        )?;
+        let stored = fetch_product(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn list_products(
+        &self,
+        q: &ListQuery,
+        producer_id: Option<i64>,
+    ) -> Result<Vec<Product>, StoreError> {
+        let filter = producer_id.map(|id| ("p.producer_id", id));
+        let rows: Vec<ProductRow> = fetch_list(
+            &self.pool,
+            PRODUCT_SELECT,
+            filter,
+            "p.search_text",
+            q,
+            "p.search_text, p.id",
+        )
+        .await?;
+        convert_all(rows)
+    }
+}
+
+#[async_trait]
+impl CertificationStore for ThisStore {
+    async fn create_certification(
+        &self,
+        cert: &NewCertification,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_certification(&mut tx, cert, now).await?;
+        let stored = fetch_certification(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn certification(&self, id: i64) -> Result<Option<Certification>, StoreError> {
+        fetch_certification(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn update_certification(
+        &self,
+        id: i64,
+        c: &NewCertification,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        check_certification_links(&mut tx, c).await?;
+        require_updated(
+            sqlx::query(
+                "UPDATE certifications SET holder_id = $1, product_id = $2, issuer_id = $3, \
+                 kind = $4, ocop_stars = $5, number = $6, scope = $7, issued_on = $8, \
+                 valid_until = $9, evidence_sha256 = $10, search_text = $11, updated_at = $12 \
+                 WHERE id = $13",
+            )
+            .bind(c.holder_id)
+            .bind(c.product_id)
+            .bind(c.issuer_id)
+            .bind(c.kind.as_str())
+            .bind(c.ocop_stars)
+            .bind(&c.number)
+            .bind(&c.scope)
+            .bind(c.issued_on)
+            .bind(c.valid_until)
+            .bind(&c.evidence_sha256)
+            .bind(certification_search_text(c))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| unique_conflict(e, "number", DUPLICATE_CERTIFICATE))?,
+        )?;
+        let stored = fetch_certification(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn list_certifications(
+        &self,
+        q: &ListQuery,
+        product_id: Option<i64>,
+    ) -> Result<Vec<Certification>, StoreError> {
+        let filter = product_id.map(|id| ("c.product_id", id));
+        let rows: Vec<CertificationRow> = fetch_list(
+            &self.pool,
+            CERTIFICATION_SELECT,
+            filter,
+            "c.search_text",
+            q,
+            "c.valid_until, c.id",
+        )
+        .await?;
+        convert_all(rows)
+    }
+
+    async fn set_certification_status(
+        &self,
+        id: i64,
+        status: CertStatus,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        change_certification_status(&mut tx, id, status, by, now).await?;
+        let stored = fetch_certification(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+}
+
+#[async_trait]
+impl LotStore for ThisStore {
+    async fn create_lot(&self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let id = insert_lot(&mut tx, lot, now).await?;
+        let stored = fetch_lot(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn lot(&self, id: i64) -> Result<Option<Lot>, StoreError> {
+        fetch_lot(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn update_lot(&self, id: i64, l: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        producer_of(&mut tx, l.product_id, "product_id").await?;
+        require_updated(
+            sqlx::query(
+                "UPDATE lots SET product_id = $1, code = $2, produced_on = $3, expires_on = $4, \
+                 quantity = $5, growing_area = $6, commune = $7, province = $8, \
+                 search_text = $9, updated_at = $10 WHERE id = $11",
+            )
+            .bind(l.product_id)
+            .bind(&l.code)
+            .bind(l.produced_on)
+            .bind(l.expires_on)
+            .bind(l.quantity)
+            .bind(&l.growing_area)
+            .bind(&l.commune)
+            .bind(l.province.map(|p| p.slug))
+            .bind(lot_search_text(l))
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                unique_conflict(e, "code", "this product already has a lot with this code")
+            })?,
+        )?;
+        let stored = fetch_lot(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn lot_by_code(&self, product_id: i64, code: &str) -> Result<Option<Lot>, StoreError> {
+        sqlx::query_as::<_, LotRow>(&format!(
+            "{LOT_SELECT} AND l.product_id = $1 AND l.code = $2"
+        ))
+        .bind(product_id)
+        .bind(code)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Lot::try_from)
+        .transpose()
+    }
+
+    async fn recall_lot(
+        &self,
+        id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Lot, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        // The first recall's time stands; a second recall only adds nothing.
+        require_updated(
+            sqlx::query(
+                "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
+                 recall_reason = COALESCE(recall_reason, $2), updated_at = $3 WHERE id = $4",
+            )
+            .bind(now)
+            .bind(reason)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?,
+        )?;
+        let stored = fetch_lot(&mut tx, id).await?;
+        tx.commit().await?;
+        stored.ok_or(StoreError::NotFound)
+    }
+
+    async fn list_lots(
+        &self,
+        q: &ListQuery,
+        product_id: Option<i64>,
+    ) -> Result<Vec<Lot>, StoreError> {
+        let filter = product_id.map(|id| ("l.product_id", id));
+        let rows: Vec<LotRow> = fetch_list(
+            &self.pool,
+            LOT_SELECT,
+            filter,
+            "l.search_text",
+            q,
+            "l.produced_on DESC, l.id DESC",
+        )
+        .await?;
+        convert_all(rows)
+    }
+}

@@ -1,0 +1,170 @@
+// Evidence documents, bundle imports and readiness in SQL; part of the store compiled by
+// `include!` (see `common.rs`).
+
+#[async_trait]
+impl DocumentStore for ThisStore {
+    async fn put_document(
+        &self,
+        content: &[u8],
+        media_type: &str,
+        file_name: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let sha256 = hex::encode(Sha256::digest(content));
+        sqlx::query(
+            "INSERT INTO documents (sha256, media_type, file_name, size_bytes, content, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&sha256)
+        .bind(media_type)
+        .bind(file_name)
+        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
+        .bind(content)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(sha256)
+    }
+
+    async fn document(&self, sha256: &str) -> Result<Option<Document>, StoreError> {
+        let row: Option<(String, String, Option<String>, Vec<u8>)> = sqlx::query_as(
+            "SELECT sha256, media_type, file_name, content FROM documents WHERE sha256 = $1",
+        )
+        .bind(sha256.to_ascii_lowercase())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(
+            row.map(|(sha256, media_type, file_name, content)| Document {
+                sha256,
+                media_type,
+                file_name,
+                content,
+            }),
+        )
+    }
+}
+
+/// The id a bundle key stands for, or a refusal of `field`.
+fn resolve(ids: &HashMap<&str, i64>, key: &str, field: &str) -> Result<i64, StoreError> {
+    ids.get(key).copied().ok_or_else(|| {
+        invalid(
+            field,
+            format!("'{key}' is not a key defined in this import"),
+        )
+    })
+}
+
+async fn pause(pace: Option<std::time::Duration>) {
+    if let Some(d) = pace {
+        tokio::time::sleep(d).await;
+    }
+}
+
+#[async_trait]
+impl RegistryStore for ThisStore {
+    async fn import_registry(
+        &self,
+        bundle: &RegistryBundle,
+        now: DateTime<Utc>,
+        pace: Option<std::time::Duration>,
+    ) -> Result<ImportSummary, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut orgs: HashMap<&str, i64> = HashMap::new();
+        for (i, (key, org)) in bundle.organizations.iter().enumerate() {
+            let id = insert_organization(&mut tx, org, now)
+                .await
+                .map_err(|e| within(e, &format!("organizations[{i}]")))?;
+            orgs.insert(key, id);
+            pause(pace).await;
+        }
+        let mut products: HashMap<&str, i64> = HashMap::new();
+        for (i, (key, producer, product)) in bundle.products.iter().enumerate() {
+            let at = format!("products[{i}]");
+            let product = NewProduct {
+                producer_id: resolve(&orgs, producer, "producer").map_err(|e| within(e, &at))?,
+                ..product.clone()
+            };
+            let id = insert_product(&mut tx, &product, now)
+                .await
+                .map_err(|e| within(e, &at))?;
+            products.insert(key, id);
+            pause(pace).await;
+        }
+        for (i, c) in bundle.certifications.iter().enumerate() {
+            let at = format!("certifications[{i}]");
+            let link = |ids: &HashMap<&str, i64>, key: &str, field: &str| {
+                resolve(ids, key, field).map_err(|e| within(e, &at))
+            };
+            let cert = NewCertification {
+                holder_id: link(&orgs, &c.holder, "holder")?,
+                issuer_id: link(&orgs, &c.issuer, "issuer")?,
+                product_id: match &c.product {
+                    Some(key) => Some(link(&products, key, "product")?),
+                    None => None,
+                },
+                ..c.cert.clone()
+            };
+            let id = insert_certification(&mut tx, &cert, now)
+                .await
+                .map_err(|e| within(e, &at))?;
+            if let Some(by) = &c.verified_by {
+                change_certification_status(&mut tx, id, CertStatus::Verified, by, now).await?;
+            }
+            pause(pace).await;
+        }
+        for (i, (product, lot)) in bundle.lots.iter().enumerate() {
+            let at = format!("lots[{i}]");
+            let lot = NewLot {
+                product_id: resolve(&products, product, "product").map_err(|e| within(e, &at))?,
+                ..lot.clone()
+            };
+            insert_lot(&mut tx, &lot, now)
+                .await
+                .map_err(|e| within(e, &at))?;
+            pause(pace).await;
+        }
+        tx.commit().await?;
+        Ok(ImportSummary {
+            organizations: bundle.organizations.len(),
+            products: bundle.products.len(),
+            certifications: bundle.certifications.len(),
+            lots: bundle.lots.len(),
+        })
+    }
+
+    async fn count_organizations(&self) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM organizations")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+}
+
+#[async_trait]
+impl HealthStore for ThisStore {
+    async fn readiness(&self) -> Result<(), String> {
+        let applied: Vec<i64> =
+            sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(|e| format!("database not reachable or not migrated: {e}"))?;
+        let missing: Vec<i64> = MIGRATOR
+            .iter()
+            .map(|m| m.version)
+            .filter(|v| !applied.contains(v))
+            .collect();
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("migrations not applied: {missing:?}"))
+        }
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        MIGRATOR.run(&self.pool).await?;
+        Ok(())
+    }
+
+    fn backend(&self) -> &'static str {
+        BACKEND
+    }
+}
