@@ -164,55 +164,6 @@ where
         .await?)
 }
 
-async fn insert_organization(
-    conn: &mut Conn,
-    o: &NewOrganization,
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    Ok(sqlx::query_scalar(
-        "INSERT INTO organizations (kind, name, province, address, phone, email, search_text, \
-         created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-    )
-    .bind(o.kind.as_str())
-    .bind(&o.name)
-    .bind(o.province.slug)
-    .bind(&o.address)
-    .bind(&o.phone)
-    .bind(&o.email)
-    .bind(organization_search_text(o))
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?)
-}
-
-async fn insert_product(
-    conn: &mut Conn,
-    p: &NewProduct,
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    require_organization(conn, p.producer_id, "producer_id", true).await?;
-    sqlx::query_scalar(
-        "INSERT INTO products (producer_id, name, category, unit, description, photo_url, gtin, \
-         growing_area_code, search_text, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(p.producer_id)
-    .bind(&p.name)
-    .bind(&p.category)
-    .bind(&p.unit)
-    .bind(&p.description)
-    .bind(&p.photo_url)
-    .bind(p.gtin.map(|g| g.as_gtin14()))
-    .bind(&p.growing_area_code)
-    .bind(product_search_text(p))
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| unique_conflict(e, "gtin", "another product already has this GTIN"))
-}
-
 /// Checks what a certificate refers to: a producer, an authority, a product of that
 /// producer, and a stored evidence document.
 async fn check_certification_links(
@@ -243,38 +194,6 @@ async fn check_certification_links(
         }
     }
     Ok(())
-}
-
-const DUPLICATE_CERTIFICATE: &str = "this issuer already has a certificate with this number";
-
-async fn insert_certification(
-    conn: &mut Conn,
-    c: &NewCertification,
-    now: DateTime<Utc>,
-) -> Result<i64, StoreError> {
-    check_certification_links(conn, c).await?;
-    sqlx::query_scalar(
-        "INSERT INTO certifications (holder_id, product_id, issuer_id, kind, ocop_stars, number, \
-         scope, issued_on, valid_until, evidence_sha256, status, search_text, created_at, \
-         updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'submitted', $11, $12, $13) \
-         RETURNING id",
-    )
-    .bind(c.holder_id)
-    .bind(c.product_id)
-    .bind(c.issuer_id)
-    .bind(c.kind.as_str())
-    .bind(c.ocop_stars)
-    .bind(&c.number)
-    .bind(&c.scope)
-    .bind(c.issued_on)
-    .bind(c.valid_until)
-    .bind(&c.evidence_sha256)
-    .bind(certification_search_text(c))
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| unique_conflict(e, "number", DUPLICATE_CERTIFICATE))
 }
 
 async fn change_certification_status(
@@ -324,29 +243,6 @@ async fn change_certification_status(
     Ok(())
 }
 
-async fn insert_lot(conn: &mut Conn, l: &NewLot, now: DateTime<Utc>) -> Result<i64, StoreError> {
-    producer_of(conn, l.product_id, "product_id").await?;
-    sqlx::query_scalar(
-        "INSERT INTO lots (product_id, code, produced_on, expires_on, quantity, growing_area, \
-         commune, province, search_text, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
-    )
-    .bind(l.product_id)
-    .bind(&l.code)
-    .bind(l.produced_on)
-    .bind(l.expires_on)
-    .bind(l.quantity)
-    .bind(&l.growing_area)
-    .bind(&l.commune)
-    .bind(l.province.map(|p| p.slug))
-    .bind(lot_search_text(l))
-    .bind(now)
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(|e| unique_conflict(e, "code", "this product already has a lot with this code"))
-}
-
 /// Fails with NotFound when an UPDATE touched no row.
 fn require_updated(result: <Db as sqlx::Database>::QueryResult) -> Result<(), StoreError> {
     if result.rows_affected() == 0 {
@@ -354,4 +250,183 @@ fn require_updated(result: <Db as sqlx::Database>::QueryResult) -> Result<(), St
     } else {
         Ok(())
     }
+}
+
+// Each entity is written by one `save_*` function: an INSERT for a new row, an UPDATE of row
+// `id` otherwise. Both statements take the entity's fields as $1..$n and the time as $n+1,
+// bound once by the entity's `*_fields` function; the INSERT then takes the time again (as
+// created_at), the UPDATE the row id. Both return the id, so a missing row reads as None.
+
+type Scalar<'q> = sqlx::query::QueryScalar<'q, Db, i64, <Db as sqlx::Database>::Arguments<'q>>;
+
+/// The row written, or NotFound for an UPDATE of no row, or a conflict on `field`.
+fn saved(
+    written: Result<Option<i64>, sqlx::Error>,
+    field: &str,
+    conflict: &str,
+) -> Result<i64, StoreError> {
+    written
+        .map_err(|e| unique_conflict(e, field, conflict))?
+        .ok_or(StoreError::NotFound)
+}
+
+/// Runs the INSERT (`existing` None) or the UPDATE of row `existing` of one entity.
+async fn write<'q>(
+    conn: &mut Conn,
+    existing: Option<i64>,
+    fields: impl FnOnce(&'static str) -> Scalar<'q>,
+    (insert, update): (&'static str, &'static str),
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, sqlx::Error> {
+    let query = match existing {
+        None => fields(insert).bind(now),
+        Some(id) => fields(update).bind(id),
+    };
+    query.fetch_optional(&mut *conn).await
+}
+
+const ORGANIZATION_SQL: (&str, &str) = (
+    "INSERT INTO organizations (kind, name, province, address, phone, email, search_text, \
+     updated_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    "UPDATE organizations SET kind = $1, name = $2, province = $3, address = $4, phone = $5, \
+     email = $6, search_text = $7, updated_at = $8 WHERE id = $9 RETURNING id",
+);
+
+async fn save_organization(
+    conn: &mut Conn,
+    existing: Option<i64>,
+    o: &NewOrganization,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let fields = |sql: &'static str| {
+        sqlx::query_scalar(sql)
+            .bind(o.kind.as_str())
+            .bind(&o.name)
+            .bind(o.province.slug)
+            .bind(&o.address)
+            .bind(&o.phone)
+            .bind(&o.email)
+            .bind(organization_search_text(o))
+            .bind(now)
+    };
+    // Organizations have no unique key, so the conflict never arises.
+    saved(
+        write(conn, existing, fields, ORGANIZATION_SQL, now).await,
+        "name",
+        "",
+    )
+}
+
+const PRODUCT_SQL: (&str, &str) = (
+    "INSERT INTO products (producer_id, name, category, unit, description, photo_url, gtin, \
+     growing_area_code, search_text, updated_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    "UPDATE products SET producer_id = $1, name = $2, category = $3, unit = $4, \
+     description = $5, photo_url = $6, gtin = $7, growing_area_code = $8, search_text = $9, \
+     updated_at = $10 WHERE id = $11 RETURNING id",
+);
+
+/// Writes a product; its producer must be a producing organization.
+async fn save_product(
+    conn: &mut Conn,
+    existing: Option<i64>,
+    p: &NewProduct,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    require_organization(conn, p.producer_id, "producer_id", true).await?;
+    let fields = |sql: &'static str| {
+        sqlx::query_scalar(sql)
+            .bind(p.producer_id)
+            .bind(&p.name)
+            .bind(&p.category)
+            .bind(&p.unit)
+            .bind(&p.description)
+            .bind(&p.photo_url)
+            .bind(p.gtin.map(|g| g.as_gtin14()))
+            .bind(&p.growing_area_code)
+            .bind(product_search_text(p))
+            .bind(now)
+    };
+    saved(
+        write(conn, existing, fields, PRODUCT_SQL, now).await,
+        "gtin",
+        "another product already has this GTIN",
+    )
+}
+
+const CERTIFICATION_SQL: (&str, &str) = (
+    "INSERT INTO certifications (holder_id, product_id, issuer_id, kind, ocop_stars, number, \
+     scope, issued_on, valid_until, evidence_sha256, search_text, updated_at, status, \
+     created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'submitted', $13) \
+     RETURNING id",
+    "UPDATE certifications SET holder_id = $1, product_id = $2, issuer_id = $3, kind = $4, \
+     ocop_stars = $5, number = $6, scope = $7, issued_on = $8, valid_until = $9, \
+     evidence_sha256 = $10, search_text = $11, updated_at = $12 WHERE id = $13 RETURNING id",
+);
+
+/// Writes a certificate (a new one as submitted) after checking what it refers to.
+async fn save_certification(
+    conn: &mut Conn,
+    existing: Option<i64>,
+    c: &NewCertification,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    check_certification_links(conn, c).await?;
+    let fields = |sql: &'static str| {
+        sqlx::query_scalar(sql)
+            .bind(c.holder_id)
+            .bind(c.product_id)
+            .bind(c.issuer_id)
+            .bind(c.kind.as_str())
+            .bind(c.ocop_stars)
+            .bind(&c.number)
+            .bind(&c.scope)
+            .bind(c.issued_on)
+            .bind(c.valid_until)
+            .bind(&c.evidence_sha256)
+            .bind(certification_search_text(c))
+            .bind(now)
+    };
+    saved(
+        write(conn, existing, fields, CERTIFICATION_SQL, now).await,
+        "number",
+        "this issuer already has a certificate with this number",
+    )
+}
+
+const LOT_SQL: (&str, &str) = (
+    "INSERT INTO lots (product_id, code, produced_on, expires_on, quantity, growing_area, \
+     commune, province, search_text, updated_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
+    "UPDATE lots SET product_id = $1, code = $2, produced_on = $3, expires_on = $4, \
+     quantity = $5, growing_area = $6, commune = $7, province = $8, search_text = $9, \
+     updated_at = $10 WHERE id = $11 RETURNING id",
+);
+
+/// Writes a lot of an existing product.
+async fn save_lot(
+    conn: &mut Conn,
+    existing: Option<i64>,
+    l: &NewLot,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    producer_of(conn, l.product_id, "product_id").await?;
+    let fields = |sql: &'static str| {
+        sqlx::query_scalar(sql)
+            .bind(l.product_id)
+            .bind(&l.code)
+            .bind(l.produced_on)
+            .bind(l.expires_on)
+            .bind(l.quantity)
+            .bind(&l.growing_area)
+            .bind(&l.commune)
+            .bind(l.province.map(|p| p.slug))
+            .bind(lot_search_text(l))
+            .bind(now)
+    };
+    saved(
+        write(conn, existing, fields, LOT_SQL, now).await,
+        "code",
+        "this product already has a lot with this code",
+    )
 }

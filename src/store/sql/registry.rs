@@ -9,7 +9,7 @@ impl OrganizationStore for ThisStore {
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id = insert_organization(&mut tx, org, now).await?;
+        let id = save_organization(&mut tx, None, org, now).await?;
         let stored = fetch_organization(&mut tx, id).await?;
         tx.commit().await?;
         stored.ok_or(StoreError::NotFound)
@@ -26,23 +26,7 @@ impl OrganizationStore for ThisStore {
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
         let mut tx = self.pool.begin().await?;
-        require_updated(
-            sqlx::query(
-                "UPDATE organizations SET kind = $1, name = $2, province = $3, address = $4, \
-                 phone = $5, email = $6, search_text = $7, updated_at = $8 WHERE id = $9",
-            )
-            .bind(o.kind.as_str())
-            .bind(&o.name)
-            .bind(o.province.slug)
-            .bind(&o.address)
-            .bind(&o.phone)
-            .bind(&o.email)
-            .bind(organization_search_text(o))
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?,
-        )?;
+        save_organization(&mut tx, Some(id), o, now).await?;
         let stored = fetch_organization(&mut tx, id).await?;
         tx.commit().await?;
         stored.ok_or(StoreError::NotFound)
@@ -70,7 +54,7 @@ impl ProductStore for ThisStore {
         now: DateTime<Utc>,
     ) -> Result<Product, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id = insert_product(&mut tx, product, now).await?;
+        let id = save_product(&mut tx, None, product, now).await?;
         let stored = fetch_product(&mut tx, id).await?;
         tx.commit().await?;
         stored.ok_or(StoreError::NotFound)
@@ -96,28 +80,7 @@ impl ProductStore for ThisStore {
         now: DateTime<Utc>,
     ) -> Result<Product, StoreError> {
         let mut tx = self.pool.begin().await?;
-        require_organization(&mut tx, p.producer_id, "producer_id", true).await?;
-        require_updated(
-            sqlx::query(
-                "UPDATE products SET producer_id = $1, name = $2, category = $3, unit = $4, \
-                 description = $5, photo_url = $6, gtin = $7, growing_area_code = $8, \
-                 search_text = $9, updated_at = $10 WHERE id = $11",
-            )
-            .bind(p.producer_id)
-            .bind(&p.name)
-            .bind(&p.category)
-            .bind(&p.unit)
-            .bind(&p.description)
-            .bind(&p.photo_url)
-            .bind(p.gtin.map(|g| g.as_gtin14()))
-            .bind(&p.growing_area_code)
-            .bind(product_search_text(p))
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| unique_conflict(e, "gtin", "another product already has this GTIN"))?,
-        )?;
+        save_product(&mut tx, Some(id), p, now).await?;
         let stored = fetch_product(&mut tx, id).await?;
         tx.commit().await?;
         stored.ok_or(StoreError::NotFound)
@@ -150,7 +113,7 @@ impl CertificationStore for ThisStore {
         now: DateTime<Utc>,
     ) -> Result<Certification, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id = insert_certification(&mut tx, cert, now).await?;
+        let id = save_certification(&mut tx, None, cert, now).await?;
         let stored = fetch_certification(&mut tx, id).await?;
         tx.commit().await?;
         stored.ok_or(StoreError::NotFound)
@@ -167,31 +130,7 @@ impl CertificationStore for ThisStore {
         now: DateTime<Utc>,
     ) -> Result<Certification, StoreError> {
         let mut tx = self.pool.begin().await?;
-        check_certification_links(&mut tx, c).await?;
-        require_updated(
-            sqlx::query(
-                "UPDATE certifications SET holder_id = $1, product_id = $2, issuer_id = $3, \
-                 kind = $4, ocop_stars = $5, number = $6, scope = $7, issued_on = $8, \
-                 valid_until = $9, evidence_sha256 = $10, search_text = $11, updated_at = $12 \
-                 WHERE id = $13",
-            )
-            .bind(c.holder_id)
-            .bind(c.product_id)
-            .bind(c.issuer_id)
-            .bind(c.kind.as_str())
-            .bind(c.ocop_stars)
-            .bind(&c.number)
-            .bind(&c.scope)
-            .bind(c.issued_on)
-            .bind(c.valid_until)
-            .bind(&c.evidence_sha256)
-            .bind(certification_search_text(c))
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| unique_conflict(e, "number", DUPLICATE_CERTIFICATE))?,
-        )?;
+        save_certification(&mut tx, Some(id), c, now).await?;
         let stored = fetch_certification(&mut tx, id).await?;
         tx.commit().await?;
         stored.ok_or(StoreError::NotFound)
@@ -234,7 +173,7 @@ impl CertificationStore for ThisStore {
 impl LotStore for ThisStore {
     async fn create_lot(&self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let id = insert_lot(&mut tx, lot, now).await?;
+        let id = save_lot(&mut tx, None, lot, now).await?;
         let stored = fetch_lot(&mut tx, id).await?;
         tx.commit().await?;
         stored.ok_or(StoreError::NotFound)
@@ -246,30 +185,7 @@ impl LotStore for ThisStore {
 
     async fn update_lot(&self, id: i64, l: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
         let mut tx = self.pool.begin().await?;
-        producer_of(&mut tx, l.product_id, "product_id").await?;
-        require_updated(
-            sqlx::query(
-                "UPDATE lots SET product_id = $1, code = $2, produced_on = $3, expires_on = $4, \
-                 quantity = $5, growing_area = $6, commune = $7, province = $8, \
-                 search_text = $9, updated_at = $10 WHERE id = $11",
-            )
-            .bind(l.product_id)
-            .bind(&l.code)
-            .bind(l.produced_on)
-            .bind(l.expires_on)
-            .bind(l.quantity)
-            .bind(&l.growing_area)
-            .bind(&l.commune)
-            .bind(l.province.map(|p| p.slug))
-            .bind(lot_search_text(l))
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| {
-                unique_conflict(e, "code", "this product already has a lot with this code")
-            })?,
-        )?;
+        save_lot(&mut tx, Some(id), l, now).await?;
         let stored = fetch_lot(&mut tx, id).await?;
         tx.commit().await?;
         stored.ok_or(StoreError::NotFound)

@@ -71,7 +71,7 @@ impl RegistryStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         let mut orgs: HashMap<&str, i64> = HashMap::new();
         for (i, (key, org)) in bundle.organizations.iter().enumerate() {
-            let id = insert_organization(&mut tx, org, now)
+            let id = save_organization(&mut tx, None, org, now)
                 .await
                 .map_err(|e| within(e, &format!("organizations[{i}]")))?;
             orgs.insert(key, id);
@@ -84,7 +84,7 @@ impl RegistryStore for ThisStore {
                 producer_id: resolve(&orgs, producer, "producer").map_err(|e| within(e, &at))?,
                 ..product.clone()
             };
-            let id = insert_product(&mut tx, &product, now)
+            let id = save_product(&mut tx, None, &product, now)
                 .await
                 .map_err(|e| within(e, &at))?;
             products.insert(key, id);
@@ -104,7 +104,7 @@ impl RegistryStore for ThisStore {
                 },
                 ..c.cert.clone()
             };
-            let id = insert_certification(&mut tx, &cert, now)
+            let id = save_certification(&mut tx, None, &cert, now)
                 .await
                 .map_err(|e| within(e, &at))?;
             if let Some(by) = &c.verified_by {
@@ -118,7 +118,7 @@ impl RegistryStore for ThisStore {
                 product_id: resolve(&products, product, "product").map_err(|e| within(e, &at))?,
                 ..lot.clone()
             };
-            insert_lot(&mut tx, &lot, now)
+            save_lot(&mut tx, None, &lot, now)
                 .await
                 .map_err(|e| within(e, &at))?;
             pause(pace).await;
