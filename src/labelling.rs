@@ -263,6 +263,21 @@ pub enum VerdictKind {
 }
 
 impl VerdictKind {
+    /// The verdict as stored and counted: `not_genuine`, as it serializes.
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Genuine => "genuine",
+            Self::NotGenuine => "not_genuine",
+            Self::NotActivated => "not_activated",
+            Self::Void => "void",
+            Self::Recalled => "recalled",
+            Self::UnknownKey => "unknown_key",
+            Self::RevokedKey => "revoked_key",
+            Self::Malformed => "malformed",
+        }
+    }
+
+    /// The verdict in words: `not genuine`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Genuine => "genuine",

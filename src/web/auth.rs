@@ -59,16 +59,6 @@ pub fn session_valid(token: &str, value: &str, now: DateTime<Utc>) -> bool {
             .is_some_and(|m| m.verify_slice(&sig).is_ok())
 }
 
-fn cookie<'a>(parts: &'a Parts, name: &str) -> Option<&'a str> {
-    parts
-        .headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
-}
-
 /// Proof that an API request carries the operator token.
 pub struct ApiOperator;
 
@@ -102,7 +92,7 @@ impl FromRequestParts<AppState> for ConsoleOperator {
         if parts.method != Method::GET && parts.method != Method::HEAD {
             refuse_cross_site(parts)?;
         }
-        match cookie(parts, SESSION_COOKIE) {
+        match super::context::cookie(&parts.headers, SESSION_COOKIE) {
             Some(value) if session_valid(configured, value, state.clock.now()) => {
                 Ok(ConsoleOperator)
             }

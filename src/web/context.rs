@@ -20,6 +20,16 @@ tokio::task_local! {
     static CONTEXT: RequestContext;
 }
 
+/// The value of cookie `name` in a request's headers.
+pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(axum::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
+}
+
 /// The context of the request this task serves (a default outside of one).
 pub fn current() -> RequestContext {
     CONTEXT

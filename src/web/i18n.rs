@@ -44,14 +44,7 @@ impl Lang {
 
     /// Chooses from a `lang` cookie, then `Accept-Language`; Vietnamese when neither says.
     pub fn from_headers(headers: &HeaderMap) -> Lang {
-        let cookie = headers
-            .get_all(axum::http::header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().strip_prefix("lang="))
-            .find_map(Lang::parse);
-        if let Some(lang) = cookie {
+        if let Some(lang) = super::context::cookie(headers, "lang").and_then(Lang::parse) {
             return lang;
         }
         headers

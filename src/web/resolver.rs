@@ -88,8 +88,9 @@ fn urlencode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The URI without its query: what the links are about.
-fn anchor(state: &AppState, uri: &Uri) -> String {
+/// The label URI as printed, without its query (and any trailing slash, which is
+/// tolerated): what the links are about, and what verification reads.
+pub fn anchor(state: &AppState, uri: &Uri) -> String {
     let path = uri.path();
     let path = if path.len() > 1 {
         path.trim_end_matches('/')

@@ -11,7 +11,6 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
-use chrono::Utc;
 use sha2::{Digest, Sha256};
 
 use super::AppState;
@@ -41,16 +40,10 @@ pub fn router() -> Router<AppState> {
 
 /// The label URI as printed: the service's base URL and the request's path and query.
 fn printed_uri(state: &AppState, uri: &axum::http::Uri) -> String {
-    let path = uri.path();
-    // A trailing slash is tolerated.
-    let path = if path.len() > 1 {
-        path.trim_end_matches('/')
-    } else {
-        path
-    };
+    let anchor = resolver::anchor(state, uri);
     match uri.query() {
-        Some(q) => format!("{}{path}?{q}", state.settings.base_url()),
-        None => format!("{}{path}", state.settings.base_url()),
+        Some(q) => format!("{anchor}?{q}"),
+        None => anchor,
     }
 }
 
@@ -278,7 +271,7 @@ async fn label_response(
             .metrics
             .scans
             .get_or_create(&super::metrics::VerdictLabels {
-                verdict: kind_name(kind).to_owned(),
+                verdict: kind.code().to_owned(),
             })
             .inc();
     }
@@ -305,7 +298,7 @@ async fn label_response(
         let scan = NewScan {
             batch_id,
             label_index: index,
-            verdict: kind_name(kind),
+            verdict: kind.code(),
             client: client_kind(
                 headers
                     .get(header::USER_AGENT)
@@ -352,24 +345,11 @@ async fn label_response(
     html(status, &page, Some(&etag))
 }
 
-fn kind_name(kind: VerdictKind) -> &'static str {
-    match kind {
-        VerdictKind::Genuine => "genuine",
-        VerdictKind::NotActivated => "not_activated",
-        VerdictKind::Void => "void",
-        VerdictKind::Recalled => "recalled",
-        VerdictKind::NotGenuine => "not_genuine",
-        VerdictKind::UnknownKey => "unknown_key",
-        VerdictKind::RevokedKey => "revoked_key",
-        VerdictKind::Malformed => "malformed",
-    }
-}
-
 /// A weak ETag over what the page says, except the running scan count: a repeat visit
 /// costs a 304 even though each visit is counted.
 fn page_etag(page: &ScanPage, kind: VerdictKind) -> String {
     let mut h = Sha256::new();
-    h.update(kind_name(kind));
+    h.update(kind.code());
     h.update(page.lang.code());
     h.update(page.first_scanned.as_deref().unwrap_or_default());
     h.update([u8::from(page.copy_warning), u8::from(page.reported)]);
@@ -536,7 +516,7 @@ async fn report(
         Ok(r) => r,
         Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
     };
-    if let Err(e) = state.store.add_report(&report, Utc::now()).await {
+    if let Err(e) = state.store.add_report(&report, state.clock.now()).await {
         tracing::error!(error = %e, "report not stored");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
