@@ -47,23 +47,43 @@ pub struct Layout {
     pub media: Media,
 }
 
+impl Layout {
+    /// An A4 sheet of `columns` x `rows` labels (sizes in mm, as (x, y) pairs).
+    fn a4_sheet(
+        name: &str,
+        (columns, rows): (u32, u32),
+        label_mm: (f64, f64),
+        margin_mm: (f64, f64),
+        gap_mm: (f64, f64),
+    ) -> Layout {
+        Layout {
+            name: name.to_owned(),
+            media: Media::Sheet(Sheet {
+                page_mm: A4,
+                columns,
+                rows,
+                label_mm,
+                margin_mm,
+                gap_mm,
+            }),
+        }
+    }
+
+    /// A roll of labels `label_mm` in size, one a page.
+    fn roll(name: &str, label_mm: (f64, f64)) -> Layout {
+        Layout {
+            name: name.to_owned(),
+            media: Media::Roll { label_mm },
+        }
+    }
+}
+
 /// The presets `truyxuat layouts` lists.
 pub fn presets() -> Vec<Layout> {
-    let sheet = |name: &str, columns, rows, label_mm, margin_mm, gap_mm| Layout {
-        name: name.to_owned(),
-        media: Media::Sheet(Sheet {
-            page_mm: A4,
-            columns,
-            rows,
-            label_mm,
-            margin_mm,
-            gap_mm,
-        }),
+    let sheet = |name, columns, rows, label_mm, margin_mm, gap_mm| {
+        Layout::a4_sheet(name, (columns, rows), label_mm, margin_mm, gap_mm)
     };
-    let roll = |name: &str, label_mm| Layout {
-        name: name.to_owned(),
-        media: Media::Roll { label_mm },
-    };
+    let roll = Layout::roll;
     vec![
         sheet("a4-5x8", 5, 8, (38.0, 34.0), (6.0, 5.5), (2.0, 2.0)),
         sheet("a4-4x10", 4, 10, (48.5, 25.4), (5.0, 12.5), (2.0, 2.0)),
@@ -101,15 +121,9 @@ impl FromStr for Layout {
         }
         let mut parts = s.split(':');
         let layout = match parts.next() {
-            Some("roll") => {
-                let label_mm = pair(parts.next().unwrap_or(""), 'x', "label size")?;
-                Layout {
-                    name: s.to_owned(),
-                    media: Media::Roll { label_mm },
-                }
-            }
+            Some("roll") => Layout::roll(s, pair(parts.next().unwrap_or(""), 'x', "label size")?),
             Some("sheet") => {
-                let (columns, rows) = parts
+                let grid = parts
                     .next()
                     .and_then(|g| g.split_once('x'))
                     .and_then(|(c, r)| Some((c.parse::<u32>().ok()?, r.parse::<u32>().ok()?)))
@@ -124,17 +138,7 @@ impl FromStr for Layout {
                     Some(g) => pair(g, ',', "gaps")?,
                     None => (0.0, 0.0),
                 };
-                Layout {
-                    name: s.to_owned(),
-                    media: Media::Sheet(Sheet {
-                        page_mm: A4,
-                        columns,
-                        rows,
-                        label_mm,
-                        margin_mm,
-                        gap_mm,
-                    }),
-                }
+                Layout::a4_sheet(s, grid, label_mm, margin_mm, gap_mm)
             }
             _ => {
                 return Err(format!(
