@@ -8,7 +8,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::json;
 
-const BIN: &str = env!("CARGO_BIN_EXE_truyxuat");
+use crate::support::cli_env::CliEnv;
 
 struct Server(Child);
 
@@ -19,29 +19,11 @@ impl Drop for Server {
     }
 }
 
-fn cli(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(BIN)
-        .env(
-            "TRUYXUAT_DATABASE_URL",
-            format!("sqlite://{}", dir.join("b.db").display()),
-        )
-        .env("TRUYXUAT_KEY_DIR", dir.join("keys"))
-        .env("TRUYXUAT_BASE_URL", "http://label.test")
-        .args(args)
-        .output()
-        .expect("run truyxuat");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
 /// The path of the first label of a new batch.
-fn first_label(dir: &Path, mint: &[&str]) -> (String, String) {
-    let batch = cli(dir, &[&["mint"], mint].concat());
-    let uri = cli(dir, &["labels", &batch, "--range", "0..1"]);
+fn first_label(env: &CliEnv, mint: &[&str]) -> (String, String) {
+    let batch = env.ok(&[&["mint"], mint].concat()).trim().to_owned();
+    let uri = env.ok(&["labels", &batch, "--range", "0..1"]);
+    let uri = uri.trim();
     // Everything after scheme and host ("HTTP://LABEL.TEST" in the upper-case short form).
     let path = format!("/{}", uri.splitn(4, '/').nth(3).unwrap());
     (batch, path)
@@ -56,42 +38,33 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
             .exists(),
         "playwright-core is missing: `make test` installs it (npm ci in tests/browser)"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let dir = dir.path();
-    cli(dir, &["demo"]);
-    cli(dir, &["keys", "new"]);
+    let env = CliEnv::with_base_url("http://label.test");
+    env.ok(&["demo"]);
+    env.ok(&["keys", "new"]);
     let (_, genuine) = first_label(
-        dir,
+        &env,
         &["--product", "1", "--count", "2", "--lot", "CD-2026-10A"],
     );
-    let (_, fresh) = first_label(dir, &["--product", "1", "--count", "2"]);
+    let (_, fresh) = first_label(&env, &["--product", "1", "--count", "2"]);
     let (_, recalled) = first_label(
-        dir,
+        &env,
         &["--product", "2", "--count", "2", "--lot", "AR-2026-11"],
     );
-    cli(
-        dir,
-        &[
-            "recall",
-            "--product",
-            "2",
-            "--lot",
-            "AR-2026-11",
-            "--reason",
-            "Nấm mốc vượt ngưỡng",
-        ],
-    );
-    let (batch, expired_cert) = first_label(dir, &["--product", "8", "--count", "2"]);
-    cli(dir, &["activate", &batch, "--lot", "NL-2026-07"]);
+    env.ok(&[
+        "recall",
+        "--product",
+        "2",
+        "--lot",
+        "AR-2026-11",
+        "--reason",
+        "Nấm mốc vượt ngưỡng",
+    ]);
+    let (batch, expired_cert) = first_label(&env, &["--product", "8", "--count", "2"]);
+    env.ok(&["activate", &batch, "--lot", "NL-2026-07"]);
     let forged = format!("{}ZZZ", &genuine[..genuine.len() - 3]);
 
-    let mut server = Command::new(BIN)
-        .env(
-            "TRUYXUAT_DATABASE_URL",
-            format!("sqlite://{}", dir.join("b.db").display()),
-        )
-        .env("TRUYXUAT_KEY_DIR", dir.join("keys"))
-        .env("TRUYXUAT_BASE_URL", "http://label.test")
+    let mut server = env
+        .command()
         .args(["--bind", "127.0.0.1:0", "serve"])
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -130,7 +103,7 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
         { "name": "recalled", "url": url(&recalled), "verdict": "SẢN PHẨM ĐÃ BỊ THU HỒI", "status": 200 },
         { "name": "expired-certificate", "url": url(&expired_cert), "verdict": "Tem chính hãng", "status": 200 },
     ]);
-    let cases_file = dir.join("cases.json");
+    let cases_file = env.path("cases.json");
     std::fs::write(&cases_file, cases.to_string()).unwrap();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
     let out = Command::new("node")

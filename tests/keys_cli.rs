@@ -4,68 +4,17 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-const BIN: &str = env!("CARGO_BIN_EXE_truyxuat");
-
-struct Env {
-    dir: tempfile::TempDir,
-}
-
-impl Env {
-    fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn db(&self) -> std::path::PathBuf {
-        self.dir.path().join("labels.db")
-    }
-
-    fn keys(&self) -> std::path::PathBuf {
-        self.dir.path().join("keys")
-    }
-
-    fn command(&self) -> Command {
-        let mut c = Command::new(BIN);
-        c.env(
-            "TRUYXUAT_DATABASE_URL",
-            format!("sqlite://{}", self.db().display()),
-        )
-        .env("TRUYXUAT_KEY_DIR", self.keys())
-        .env("TRUYXUAT_BASE_URL", "https://truyxuat.lamdong.gov.vn")
-        .env("TRUYXUAT_LOG", "debug")
-        .env_remove("TRUYXUAT_SIGNING_KEY")
-        .env_remove("TRUYXUAT_ADMIN_TOKEN");
-        c
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command().args(args).output().expect("run truyxuat")
-    }
-
-    /// Runs a command that must succeed; returns its stdout.
-    fn ok(&self, args: &[&str], log: &mut Vec<u8>) -> String {
-        let out = self.run(args);
-        log.extend_from_slice(&out.stdout);
-        log.extend_from_slice(&out.stderr);
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    }
-}
+use crate::support::cli_env::CliEnv;
 
 /// The database's size once its write-ahead log is folded in: pages times page size.
-fn db_size(env: &Env) -> u64 {
+fn db_size(env: &CliEnv) -> u64 {
     let url = format!("sqlite://{}", env.db().display());
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -116,16 +65,15 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 
 #[test]
 fn the_label_story_through_the_command_line() {
-    let env = Env::new();
-    let mut log = Vec::new();
-    env.ok(&["demo"], &mut log);
+    let env = CliEnv::new();
+    env.ok(&["demo"]);
 
     // Minting needs a key first, and says so.
     let refused = env.run(&["mint", "--product", "1", "--count", "10"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("truyxuat keys new"));
 
-    let kid = env.ok(&["keys", "new"], &mut log).trim().to_owned();
+    let kid = env.ok(&["keys", "new"]).trim().to_owned();
     let key_file = env.keys().join(format!("{kid}.key"));
     let mode = std::os::unix::fs::PermissionsExt::mode(
         &std::fs::metadata(&key_file).unwrap().permissions(),
@@ -139,74 +87,62 @@ fn the_label_story_through_the_command_line() {
 
     // A million labels cost one row: the database grows by less than 64 KiB.
     let before = db_size(&env);
-    let small = env.ok(
-        &[
-            "mint",
-            "--product",
-            "1",
-            "--count",
-            "1000",
-            "--lot",
-            "CD-2026-10A",
-        ],
-        &mut log,
-    );
-    let big = env.ok(
-        &[
-            "mint",
-            "--product",
-            "1",
-            "--count",
-            "1000000",
-            "--lot",
-            "CD-2026-10A",
-        ],
-        &mut log,
-    );
+    let small = env.ok(&[
+        "mint",
+        "--product",
+        "1",
+        "--count",
+        "1000",
+        "--lot",
+        "CD-2026-10A",
+    ]);
+    let big = env.ok(&[
+        "mint",
+        "--product",
+        "1",
+        "--count",
+        "1000000",
+        "--lot",
+        "CD-2026-10A",
+    ]);
     let growth = db_size(&env) - before;
     assert!(growth < 64 * 1024, "the database grew by {growth} bytes");
     let (small, big) = (small.trim(), big.trim());
 
-    let last = env.ok(&["labels", big, "--range", "999999..1000000"], &mut log);
+    let last = env.ok(&["labels", big, "--range", "999999..1000000"]);
     assert_eq!(last.lines().count(), 1);
-    let verdict = env.ok(&["verify", last.trim()], &mut log);
+    let verdict = env.ok(&["verify", last.trim()]);
     assert!(verdict.starts_with("genuine"), "{verdict}");
     assert!(
         verdict.contains(&format!("batch {big}, label 999999")),
         "{verdict}"
     );
-    let json = env.ok(&["verify", "--json", last.trim()], &mut log);
+    let json = env.ok(&["verify", "--json", last.trim()]);
     let json: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(json["verdict"], "genuine");
     assert_eq!(json["product"]["gtin"], "08936049120015");
 
-    let first_small = env.ok(&["labels", small, "--range", "0..1"], &mut log);
+    let first_small = env.ok(&["labels", small, "--range", "0..1"]);
     let tampered = first_small.trim().replace("/21/0", "/21/1");
     let out = env.run(&["verify", &tampered]);
     assert_eq!(out.status.code(), Some(1));
 
     // Rotation: old labels still verify; new labels carry the new key.
-    let new_kid = env.ok(&["keys", "rotate"], &mut log).trim().to_owned();
+    let new_kid = env.ok(&["keys", "rotate"]).trim().to_owned();
     assert_ne!(new_kid, kid);
-    assert!(
-        env.ok(&["verify", first_small.trim()], &mut log)
-            .contains(&kid)
-    );
-    let offline_batch = env.ok(
-        &[
-            "mint",
-            "--product",
-            "3",
-            "--count",
-            "5",
-            "--profile",
-            "offline",
-        ],
-        &mut log,
-    );
-    let offline = env.ok(&["labels", offline_batch.trim()], &mut log);
+    assert!(env.ok(&["verify", first_small.trim()]).contains(&kid));
+    let offline_batch = env.ok(&[
+        "mint",
+        "--product",
+        "3",
+        "--count",
+        "5",
+        "--profile",
+        "offline",
+    ]);
+    let offline = env.ok(&["labels", offline_batch.trim()]);
     let offline_uri = offline.lines().next().unwrap().to_owned();
-    let listed = env.ok(&["keys", "list"], &mut log);
+    let listed = env.ok(&["keys", "list"]);
     assert!(
         listed.contains(&format!("{kid}     0  retired")),
         "{listed}"
@@ -217,13 +153,14 @@ fn the_label_story_through_the_command_line() {
     );
 
     // Revocation has its own verdict and exit code.
-    env.ok(&["keys", "revoke", &kid], &mut log);
+    env.ok(&["keys", "revoke", &kid]);
     let out = env.run(&["verify", first_small.trim()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("revoked key"));
 
     // keys.json over HTTP, then an offline label checked with ring and nothing else.
-    let keys_json = serve_and_fetch(&env, "/.well-known/truyxuat/keys.json", &mut log);
+    let keys_json = serve_and_fetch(&env, "/.well-known/truyxuat/keys.json");
+    let log = env.log();
     assert!(
         ring_verifies_short_form(&offline_uri, &keys_json),
         "{offline_uri}\n{keys_json}"
@@ -254,7 +191,7 @@ fn the_label_story_through_the_command_line() {
 
 /// Starts `truyxuat serve` on a free port, GETs `path`, stops the server; returns the body
 /// and appends the server's log to `log`.
-fn serve_and_fetch(env: &Env, path: &str, log: &mut Vec<u8>) -> String {
+fn serve_and_fetch(env: &CliEnv, path: &str) -> String {
     let mut server = env
         .command()
         .args(["--bind", "127.0.0.1:0", "serve"])
@@ -266,7 +203,7 @@ fn serve_and_fetch(env: &Env, path: &str, log: &mut Vec<u8>) -> String {
     let address = loop {
         let mut line = String::new();
         assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited");
-        log.extend_from_slice(line.as_bytes());
+        env.record(line.as_bytes());
         if let Some(rest) = line.split("address=").nth(1) {
             break rest.split_whitespace().next().unwrap().to_owned();
         }
@@ -279,7 +216,7 @@ fn serve_and_fetch(env: &Env, path: &str, log: &mut Vec<u8>) -> String {
     server.wait().unwrap();
     let mut rest = Vec::new();
     stderr.read_to_end(&mut rest).unwrap();
-    log.extend_from_slice(&rest);
+    env.record(&rest);
     assert!(
         response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
         "{response}"

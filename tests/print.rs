@@ -6,55 +6,31 @@
 use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use truyxuat::domain::batch::IndexRange;
 use truyxuat::labelling;
 use truyxuat::labels::keystore;
 use truyxuat::render::{self, EcLevel, Format, Label, PrintJob};
 
-const BIN: &str = env!("CARGO_BIN_EXE_truyxuat");
+use crate::support::cli_env::CliEnv;
+
 /// Enough for two A4 pages of 5 x 8 and a part page.
 const COUNT: u32 = 90;
 
-struct Env {
-    dir: tempfile::TempDir,
+/// A CLI environment with the helpers printing tests share.
+struct Env(CliEnv);
+
+impl std::ops::Deref for Env {
+    type Target = CliEnv;
+    fn deref(&self) -> &CliEnv {
+        &self.0
+    }
 }
 
 impl Env {
     fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-        }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn db_url(&self) -> String {
-        format!("sqlite://{}", self.path("print.db").display())
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new(BIN)
-            .env("TRUYXUAT_DATABASE_URL", self.db_url())
-            .env("TRUYXUAT_KEY_DIR", self.path("keys"))
-            .env("TRUYXUAT_BASE_URL", "https://truyxuat.lamdong.gov.vn")
-            .env_remove("TRUYXUAT_SIGNING_KEY")
-            .args(args)
-            .output()
-            .expect("run truyxuat")
-    }
-
-    fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args);
-        assert!(
-            out.status.success(),
-            "truyxuat {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
+        Env(CliEnv::new())
     }
 
     /// Demo registry, a key, and an activated batch of `count` labels of product 1 (a GTIN,
@@ -81,7 +57,7 @@ impl Env {
     /// Asserts every URI is genuine for the service.
     async fn assert_genuine(&self, uris: &BTreeSet<String>) {
         let store = truyxuat::store::open(&self.db_url()).await.unwrap();
-        let keys = keystore::load(&self.path("keys")).unwrap();
+        let keys = keystore::load(&self.keys()).unwrap();
         for uri in uris {
             let verdict = labelling::verify(&*store, &keys, uri).await.unwrap();
             assert!(verdict.is_genuine(), "{uri}: {}", verdict.reason);
