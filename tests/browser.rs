@@ -2,22 +2,12 @@
 //! not-activated, a recalled and an expired-certificate label, and reads the verdict.
 //! Screenshots are kept in `target/screenshots/` as test artifacts.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
 use serde_json::json;
 
 use crate::support::cli_env::CliEnv;
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// The path of the first label of a new batch.
 fn first_label(env: &CliEnv, mint: &[&str]) -> (String, String) {
@@ -63,38 +53,8 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
     env.ok(&["activate", &batch, "--lot", "NL-2026-07"]);
     let forged = format!("{}ZZZ", &genuine[..genuine.len() - 3]);
 
-    let mut server = env
-        .command()
-        .args(["--bind", "127.0.0.1:0", "serve"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = server.stderr.take().unwrap();
-    let server = Server(server);
-    // Keep reading the server's log to its end, so that it never writes into a closed pipe.
-    let (address_tx, address_rx) = std::sync::mpsc::channel();
-    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-    let server_log = log.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Ok(mut log) = server_log.lock() {
-                log.push_str(&line);
-                log.push('\n');
-            }
-            if let Some(rest) = line.split("address=").nth(1) {
-                let _ = address_tx.send(
-                    rest.split_whitespace()
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned(),
-                );
-            }
-        }
-    });
-    let address = address_rx
-        .recv_timeout(std::time::Duration::from_secs(30))
-        .expect("server address");
+    let server = env.serve();
+    let address = &server.address;
     let url = |path: &str| format!("http://{address}{path}");
     let cases = json!([
         { "name": "genuine", "url": url(&genuine), "verdict": "Tem chính hãng", "status": 200 },
@@ -117,7 +77,7 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
         out.status.success(),
         "{report}\n{}\nserver log:\n{}",
         String::from_utf8_lossy(&out.stderr),
-        log.lock().map(|l| l.clone()).unwrap_or_default()
+        String::from_utf8_lossy(&env.log())
     );
     assert!(report.contains("5 passed, 0 failed"), "{report}");
     for name in [

@@ -2,9 +2,8 @@
 //! one row, verdicts as exit codes, rotation and revocation, no private key bytes in the
 //! database or the logs, and keys.json served for offline verifiers.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::Stdio;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -161,6 +160,8 @@ fn the_label_story_through_the_command_line() {
     // keys.json over HTTP, then an offline label checked with ring and nothing else.
     let keys_json = serve_and_fetch(&env, "/.well-known/truyxuat/keys.json");
     let log = env.log();
+    // What is searched below holds the server's debug log too.
+    assert!(String::from_utf8_lossy(&log).contains("serving"));
     assert!(
         ring_verifies_short_form(&offline_uri, &keys_json),
         "{offline_uri}\n{keys_json}"
@@ -190,33 +191,15 @@ fn the_label_story_through_the_command_line() {
 }
 
 /// Starts `truyxuat serve` on a free port, GETs `path`, stops the server; returns the body
-/// and appends the server's log to `log`.
+/// (its log joins the environment's).
 fn serve_and_fetch(env: &CliEnv, path: &str) -> String {
-    let mut server = env
-        .command()
-        .args(["--bind", "127.0.0.1:0", "serve"])
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(server.stderr.take().unwrap());
-    let address = loop {
-        let mut line = String::new();
-        assert!(stderr.read_line(&mut line).unwrap() > 0, "server exited");
-        env.record(line.as_bytes());
-        if let Some(rest) = line.split("address=").nth(1) {
-            break rest.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let server = env.serve();
+    let address = server.address.clone();
     let mut stream = TcpStream::connect(&address).unwrap();
     write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let mut rest = Vec::new();
-    stderr.read_to_end(&mut rest).unwrap();
-    env.record(&rest);
+    server.stop();
     assert!(
         response.starts_with("HTTP/1.0 200") || response.starts_with("HTTP/1.1 200"),
         "{response}"

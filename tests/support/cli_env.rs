@@ -3,16 +3,19 @@
 
 #![allow(dead_code)]
 
-use std::cell::RefCell;
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_truyxuat");
 
 pub struct CliEnv {
     pub dir: tempfile::TempDir,
     base_url: String,
-    log: RefCell<Vec<u8>>,
+    log: Arc<Mutex<Vec<u8>>>,
 }
 
 impl CliEnv {
@@ -25,7 +28,7 @@ impl CliEnv {
         CliEnv {
             dir: tempfile::tempdir().expect("temporary folder"),
             base_url: base_url.to_owned(),
-            log: RefCell::new(Vec::new()),
+            log: Arc::default(),
         }
     }
 
@@ -78,11 +81,78 @@ impl CliEnv {
 
     /// Keeps output printed elsewhere (a server's log, say).
     pub fn record(&self, bytes: &[u8]) {
-        self.log.borrow_mut().extend_from_slice(bytes);
+        if let Ok(mut log) = self.log.lock() {
+            log.extend_from_slice(bytes);
+        }
     }
 
     /// Everything printed so far.
     pub fn log(&self) -> Vec<u8> {
-        self.log.borrow().clone()
+        self.log.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Starts `truyxuat serve` on a free port of the loopback; its log joins this
+    /// environment's, read to its end so that the server never writes into a closed pipe.
+    pub fn serve(&self) -> Server {
+        let mut child = self
+            .command()
+            .args(["--bind", "127.0.0.1:0", "serve"])
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("start truyxuat serve");
+        let stderr = child.stderr.take().expect("server stderr");
+        let (address_tx, address_rx) = mpsc::channel();
+        let log = self.log.clone();
+        let drain = std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("address=").nth(1) {
+                    let address = rest.split_whitespace().next().unwrap_or_default();
+                    let _ = address_tx.send(address.to_owned());
+                }
+                if let Ok(mut log) = log.lock() {
+                    log.extend_from_slice(line.as_bytes());
+                    log.push(b'\n');
+                }
+            }
+        });
+        let mut server = Server {
+            child,
+            drain: Some(drain),
+            address: String::new(),
+        };
+        server.address = address_rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the server says where it listens");
+        server
+    }
+}
+
+/// A running `truyxuat serve`, stopped when dropped.
+pub struct Server {
+    child: Child,
+    drain: Option<JoinHandle<()>>,
+    /// Where it listens, as `127.0.0.1:PORT`.
+    pub address: String,
+}
+
+impl Server {
+    /// Stops the server and waits until its whole log has been kept.
+    pub fn stop(mut self) {
+        self.halt();
+    }
+
+    fn halt(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(drain) = self.drain.take() {
+            let _ = drain.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.halt();
     }
 }
