@@ -9,7 +9,9 @@ use crate::domain::batch::{IndexRange, LabelBatch, LabelState, NewBatch, RangeCh
 use crate::domain::lot::Lot;
 use crate::domain::product::Product;
 use crate::domain::validation::Invalid;
-use crate::labels::{self, Keyring, LabelBase, MintError, Minter, Profile, Rejection, Serial};
+use crate::labels::{
+    self, Keyring, LabelBase, MintError, Minter, Profile, Rejection, Serial, VerifiedLabel,
+};
 use crate::store::{Store, StoreError};
 
 /// The largest batch minted unless configured otherwise.
@@ -308,6 +310,21 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// The verdict on a URI whose proof failed: no record was read.
+    pub fn rejected(rejection: Rejection) -> Verdict {
+        let kind = match &rejection {
+            Rejection::Malformed(_) => VerdictKind::Malformed,
+            Rejection::NotGenuine(_) | Rejection::Unsigned => VerdictKind::NotGenuine,
+            Rejection::UnknownKey { .. } => VerdictKind::UnknownKey,
+            Rejection::RevokedKey { .. } => VerdictKind::RevokedKey,
+        };
+        let mut verdict = Verdict::bare(kind, rejection.to_string());
+        if let Rejection::RevokedKey { kid } = rejection {
+            verdict.kid = Some(kid);
+        }
+        verdict
+    }
+
     fn bare(verdict: VerdictKind, reason: impl Into<String>) -> Verdict {
         Verdict {
             verdict,
@@ -333,22 +350,14 @@ pub async fn verify(
     keyring: &Keyring,
     uri: &str,
 ) -> Result<Verdict, StoreError> {
-    let label = match labels::verify(uri, keyring) {
-        Ok(label) => label,
-        Err(rejection) => {
-            let kind = match &rejection {
-                Rejection::Malformed(_) => VerdictKind::Malformed,
-                Rejection::NotGenuine(_) | Rejection::Unsigned => VerdictKind::NotGenuine,
-                Rejection::UnknownKey { .. } => VerdictKind::UnknownKey,
-                Rejection::RevokedKey { .. } => VerdictKind::RevokedKey,
-            };
-            let mut verdict = Verdict::bare(kind, rejection.to_string());
-            if let Rejection::RevokedKey { kid } = rejection {
-                verdict.kid = Some(kid);
-            }
-            return Ok(verdict);
-        }
-    };
+    match labels::verify(uri, keyring) {
+        Ok(label) => verdict_on(store, label).await,
+        Err(rejection) => Ok(Verdict::rejected(rejection)),
+    }
+}
+
+/// The verdict on a label whose proof held: the records decide the rest.
+pub async fn verdict_on(store: &dyn Store, label: VerifiedLabel) -> Result<Verdict, StoreError> {
     let not_genuine = |reason: &str| {
         let mut v = Verdict::bare(VerdictKind::NotGenuine, reason);
         v.kid = Some(label.kid.clone());

@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
+use chrono::Duration;
 use truyxuat::domain::batch::IndexRange;
+use truyxuat::domain::scan::NewScan;
 use truyxuat::labelling::{self, MintRequest, VerdictKind};
 use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
 use truyxuat::store::{Store, StoreError};
@@ -18,6 +20,7 @@ on_both_databases!(
     rotation_keeps_old_labels_valid_and_revocation_has_its_verdict,
     forged_and_swapped_labels_are_not_genuine,
     bad_requests_change_nothing,
+    a_group_of_scans_counts_each_label_in_order,
 );
 
 fn keyring() -> Keyring {
@@ -328,4 +331,44 @@ async fn bad_requests_change_nothing(store: Arc<dyn Store>) {
             .is_err()
     );
     assert_eq!(store.list_batches(None).await.unwrap().len(), 1);
+}
+
+/// One group commit holding several scans of one label and one of another: each scan gets
+/// its own running count, and every scan is a row.
+async fn a_group_of_scans_counts_each_label_in_order(store: Arc<dyn Store>) {
+    let keys = keyring();
+    let (tea, _) = registry(&*store).await;
+    let labels = mint(&*store, &keys, tea, 3, Some("L-01"), Profile::Compact).await;
+    let batch = labelling::verify(&*store, &keys, &labels[0])
+        .await
+        .unwrap()
+        .batch_id
+        .unwrap();
+    let scan = |index: u32, minutes: i64| NewScan {
+        batch_id: batch,
+        label_index: index,
+        verdict: "genuine",
+        client: "android",
+        scanned_at: now() + Duration::minutes(minutes),
+    };
+    let first = store.record_scans(&[scan(0, 0)]).await.unwrap();
+    assert_eq!(first[0].count, 1);
+    assert_eq!(first[0].first_at, Some(now()));
+    let group = store
+        .record_scans(&[scan(0, 1), scan(2, 1), scan(0, 2), scan(0, 3)])
+        .await
+        .unwrap();
+    let counts: Vec<i64> = group.iter().map(|s| s.count).collect();
+    assert_eq!(counts, [2, 1, 3, 4]);
+    assert_eq!(group[0].first_at, Some(now()));
+    assert_eq!(group[1].first_at, Some(now() + Duration::minutes(1)));
+    assert_eq!(store.count_scans().await.unwrap(), 5);
+    assert_eq!(store.label_scans(batch, 0).await.unwrap().count, 4);
+    assert_eq!(store.label_scans(batch, 1).await.unwrap().count, 0);
+    // A group naming a batch that does not exist stores none of its scans.
+    let mut stray = scan(1, 4);
+    stray.batch_id = batch + 1000;
+    assert!(store.record_scans(&[scan(1, 4), stray]).await.is_err());
+    assert_eq!(store.count_scans().await.unwrap(), 5);
+    assert_eq!(store.label_scans(batch, 1).await.unwrap().count, 0);
 }

@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use truyxuat::domain::certification::CertStatus;
 use truyxuat::labelling::{self, MintRequest};
 use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
 use truyxuat::store::StoreError;
@@ -167,6 +168,39 @@ async fn each_label_state_gets_its_own_banner() {
         app.get(&sauce[0]).await.texts(".badge.b-pending"),
         vec!["Chờ xác minh"]
     );
+}
+
+/// The scan page keeps what a burst of scans reads, yet a change made in this process
+/// shows on the very next scan of a label already scanned.
+#[tokio::test]
+async fn a_recall_or_a_revoked_certificate_shows_on_the_next_scan() {
+    let app = TestApp::with_demo().await;
+    let store = &*app.db.store;
+    let path = genuine(&app).await;
+    let before = app.get(&path).await;
+    assert_eq!(before.texts("#verdict strong"), vec!["Tem chính hãng"]);
+    assert!(before.texts("#certifications .badge.b-revoked").is_empty());
+    let certs = store
+        .list_certifications(&Default::default(), Some(1))
+        .await
+        .unwrap();
+    let verified = certs
+        .iter()
+        .find(|c| c.status == CertStatus::Verified)
+        .unwrap();
+    store
+        .set_certification_status(verified.id, CertStatus::Revoked, "Chi cục QLCL", now())
+        .await
+        .unwrap();
+    labelling::recall(store, 1, "CD-2026-10A", "Nhiễm khuẩn", now())
+        .await
+        .unwrap();
+    let after = app.get(&path).await;
+    assert_eq!(
+        after.texts("#verdict strong.recall"),
+        vec!["SẢN PHẨM ĐÃ BỊ THU HỒI"]
+    );
+    assert_eq!(after.texts("#certifications .badge.b-revoked").len(), 1);
 }
 
 #[tokio::test]

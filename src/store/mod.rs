@@ -267,6 +267,14 @@ pub trait HealthStore: Send + Sync {
     fn backend(&self) -> &'static str;
 }
 
+/// How a process's read caches learn that what they hold may be stale.
+pub trait ChangeCounter: Send + Sync {
+    /// How many changes this process has committed to the registry and labels (scans
+    /// aside). A value read before a cache entry was loaded, and still current, means no
+    /// change from this process can have made the entry stale.
+    fn local_changes(&self) -> u64;
+}
+
 /// Everything the service stores.
 pub trait Store:
     OrganizationStore
@@ -278,6 +286,7 @@ pub trait Store:
     + DocumentStore
     + RegistryStore
     + HealthStore
+    + ChangeCounter
 {
 }
 
@@ -291,6 +300,7 @@ impl<T> Store for T where
         + DocumentStore
         + RegistryStore
         + HealthStore
+        + ChangeCounter
 {
 }
 

@@ -16,6 +16,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/postgres");
 pub struct PostgresStore {
     pool: sqlx::PgPool,
     batches: std::sync::Arc<super::BatchCache>,
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl PostgresStore {
@@ -35,6 +36,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             batches: Default::default(),
+            changes: Default::default(),
         })
     }
 }

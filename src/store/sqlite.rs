@@ -17,6 +17,7 @@ static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 pub struct SqliteStore {
     pool: sqlx::SqlitePool,
     batches: std::sync::Arc<super::BatchCache>,
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl SqliteStore {
@@ -35,6 +36,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             batches: Default::default(),
+            changes: Default::default(),
         })
     }
 }

@@ -10,10 +10,10 @@ pub mod health;
 pub mod i18n;
 pub mod metrics;
 pub mod pages;
-pub mod product_cache;
 pub mod rate_limit;
 pub mod resolver;
 pub mod scan;
+pub mod scan_cache;
 pub mod scan_view;
 
 use std::sync::Arc;
@@ -24,6 +24,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
+use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -37,8 +38,12 @@ use crate::scans::ScanRecorder;
 use crate::store::Store;
 use error::{ApiError, AppError, PageError};
 use metrics::Metrics;
-use product_cache::ProductCache;
 use rate_limit::RateLimiter;
+use scan_cache::ScanCache;
+
+/// How long a scan page may show what another process changed before reading it again
+/// (changes made by this process show at once).
+const SCAN_CACHE_TTL: Duration = Duration::from_secs(2);
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -53,8 +58,8 @@ pub struct AppState {
     pub scans: ScanRecorder,
     /// Limits shoppers' problem reports per address.
     pub report_limiter: Arc<RateLimiter>,
-    /// Producers and certificates of recently scanned products.
-    pub products: Arc<ProductCache>,
+    /// Verdicts, producers and certificates of recently scanned labels.
+    pub scan_cache: Arc<ScanCache>,
 }
 
 impl AppState {
@@ -72,7 +77,7 @@ impl AppState {
             metrics: Metrics::new(),
             keyring: Arc::new(keyring),
             report_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(600))),
-            products: Arc::new(ProductCache::new(Duration::from_secs(5))),
+            scan_cache: Arc::new(ScanCache::new(SCAN_CACHE_TTL)),
         }
     }
 
@@ -107,7 +112,8 @@ pub fn app(state: AppState) -> Router {
             ApiError(AppError::Internal("handler panicked".into())).into_response()
         }))
         .layer(axum::middleware::from_fn(context::scope))
-        .layer(CompressionLayer::new())
+        // The fastest level, as nginx's default: pages are small and CPU is the scarce part.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
         .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))

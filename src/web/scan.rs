@@ -20,7 +20,8 @@ use super::resolver::{self, Wanted};
 use super::scan_view::{self, ScanPage, cert_line};
 use crate::domain::gs1::DigitalLink;
 use crate::domain::scan::{NewScan, ReportInput, ScanSummary, client_kind};
-use crate::labelling::{self, Verdict, VerdictKind};
+use crate::labelling::{Verdict, VerdictKind};
+use crate::labels;
 
 /// Longest label URI path and query accepted; a label's is under 200 characters.
 const MAX_URI: usize = 2048;
@@ -189,13 +190,20 @@ async fn label_page(
     response
 }
 
+/// The verdict on a printed URI: the proof first (no database work for a forgery), then the
+/// records, through the scan cache.
 async fn verify(state: &AppState, printed: &str) -> Result<Verdict, Response> {
-    labelling::verify(&*state.store, &state.keyring, printed)
-        .await
-        .map_err(|e| {
+    let label = match labels::verify(printed, &state.keyring) {
+        Ok(label) => label,
+        Err(rejection) => return Ok(Verdict::rejected(rejection)),
+    };
+    match state.scan_cache.verdict(&*state.store, label).await {
+        Ok(verdict) => Ok(Verdict::clone(&verdict)),
+        Err(e) => {
             tracing::error!(error = %e, "verification failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        })
+            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
+        }
+    }
 }
 
 /// The GS1 Digital Link form: a label (with AI 21) or a product (AI 01 alone or with a lot).
@@ -388,13 +396,8 @@ async fn build_page(
     let s = lang.scan_texts();
     let today = state.clock.now().date_naive();
     let context = state
-        .products
-        .get(
-            &*state.store,
-            product.id,
-            product.data.producer_id,
-            std::time::Instant::now(),
-        )
+        .scan_cache
+        .product(&*state.store, product.id, product.data.producer_id)
         .await
         .map_err(internal)?;
     let producer = context.producer.clone();

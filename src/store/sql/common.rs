@@ -1,7 +1,7 @@
 // The storage contract in SQL that SQLite and PostgreSQL both speak (`$N` placeholders,
 // `RETURNING`, `LIKE ... ESCAPE`). The files of this folder are compiled once per database
 // by `include!` from `sqlite.rs` and `postgres.rs`, which define `Db`, `ThisStore` (with
-// `pool` and `batches` fields) and `MIGRATOR`; sqlx's generic bounds over databases would
+// `pool`, `batches` and `changes` fields) and `MIGRATOR`; sqlx's generic bounds over databases would
 // bury the SQL, so these files are written against those names instead. This one holds the
 // imports and the helpers the others share. `make lint` checks their formatting.
 
@@ -24,6 +24,28 @@ use crate::domain::scan::{NewReport, NewScan, ScanSummary};
 use crate::domain::validation::Invalid;
 
 type Conn = <Db as sqlx::Database>::Connection;
+type Tx = sqlx::Transaction<'static, Db>;
+
+impl ThisStore {
+    /// Commits a change to the registry or the labels, then counts it (after, so that a
+    /// cache that reads the count before loading never keeps what this change replaced).
+    async fn commit(&self, tx: Tx) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.changed();
+        Ok(())
+    }
+
+    fn changed(&self) {
+        self.changes
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+}
+
+impl ChangeCounter for ThisStore {
+    fn local_changes(&self) -> u64 {
+        self.changes.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
 
 /// Turns a unique-key violation into a conflict on `field`; other errors pass through.
 fn unique_conflict(e: sqlx::Error, field: &str, message: &str) -> StoreError {

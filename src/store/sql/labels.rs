@@ -60,7 +60,7 @@ impl LabelStore for ThisStore {
         .fetch_one(&mut *tx)
         .await?;
         let stored = fetch_batch(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -128,6 +128,7 @@ impl LabelStore for ThisStore {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(())
     }
 
@@ -152,39 +153,77 @@ impl LabelStore for ThisStore {
 #[async_trait]
 impl ScanStore for ThisStore {
     async fn record_scans(&self, scans: &[NewScan]) -> Result<Vec<ScanSummary>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut summaries = Vec::with_capacity(scans.len());
+        // Two statements a group, however many scans: one INSERT of every scan, one upsert
+        // of each label's count (a label scanned k times in the group counts k at once).
+        let mut per_label: Vec<((i64, u32), LabelTally)> = Vec::new();
+        let mut slots = HashMap::new();
+        let mut place = Vec::with_capacity(scans.len());
         for scan in scans {
-            sqlx::query(
-                "INSERT INTO scans (batch_id, label_index, verdict, client, scanned_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+            let key = (scan.batch_id, scan.label_index);
+            let slot = *slots.entry(key).or_insert_with(|| {
+                per_label.push((key, LabelTally::new(scan.scanned_at)));
+                per_label.len() - 1
+            });
+            let tally = &mut per_label[slot].1;
+            place.push((slot, tally.scans));
+            tally.scans += 1;
+            tally.last_at = tally.last_at.max(scan.scanned_at);
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in scans.chunks(SCANS_PER_STATEMENT) {
+            sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO scans (batch_id, label_index, verdict, client, scanned_at) ",
             )
-            .bind(scan.batch_id)
-            .bind(i64::from(scan.label_index))
-            .bind(scan.verdict)
-            .bind(scan.client)
-            .bind(scan.scanned_at)
+            .push_values(chunk, |mut row, scan| {
+                row.push_bind(scan.batch_id)
+                    .push_bind(i64::from(scan.label_index))
+                    .push_bind(scan.verdict)
+                    .push_bind(scan.client)
+                    .push_bind(scan.scanned_at);
+            })
+            .build()
             .execute(&mut *tx)
             .await?;
-            let (count, first_at): (i64, DateTime<Utc>) = sqlx::query_as(
-                "INSERT INTO label_scan_counts (batch_id, label_index, count, first_at, last_at) \
-                 VALUES ($1, $2, 1, $3, $4) ON CONFLICT (batch_id, label_index) DO UPDATE \
-                 SET count = label_scan_counts.count + 1, last_at = excluded.last_at \
-                 RETURNING count, first_at",
+        }
+        let mut totals = HashMap::with_capacity(per_label.len());
+        for chunk in per_label.chunks(SCANS_PER_STATEMENT) {
+            let rows: Vec<(i64, i64, i64, DateTime<Utc>)> = sqlx::QueryBuilder::<Db>::new(
+                "INSERT INTO label_scan_counts (batch_id, label_index, count, first_at, last_at) ",
             )
-            .bind(scan.batch_id)
-            .bind(i64::from(scan.label_index))
-            .bind(scan.scanned_at)
-            .bind(scan.scanned_at)
-            .fetch_one(&mut *tx)
+            .push_values(chunk, |mut row, ((batch_id, index), tally)| {
+                row.push_bind(*batch_id)
+                    .push_bind(i64::from(*index))
+                    .push_bind(tally.scans)
+                    .push_bind(tally.first_at)
+                    .push_bind(tally.last_at);
+            })
+            .push(
+                " ON CONFLICT (batch_id, label_index) DO UPDATE \
+                 SET count = label_scan_counts.count + excluded.count, last_at = excluded.last_at \
+                 RETURNING batch_id, label_index, count, first_at",
+            )
+            .build_query_as()
+            .fetch_all(&mut *tx)
             .await?;
-            summaries.push(ScanSummary {
-                count,
-                first_at: Some(first_at),
-            });
+            for (batch_id, index, count, first_at) in rows {
+                totals.insert((batch_id, index), (count, first_at));
+            }
         }
         tx.commit().await?;
-        Ok(summaries)
+        place
+            .into_iter()
+            .map(|(slot, nth)| {
+                let ((batch_id, index), tally) = &per_label[slot];
+                let (total, first_at) = totals
+                    .get(&(*batch_id, i64::from(*index)))
+                    .ok_or_else(|| StoreError::Corrupt("a label's scan count is missing".into()))?;
+                Ok(ScanSummary {
+                    // The group's scans of one label count in the order they came.
+                    count: total - tally.scans + nth + 1,
+                    first_at: Some(*first_at),
+                })
+            })
+            .collect()
     }
 
     async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError> {
@@ -222,5 +261,25 @@ impl ScanStore for ThisStore {
         .bind(now)
         .fetch_one(&self.pool)
         .await?)
+    }
+}
+
+/// Rows in one multi-row statement: 5 parameters each, far below both databases' limits.
+const SCANS_PER_STATEMENT: usize = 1000;
+
+/// One label's scans within a group.
+struct LabelTally {
+    scans: i64,
+    first_at: DateTime<Utc>,
+    last_at: DateTime<Utc>,
+}
+
+impl LabelTally {
+    fn new(at: DateTime<Utc>) -> LabelTally {
+        LabelTally {
+            scans: 0,
+            first_at: at,
+            last_at: at,
+        }
     }
 }

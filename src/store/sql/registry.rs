@@ -11,7 +11,7 @@ impl OrganizationStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         let id = save_organization(&mut tx, None, org, now).await?;
         let stored = fetch_organization(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -28,7 +28,7 @@ impl OrganizationStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         save_organization(&mut tx, Some(id), o, now).await?;
         let stored = fetch_organization(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -56,7 +56,7 @@ impl ProductStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         let id = save_product(&mut tx, None, product, now).await?;
         let stored = fetch_product(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -82,7 +82,7 @@ impl ProductStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         save_product(&mut tx, Some(id), p, now).await?;
         let stored = fetch_product(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -115,7 +115,7 @@ impl CertificationStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         let id = save_certification(&mut tx, None, cert, now).await?;
         let stored = fetch_certification(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -132,7 +132,7 @@ impl CertificationStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         save_certification(&mut tx, Some(id), c, now).await?;
         let stored = fetch_certification(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -164,7 +164,7 @@ impl CertificationStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         change_certification_status(&mut tx, id, status, by, now).await?;
         let stored = fetch_certification(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 }
@@ -175,7 +175,7 @@ impl LotStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         let id = save_lot(&mut tx, None, lot, now).await?;
         let stored = fetch_lot(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -187,7 +187,7 @@ impl LotStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         save_lot(&mut tx, Some(id), l, now).await?;
         let stored = fetch_lot(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 
@@ -224,7 +224,7 @@ impl LotStore for ThisStore {
             .await?,
         )?;
         let stored = fetch_lot(&mut tx, id).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         stored.ok_or(StoreError::NotFound)
     }
 

@@ -23,6 +23,7 @@ impl DocumentStore for ThisStore {
         .bind(now)
         .execute(&self.pool)
         .await?;
+        self.changed();
         Ok(sha256)
     }
 
@@ -123,7 +124,7 @@ impl RegistryStore for ThisStore {
                 .map_err(|e| within(e, &at))?;
             pause(pace).await;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(ImportSummary {
             organizations: bundle.organizations.len(),
             products: bundle.products.len(),

@@ -1,0 +1,119 @@
+//! What a burst of scans reads, read once: the verdict on a label (its batch, product, lot
+//! and state) and its product's producer and certificates.
+//!
+//! An entry serves only while this process has committed no change since it was loaded, so
+//! a recall, a voided range or a revoked certificate made here shows on the very next page;
+//! and only for `ttl`, which bounds how long a change made by another process (the CLI,
+//! another instance on the same PostgreSQL) takes to show.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::domain::certification::Certification;
+use crate::domain::organization::Organization;
+use crate::labelling::{self, Verdict};
+use crate::labels::VerifiedLabel;
+use crate::store::{ListQuery, Store, StoreError};
+
+/// What a product's pages show about its producer and certificates.
+pub struct ProductContext {
+    pub producer: Option<Organization>,
+    pub certs: Vec<Certification>,
+}
+
+pub struct ScanCache {
+    ttl: Duration,
+    verdicts: Entries<VerifiedLabel, Verdict>,
+    products: Entries<i64, ProductContext>,
+}
+
+impl ScanCache {
+    pub fn new(ttl: Duration) -> ScanCache {
+        ScanCache {
+            ttl,
+            verdicts: Entries::default(),
+            products: Entries::default(),
+        }
+    }
+
+    /// The verdict on a label whose proof held.
+    pub async fn verdict(
+        &self,
+        store: &dyn Store,
+        label: VerifiedLabel,
+    ) -> Result<Arc<Verdict>, StoreError> {
+        let asked = (store.local_changes(), Instant::now());
+        if let Some(verdict) = self.verdicts.fresh(&label, asked, self.ttl) {
+            return Ok(verdict);
+        }
+        let verdict = Arc::new(labelling::verdict_on(store, label.clone()).await?);
+        self.verdicts.keep(label, asked, verdict.clone());
+        Ok(verdict)
+    }
+
+    /// The producer and certificates of product `product_id`, made by `producer_id`.
+    pub async fn product(
+        &self,
+        store: &dyn Store,
+        product_id: i64,
+        producer_id: i64,
+    ) -> Result<Arc<ProductContext>, StoreError> {
+        let asked = (store.local_changes(), Instant::now());
+        if let Some(context) = self.products.fresh(&product_id, asked, self.ttl) {
+            return Ok(context);
+        }
+        let context = Arc::new(ProductContext {
+            producer: store.organization(producer_id).await?,
+            certs: store
+                .list_certifications(&ListQuery::default(), Some(product_id))
+                .await?,
+        });
+        self.products.keep(product_id, asked, context.clone());
+        Ok(context)
+    }
+}
+
+/// Entries kept per map at most; past this the map starts afresh.
+const MAX_ENTRIES: usize = 100_000;
+
+struct Entries<K, V> {
+    map: Mutex<HashMap<K, Entry<V>>>,
+}
+
+/// When an entry was asked for: the store's count of local changes and the time, both
+/// read before the value was loaded.
+type Asked = (u64, Instant);
+
+struct Entry<V> {
+    loaded: Asked,
+    value: Arc<V>,
+}
+
+impl<K, V> Default for Entries<K, V> {
+    fn default() -> Self {
+        Entries {
+            map: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Hash + Eq, V> Entries<K, V> {
+    fn fresh(&self, key: &K, (changes, now): Asked, ttl: Duration) -> Option<Arc<V>> {
+        let map = self.map.lock().ok()?;
+        let entry = map.get(key)?;
+        let (loaded_changes, loaded_at) = entry.loaded;
+        (loaded_changes == changes && now.duration_since(loaded_at) < ttl)
+            .then(|| entry.value.clone())
+    }
+
+    fn keep(&self, key: K, loaded: Asked, value: Arc<V>) {
+        if let Ok(mut map) = self.map.lock() {
+            if map.len() >= MAX_ENTRIES {
+                map.clear();
+            }
+            map.insert(key, Entry { loaded, value });
+        }
+    }
+}
