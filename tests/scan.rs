@@ -421,6 +421,24 @@ async fn the_first_response_fits_in_14_kb_compressed_with_its_css_inlined() {
     assert!(!plain.body.contains("<link rel=\"stylesheet\""));
     assert!(!plain.body.contains("<script src"));
     assert!(plain.body.len() > compressed, "the page is compressed");
+    // One piece with its length, which inflates to the page; refused gzip means none.
+    assert_eq!(raw.header("content-length"), compressed.to_string());
+    let vary: Vec<_> = raw.headers.get_all("vary").iter().collect();
+    assert!(
+        vary.iter()
+            .any(|v| v.as_bytes().eq_ignore_ascii_case(b"accept-encoding"))
+    );
+    let mut inflated = String::new();
+    std::io::Read::read_to_string(
+        &mut flate2::read::GzDecoder::new(&raw.body_bytes[..]),
+        &mut inflated,
+    )
+    .unwrap();
+    assert!(inflated.starts_with("<!doctype html>"));
+    assert!(inflated.contains("Tem chính hãng"));
+    let refused = with(&app, "GET", &path, &[("accept-encoding", "gzip;q=0, br")]).await;
+    assert_eq!(refused.header("content-encoding"), "");
+    assert!(refused.body.contains("Tem chính hãng"));
 }
 
 #[tokio::test]

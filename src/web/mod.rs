@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod compress;
 pub mod console;
 pub mod context;
 pub mod error;
@@ -112,7 +113,7 @@ pub fn app(state: AppState) -> Router {
             ApiError(AppError::Internal("handler panicked".into())).into_response()
         }))
         .layer(axum::middleware::from_fn(context::scope))
-        // The fastest level, as nginx's default: pages are small and CPU is the scarce part.
+        .layer(axum::middleware::from_fn(compress::small_responses))
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))

@@ -4,7 +4,7 @@
 
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::json;
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::i18n::{Lang, ScanTexts, Texts};
@@ -137,48 +137,109 @@ pub fn json_ld(
     digital_link: Option<&str>,
     serial: Option<&str>,
 ) -> String {
-    let mut doc = json!({
-        "@context": "https://schema.org",
-        "@type": if serial.is_some() { "IndividualProduct" } else { "Product" },
-        "name": product.data.name,
-        "category": product.data.category,
-    });
-    if let Some(g) = product.data.gtin {
-        doc["gtin14"] = json!(g.as_gtin14());
-    }
-    if let Some(s) = serial {
-        doc["serialNumber"] = json!(s);
-    }
-    if let Some(link) = digital_link {
-        doc["hasGS1DigitalLink"] = json!(link);
-    }
-    if let Some(photo) = &product.data.photo_url {
-        doc["image"] = json!(photo);
-    }
-    if let Some(o) = producer {
-        doc["manufacturer"] = json!({
-            "@type": "Organization",
-            "name": o.data.name,
-            "address": { "@type": "PostalAddress", "streetAddress": o.data.address, "addressRegion": o.data.province.name, "addressCountry": "VN" },
-        });
-    }
-    let certifications: Vec<_> = certs
-        .iter()
-        .map(|c| {
-            json!({
-                "@type": "Certification",
-                "name": c.data.kind.label(),
-                "certificationIdentification": c.data.number,
-                "issuedBy": { "@type": "Organization", "name": c.issuer_name },
-                "validFrom": c.data.issued_on.to_string(),
-                "expires": c.data.valid_until.to_string(),
-                "certificationStatus": c.status.as_str(),
+    let doc = LdProduct {
+        context: "https://schema.org",
+        kind: if serial.is_some() {
+            "IndividualProduct"
+        } else {
+            "Product"
+        },
+        name: &product.data.name,
+        category: &product.data.category,
+        gtin14: product.data.gtin.map(|g| g.as_gtin14()),
+        serial_number: serial,
+        digital_link,
+        image: product.data.photo_url.as_deref(),
+        manufacturer: producer.map(|o| LdOrganization {
+            kind: "Organization",
+            name: &o.data.name,
+            address: Some(LdAddress {
+                kind: "PostalAddress",
+                street: o.data.address.as_deref(),
+                region: o.data.province.name,
+                country: "VN",
+            }),
+        }),
+        certifications: certs
+            .iter()
+            .map(|c| LdCertification {
+                kind: "Certification",
+                name: c.data.kind.label(),
+                identification: &c.data.number,
+                issued_by: LdOrganization {
+                    kind: "Organization",
+                    name: &c.issuer_name,
+                    address: None,
+                },
+                valid_from: c.data.issued_on,
+                expires: c.data.valid_until,
+                status: c.status.as_str(),
             })
-        })
-        .collect();
-    if !certifications.is_empty() {
-        doc["hasCertification"] = json!(certifications);
-    }
-    // "</" inside a script element would end it early.
-    doc.to_string().replace("</", "<\\/")
+            .collect(),
+    };
+    // Serializing borrowed fields cannot fail; "</" inside a script element would end it early.
+    serde_json::to_string(&doc)
+        .unwrap_or_default()
+        .replace("</", "<\\/")
+}
+
+// schema.org's shapes, as far as the page describes them.
+
+#[derive(Serialize)]
+struct LdProduct<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    category: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    gtin14: Option<String>,
+    #[serde(rename = "serialNumber", skip_serializing_if = "Option::is_none")]
+    serial_number: Option<&'a str>,
+    #[serde(rename = "hasGS1DigitalLink", skip_serializing_if = "Option::is_none")]
+    digital_link: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    image: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    manufacturer: Option<LdOrganization<'a>>,
+    #[serde(rename = "hasCertification", skip_serializing_if = "Vec::is_empty")]
+    certifications: Vec<LdCertification<'a>>,
+}
+
+#[derive(Serialize)]
+struct LdOrganization<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    address: Option<LdAddress<'a>>,
+}
+
+#[derive(Serialize)]
+struct LdAddress<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    #[serde(rename = "streetAddress", skip_serializing_if = "Option::is_none")]
+    street: Option<&'a str>,
+    #[serde(rename = "addressRegion")]
+    region: &'a str,
+    #[serde(rename = "addressCountry")]
+    country: &'static str,
+}
+
+#[derive(Serialize)]
+struct LdCertification<'a> {
+    #[serde(rename = "@type")]
+    kind: &'static str,
+    name: &'a str,
+    #[serde(rename = "certificationIdentification")]
+    identification: &'a str,
+    #[serde(rename = "issuedBy")]
+    issued_by: LdOrganization<'a>,
+    #[serde(rename = "validFrom")]
+    valid_from: NaiveDate,
+    expires: NaiveDate,
+    #[serde(rename = "certificationStatus")]
+    status: &'a str,
 }
