@@ -358,64 +358,136 @@ pub async fn verify(
 
 /// The verdict on a label whose proof held: the records decide the rest.
 pub async fn verdict_on(store: &dyn Store, label: VerifiedLabel) -> Result<Verdict, StoreError> {
-    let not_genuine = |reason: &str| {
-        let mut v = Verdict::bare(VerdictKind::NotGenuine, reason);
-        v.kid = Some(label.kid.clone());
-        v.serial = Some(label.serial.as_str().to_owned());
-        v
-    };
     let Some(batch) = store.batch_of_label(&label.kid, label.label_number).await? else {
-        return Ok(not_genuine(
-            "no batch holds this label: it was never issued",
-        ));
+        return Ok(never_issued(label));
     };
-    let index = batch.index_of(label.label_number).unwrap_or_default();
-    if batch.profile != label.profile {
-        return Ok(not_genuine("the label's form does not match its batch"));
-    }
-    let Some(product) = store.product(batch.product_id).await? else {
-        return Ok(not_genuine("the label's product no longer exists"));
-    };
-    if label.gtin != product.data.gtin {
-        return Ok(not_genuine("the label belongs to another product"));
-    }
-    let printed_lot = match batch.lot_id {
-        Some(id) => store.lot(id).await?,
-        None => None,
-    };
-    if let Some(uri_lot) = &label.lot {
-        if printed_lot.as_ref().map(|l| &l.data.code) != Some(uri_lot) {
-            return Ok(not_genuine("the label's lot does not match its batch"));
+    BatchRecords::load(store, batch)
+        .await?
+        .verdict(store, label)
+        .await
+}
+
+/// A label under a known key that no batch holds.
+pub fn never_issued(label: VerifiedLabel) -> Verdict {
+    not_genuine(label, "no batch holds this label: it was never issued")
+}
+
+fn not_genuine(label: VerifiedLabel, reason: &str) -> Verdict {
+    let mut v = Verdict::bare(VerdictKind::NotGenuine, reason);
+    v.kid = Some(label.kid);
+    v.serial = Some(label.serial.as_str().to_owned());
+    v
+}
+
+/// Range changes held per batch at most; the labels of a batch changed more often than this
+/// are looked up one by one.
+pub const MAX_HELD_RANGES: usize = 256;
+
+/// What the records say about one batch: all that a verdict on any of its labels needs, so
+/// that a cache can hold it for every label of the batch.
+#[derive(Debug, Clone)]
+pub struct BatchRecords {
+    pub batch: LabelBatch,
+    product: Option<Product>,
+    printed_lot: Option<Lot>,
+    /// The batch's range changes, oldest first; None when too many to hold.
+    ranges: Option<Vec<RangeChange>>,
+    /// The lots that range changes moved labels to.
+    moved_to: Vec<Lot>,
+}
+
+impl BatchRecords {
+    pub async fn load(store: &dyn Store, batch: LabelBatch) -> Result<BatchRecords, StoreError> {
+        let product = store.product(batch.product_id).await?;
+        let printed_lot = match batch.lot_id {
+            Some(id) => store.lot(id).await?,
+            None => None,
+        };
+        let ranges = store.label_changes(batch.id, MAX_HELD_RANGES + 1).await?;
+        let ranges = (ranges.len() <= MAX_HELD_RANGES).then_some(ranges);
+        let mut moved_to: Vec<Lot> = Vec::new();
+        for id in ranges.iter().flatten().filter_map(|c| c.lot_id) {
+            if Some(id) != batch.lot_id && !moved_to.iter().any(|l| l.id == id) {
+                moved_to.extend(store.lot(id).await?);
+            }
         }
+        Ok(BatchRecords {
+            batch,
+            product,
+            printed_lot,
+            ranges,
+            moved_to,
+        })
     }
-    let change = store.label_change(batch.id, index).await?;
-    let state = change.as_ref().map_or(batch.state, |c| c.state);
-    let lot_id = change.as_ref().and_then(|c| c.lot_id).or(batch.lot_id);
-    let lot = match lot_id {
-        Some(id) if Some(id) == printed_lot.as_ref().map(|l| l.id) => printed_lot,
-        Some(id) => store.lot(id).await?,
-        None => None,
-    };
-    let (verdict, reason) = match state {
-        LabelState::Void => (VerdictKind::Void, "this label was voided by its producer"),
-        _ if lot.as_ref().is_some_and(|l| l.recalled_at.is_some()) => (
-            VerdictKind::Recalled,
-            "the lot of this product has been recalled",
-        ),
-        LabelState::Minted => (
-            VerdictKind::NotActivated,
-            "this label was printed but not yet put on a product",
-        ),
-        _ => (VerdictKind::Genuine, "this label was issued by truyxuat"),
-    };
-    Ok(Verdict {
-        verdict,
-        reason: reason.to_owned(),
-        kid: Some(label.kid),
-        serial: Some(label.serial.as_str().to_owned()),
-        batch_id: Some(batch.id),
-        index: Some(index),
-        product: Some(product),
-        lot,
-    })
+
+    /// The verdict on a label of this batch whose proof held.
+    pub async fn verdict(
+        &self,
+        store: &dyn Store,
+        label: VerifiedLabel,
+    ) -> Result<Verdict, StoreError> {
+        let batch = &self.batch;
+        let index = batch.index_of(label.label_number).unwrap_or_default();
+        if batch.profile != label.profile {
+            return Ok(not_genuine(
+                label,
+                "the label's form does not match its batch",
+            ));
+        }
+        let Some(product) = &self.product else {
+            return Ok(not_genuine(label, "the label's product no longer exists"));
+        };
+        if label.gtin != product.data.gtin {
+            return Ok(not_genuine(label, "the label belongs to another product"));
+        }
+        if let Some(uri_lot) = &label.lot {
+            if self.printed_lot.as_ref().map(|l| &l.data.code) != Some(uri_lot) {
+                return Ok(not_genuine(
+                    label,
+                    "the label's lot does not match its batch",
+                ));
+            }
+        }
+        let change = match &self.ranges {
+            // The newest change covering the label decides.
+            Some(ranges) => ranges
+                .iter()
+                .rev()
+                .find(|c| c.range.contains(index))
+                .cloned(),
+            None => store.label_change(batch.id, index).await?,
+        };
+        let state = change.as_ref().map_or(batch.state, |c| c.state);
+        let lot_id = change.as_ref().and_then(|c| c.lot_id).or(batch.lot_id);
+        let lot = match lot_id {
+            Some(id) if Some(id) == batch.lot_id => self.printed_lot.clone(),
+            Some(id) => match self.moved_to.iter().find(|l| l.id == id) {
+                Some(lot) => Some(lot.clone()),
+                None => store.lot(id).await?,
+            },
+            None => None,
+        };
+        let (verdict, reason) = match state {
+            LabelState::Void => (VerdictKind::Void, "this label was voided by its producer"),
+            _ if lot.as_ref().is_some_and(|l| l.recalled_at.is_some()) => (
+                VerdictKind::Recalled,
+                "the lot of this product has been recalled",
+            ),
+            LabelState::Minted => (
+                VerdictKind::NotActivated,
+                "this label was printed but not yet put on a product",
+            ),
+            _ => (VerdictKind::Genuine, "this label was issued by truyxuat"),
+        };
+        Ok(Verdict {
+            verdict,
+            reason: reason.to_owned(),
+            kid: Some(label.kid),
+            serial: Some(label.serial.as_str().to_owned()),
+            batch_id: Some(batch.id),
+            index: Some(index),
+            product: Some(product.clone()),
+            lot,
+        })
+    }
 }

@@ -21,6 +21,7 @@ on_both_databases!(
     forged_and_swapped_labels_are_not_genuine,
     bad_requests_change_nothing,
     a_group_of_scans_counts_each_label_in_order,
+    a_batch_changed_label_by_label_still_gets_each_verdict,
 );
 
 fn keyring() -> Keyring {
@@ -371,4 +372,42 @@ async fn a_group_of_scans_counts_each_label_in_order(store: Arc<dyn Store>) {
     assert!(store.record_scans(&[scan(1, 4), stray]).await.is_err());
     assert_eq!(store.count_scans().await.unwrap(), 5);
     assert_eq!(store.label_scans(batch, 1).await.unwrap().count, 0);
+}
+
+/// Past the range changes a batch's records hold, each label's change is read alone: the
+/// verdicts are the same either way.
+async fn a_batch_changed_label_by_label_still_gets_each_verdict(store: Arc<dyn Store>) {
+    let keys = keyring();
+    let (tea, _) = registry(&*store).await;
+    let count = labelling::MAX_HELD_RANGES as u32 + 10;
+    let labels = mint(&*store, &keys, tea, count, None, Profile::Compact).await;
+    let batch = labelling::verify(&*store, &keys, &labels[0])
+        .await
+        .unwrap()
+        .batch_id
+        .unwrap();
+    let single = |i: u32| {
+        Some(IndexRange {
+            first: i,
+            end: i + 1,
+        })
+    };
+    for changes in [3, labelling::MAX_HELD_RANGES as u32 + 1] {
+        for i in 0..changes {
+            labelling::activate(&*store, batch, "L-01", single(i), now())
+                .await
+                .unwrap();
+        }
+        labelling::void(&*store, batch, single(1), now())
+            .await
+            .unwrap();
+        let genuine = labelling::verify(&*store, &keys, &labels[0]).await.unwrap();
+        assert_eq!(genuine.verdict, VerdictKind::Genuine, "{changes} changes");
+        assert_eq!(genuine.lot.unwrap().data.code, "L-01");
+        assert_eq!(verdict(&*store, &keys, &labels[1]).await, VerdictKind::Void);
+        assert_eq!(
+            verdict(&*store, &keys, &labels[count as usize - 1]).await,
+            VerdictKind::NotActivated
+        );
+    }
 }

@@ -113,6 +113,10 @@ impl IndexRange {
         self.end - self.first
     }
 
+    pub fn contains(&self, index: u32) -> bool {
+        (self.first..self.end).contains(&index)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.end == self.first
     }

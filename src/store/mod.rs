@@ -200,6 +200,12 @@ pub trait LabelStore: Send + Sync {
         change: &RangeChange,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// The batch's range changes, oldest first, at most `limit`.
+    async fn label_changes(
+        &self,
+        batch_id: i64,
+        limit: usize,
+    ) -> Result<Vec<RangeChange>, StoreError>;
     /// The newest change covering label `index` of the batch, if any.
     async fn label_change(
         &self,

@@ -31,6 +31,8 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
+            // A file does not drop a connection as a network does: no ping before each use.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(SqliteStore {

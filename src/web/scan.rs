@@ -198,7 +198,7 @@ async fn verify(state: &AppState, printed: &str) -> Result<Verdict, Response> {
         Err(rejection) => return Ok(Verdict::rejected(rejection)),
     };
     match state.scan_cache.verdict(&*state.store, label).await {
-        Ok(verdict) => Ok(Verdict::clone(&verdict)),
+        Ok(verdict) => Ok(verdict),
         Err(e) => {
             tracing::error!(error = %e, "verification failed");
             Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())

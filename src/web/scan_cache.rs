@@ -1,5 +1,6 @@
-//! What a burst of scans reads, read once: the verdict on a label (its batch, product, lot
-//! and state) and its product's producer and certificates.
+//! What scans read, read once for many: the records of a label's batch (its product, lots
+//! and range changes, which decide the verdict on every label of the batch) and a product's
+//! producer and certificates.
 //!
 //! An entry serves only while this process has committed no change since it was loaded, so
 //! a recall, a voided range or a revoked certificate made here shows on the very next page;
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::domain::certification::Certification;
 use crate::domain::organization::Organization;
-use crate::labelling::{self, Verdict};
+use crate::labelling::{self, BatchRecords, Verdict};
 use crate::labels::VerifiedLabel;
 use crate::store::{ListQuery, Store, StoreError};
 
@@ -25,7 +26,7 @@ pub struct ProductContext {
 
 pub struct ScanCache {
     ttl: Duration,
-    verdicts: Entries<VerifiedLabel, Verdict>,
+    batches: Entries<i64, BatchRecords>,
     products: Entries<i64, ProductContext>,
 }
 
@@ -33,7 +34,7 @@ impl ScanCache {
     pub fn new(ttl: Duration) -> ScanCache {
         ScanCache {
             ttl,
-            verdicts: Entries::default(),
+            batches: Entries::default(),
             products: Entries::default(),
         }
     }
@@ -43,14 +44,22 @@ impl ScanCache {
         &self,
         store: &dyn Store,
         label: VerifiedLabel,
-    ) -> Result<Arc<Verdict>, StoreError> {
+    ) -> Result<Verdict, StoreError> {
         let asked = (store.local_changes(), Instant::now());
-        if let Some(verdict) = self.verdicts.fresh(&label, asked, self.ttl) {
-            return Ok(verdict);
-        }
-        let verdict = Arc::new(labelling::verdict_on(store, label.clone()).await?);
-        self.verdicts.keep(label, asked, verdict.clone());
-        Ok(verdict)
+        // Batches never change once minted; the store keeps them itself.
+        let Some(batch) = store.batch_of_label(&label.kid, label.label_number).await? else {
+            return Ok(labelling::never_issued(label));
+        };
+        let records = match self.batches.fresh(&batch.id, asked, self.ttl) {
+            Some(records) => records,
+            None => {
+                let id = batch.id;
+                let records = Arc::new(BatchRecords::load(store, batch).await?);
+                self.batches.keep(id, asked, records.clone());
+                records
+            }
+        };
+        records.verdict(store, label).await
     }
 
     /// The producer and certificates of product `product_id`, made by `producer_id`.

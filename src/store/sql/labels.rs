@@ -132,6 +132,22 @@ impl LabelStore for ThisStore {
         Ok(())
     }
 
+    async fn label_changes(
+        &self,
+        batch_id: i64,
+        limit: usize,
+    ) -> Result<Vec<RangeChange>, StoreError> {
+        let rows: Vec<RangeRow> = sqlx::query_as(
+            "SELECT first_index, end_index, state, lot_id FROM label_ranges WHERE batch_id = $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(batch_id)
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(RangeChange::try_from).collect()
+    }
+
     async fn label_change(
         &self,
         batch_id: i64,
