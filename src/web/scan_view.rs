@@ -2,6 +2,8 @@
 //! producer, origin and certification chain. Small enough to arrive in one round trip
 //! (CSS inlined, no script, system fonts).
 
+use std::sync::LazyLock;
+
 use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
@@ -19,13 +21,16 @@ use crate::labelling::VerdictKind;
 pub const CSS: &str = include_str!("../../assets/scan.css");
 
 /// The Content-Security-Policy of the scan page: the inline stylesheet by its hash.
-pub fn content_security_policy() -> String {
-    use base64::Engine;
-    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(CSS.as_bytes()));
-    format!(
-        "default-src 'none'; img-src 'self' https: data:; style-src 'sha256-{hash}'; \
-         form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-    )
+pub fn content_security_policy() -> &'static str {
+    static POLICY: LazyLock<String> = LazyLock::new(|| {
+        use base64::Engine;
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(CSS.as_bytes()));
+        format!(
+            "default-src 'none'; img-src 'self' https: data:; style-src 'sha256-{hash}'; \
+             form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+        )
+    });
+    &POLICY
 }
 
 /// A certificate as the page shows it.
