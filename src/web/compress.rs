@@ -2,22 +2,74 @@
 //! with its `Content-Length`, not as a chunked stream of compressor output. Bodies of unknown
 //! or large size are left to tower-http's streaming `CompressionLayer`, which passes on what
 //! this has already encoded.
+//!
+//! Pages that begin alike (the scan page's head with its inlined stylesheet, one per
+//! language) begin with the same deflate blocks: those are compressed once, at start-up, and
+//! each response compresses only the rest after them (RFC 1951 blocks may follow one another
+//! from different compressors once the first ends on a byte boundary).
 
 use std::cell::RefCell;
+use std::sync::Arc;
 
 use axum::body::{Body, HttpBody};
-use axum::extract::Request;
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use libdeflater::{CompressionLvl, Compressor};
+use flate2::{Compress, Compression, FlushCompress};
+use libdeflater::{CompressionLvl, Compressor, Crc};
 
 /// Bodies smaller than this gain too little to pay for the gzip framing.
 const MIN_BYTES: u64 = 256;
 /// Bodies larger than this are streamed instead of held whole.
 const MAX_BYTES: u64 = 256 * 1024;
 
-pub async fn small_responses(request: Request, next: Next) -> Response {
+/// Beginnings many responses share, each with its deflate blocks.
+pub struct SharedPrefixes(Vec<Prefix>);
+
+struct Prefix {
+    plain: Vec<u8>,
+    /// Raw deflate blocks, none final, the last ending on a byte boundary.
+    deflated: Vec<u8>,
+}
+
+impl SharedPrefixes {
+    pub fn new(prefixes: impl IntoIterator<Item = String>) -> SharedPrefixes {
+        SharedPrefixes(
+            prefixes
+                .into_iter()
+                .filter_map(|plain| {
+                    let deflated = deflate_unfinished(plain.as_bytes())?;
+                    Some(Prefix {
+                        plain: plain.into_bytes(),
+                        deflated,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    fn of(&self, body: &[u8]) -> Option<&Prefix> {
+        self.0.iter().find(|p| body.starts_with(&p.plain))
+    }
+}
+
+/// Deflates `plain` at the best level into blocks that a later stream may continue: a sync
+/// flush ends them with an empty stored block, on a byte boundary, none marked final.
+fn deflate_unfinished(plain: &[u8]) -> Option<Vec<u8>> {
+    let mut compress = Compress::new(Compression::best(), false);
+    let mut out = Vec::with_capacity(plain.len() + 64);
+    compress
+        .compress_vec(plain, &mut out, FlushCompress::Sync)
+        .ok()?;
+    (compress.total_in() == plain.len() as u64).then_some(out)
+}
+
+pub async fn small_responses(
+    State(prefixes): State<Arc<SharedPrefixes>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let accepts = accepts_gzip(request.headers());
     let mut response = next.run(request).await;
     if !compressible(response.headers()) {
@@ -35,7 +87,7 @@ pub async fn small_responses(request: Request, next: Next) -> Response {
         tracing::error!("a response body could not be read for compression");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
-    let gzipped = gzip(&plain);
+    let gzipped = gzip(&plain, &prefixes);
     if gzipped.is_empty() {
         return Response::from_parts(parts, Body::from(plain));
     }
@@ -48,22 +100,39 @@ pub async fn small_responses(request: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(gzipped))
 }
 
-/// At the fastest level, as nginx's default: pages are small and CPU is the scarce part.
-/// libdeflate compresses a whole buffer at once, faster than a streaming zlib, and each
-/// worker thread keeps its compressor. Empty when it cannot (then the body goes as it is).
-fn gzip(plain: &[u8]) -> Vec<u8> {
+/// The gzip header: deflate, no name, no time, unknown system (RFC 1952).
+const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+/// A gzip member of `plain`: the shared prefix's blocks if it has one, then the rest
+/// deflated at the fastest level, as nginx's default (pages are small and CPU is the scarce
+/// part). libdeflate compresses a whole buffer at once, and each worker thread keeps its
+/// compressor. Empty when it cannot (then the body goes as it is).
+fn gzip(plain: &[u8], prefixes: &SharedPrefixes) -> Vec<u8> {
     thread_local! {
-        static GZIP: RefCell<Compressor> = RefCell::new(Compressor::new(CompressionLvl::new(1).unwrap_or_default()));
+        static DEFLATE: RefCell<Compressor> =
+            RefCell::new(Compressor::new(CompressionLvl::new(1).unwrap_or_default()));
     }
-    GZIP.with_borrow_mut(|compressor| {
-        let mut out = vec![0; compressor.gzip_compress_bound(plain.len())];
-        match compressor.gzip_compress(plain, &mut out) {
-            Ok(written) => {
-                out.truncate(written);
-                out
-            }
-            Err(_) => Vec::new(),
-        }
+    let (head, rest) = match prefixes.of(plain) {
+        Some(prefix) => (&prefix.deflated[..], &plain[prefix.plain.len()..]),
+        None => (&[][..], plain),
+    };
+    DEFLATE.with_borrow_mut(|compressor| {
+        let bound = compressor.deflate_compress_bound(rest.len());
+        let mut out = Vec::with_capacity(GZIP_HEADER.len() + head.len() + bound + 8);
+        out.extend_from_slice(&GZIP_HEADER);
+        out.extend_from_slice(head);
+        let start = out.len();
+        out.resize(start + bound, 0);
+        let Ok(written) = compressor.deflate_compress(rest, &mut out[start..]) else {
+            return Vec::new();
+        };
+        out.truncate(start + written);
+        let mut crc = Crc::new();
+        crc.update(plain);
+        out.extend_from_slice(&crc.sum().to_le_bytes());
+        // ISIZE is the length modulo 2^32.
+        out.extend_from_slice(&(plain.len() as u32).to_le_bytes());
+        out
     })
 }
 
@@ -136,10 +205,14 @@ mod tests {
         back
     }
 
+    fn none() -> SharedPrefixes {
+        SharedPrefixes::new([])
+    }
+
     #[test]
     fn the_output_is_gzip_that_inflates_back_each_time() {
         let page = "<p>Chè Ô Long · Lâm Đồng</p>".repeat(100);
-        let gzipped = gzip(page.as_bytes());
+        let gzipped = gzip(page.as_bytes(), &none());
         assert_eq!(gunzip(&gzipped), page.as_bytes());
         assert!(gzipped.len() < page.len() / 4, "{} bytes", gzipped.len());
         // The thread's compressor serves the next body too, even one that does not
@@ -147,7 +220,24 @@ mod tests {
         let noise: Vec<u8> = (0..50_000u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
-        assert_eq!(gunzip(&gzip(&noise)), noise);
-        assert_eq!(gunzip(&gzip(page.as_bytes())), page.as_bytes());
+        assert_eq!(gunzip(&gzip(&noise, &none())), noise);
+        assert_eq!(gunzip(&gzip(page.as_bytes(), &none())), page.as_bytes());
+    }
+
+    #[test]
+    fn a_shared_prefix_is_spliced_in_and_the_whole_inflates_back() {
+        let head = format!("<!doctype html><style>{}</style>", "p{margin:0}".repeat(50));
+        let prefixes = SharedPrefixes::new([head.clone(), "<!doctype html><p>".to_owned()]);
+        for page in [
+            format!("{head}<p>Chè Ô Long · Lâm Đồng</p>"),
+            head.clone(),
+            "<!doctype html><p>khác</p>".to_owned(),
+            "no shared beginning".to_owned(),
+        ] {
+            let gzipped = gzip(page.as_bytes(), &prefixes);
+            assert_eq!(gunzip(&gzipped), page.as_bytes(), "{page}");
+        }
+        let spliced = gzip(format!("{head}<p>Chè</p>").as_bytes(), &prefixes);
+        assert!(spliced.len() < head.len() / 4, "{} bytes", spliced.len());
     }
 }

@@ -31,6 +31,16 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
 }
 
 /// The context of the request this task serves (a default outside of one).
+/// Runs `f` as if serving a request in `lang` (to render pages outside a request).
+pub fn with_lang<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
+    let context = RequestContext {
+        request_id: String::new(),
+        lang,
+        peer: None,
+    };
+    CONTEXT.sync_scope(context, f)
+}
+
 pub fn current() -> RequestContext {
     CONTEXT
         .try_with(Clone::clone)

@@ -113,7 +113,10 @@ pub fn app(state: AppState) -> Router {
             ApiError(AppError::Internal("handler panicked".into())).into_response()
         }))
         .layer(axum::middleware::from_fn(context::scope))
-        .layer(axum::middleware::from_fn(compress::small_responses))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(compress::SharedPrefixes::new(scan::shared_prefixes())),
+            compress::small_responses,
+        ))
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))

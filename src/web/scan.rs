@@ -73,7 +73,12 @@ fn verdict_page(
     let (class, title, body, steps) = scan_view::banner(kind, s);
     // A code that looks like a label but is not one: shoppers may report the counterfeit.
     let reportable = kind != VerdictKind::Malformed;
-    let mut page = message_page(state, (class, title, body, steps), path, reportable);
+    let mut page = message_page(
+        &state.settings.base_url(),
+        (class, title, body, steps),
+        path,
+        reportable,
+    );
     page.reported = reported;
     html(status, &page, None)
 }
@@ -89,14 +94,29 @@ fn unknown_product(state: &AppState, path: &str) -> Response {
     );
     html(
         StatusCode::NOT_FOUND,
-        &message_page(state, banner, path, false),
+        &message_page(&state.settings.base_url(), banner, path, false),
         None,
     )
 }
 
+/// The beginning every scan page in a language shares, up to its inlined stylesheet: gzip
+/// compresses it once for all (`compress::SharedPrefixes`).
+pub fn shared_prefixes() -> Vec<String> {
+    [Lang::Vi, Lang::En]
+        .into_iter()
+        .filter_map(|lang| {
+            let page =
+                context::with_lang(lang, || message_page("", ("", "", "", false), "/", false));
+            let html = page.render().ok()?;
+            let end = html.find("</style>\n")? + "</style>\n".len();
+            Some(html[..end].to_owned())
+        })
+        .collect()
+}
+
 /// A plain page with a banner and no product.
 fn message_page(
-    state: &AppState,
+    base_url: &str,
     (class, title, body, steps): (&'static str, &'static str, &'static str, bool),
     path: &str,
     reportable: bool,
@@ -109,7 +129,7 @@ fn message_page(
         s,
         css: scan_view::CSS,
         path: path.to_owned(),
-        canonical: format!("{}{path}", state.settings.base_url()),
+        canonical: format!("{base_url}{path}"),
         title: title.to_owned(),
         description: body.to_owned(),
         verdict_class: class,
