@@ -8,6 +8,10 @@ use truyxuat::labelling::{self, MintRequest};
 use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
 use truyxuat::store::StoreError;
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use crate::support::cli_env::{CliEnv, Server};
 use crate::support::fixtures::now;
 use crate::support::http::{Reply, TestApp};
 
@@ -201,6 +205,51 @@ async fn a_recall_or_a_revoked_certificate_shows_on_the_next_scan() {
         vec!["SẢN PHẨM ĐÃ BỊ THU HỒI"]
     );
     assert_eq!(after.texts("#certifications .badge.b-revoked").len(), 1);
+}
+
+/// A change made by another process (here the CLI, as another instance would) reaches the
+/// pages of a running server within the scan cache's 2 seconds.
+#[test]
+fn a_recall_made_by_another_process_shows_within_two_seconds() {
+    let env = CliEnv::new();
+    env.ok(&["demo"]);
+    env.ok(&["keys", "new"]);
+    let batch = env.ok(&[
+        "mint",
+        "--product",
+        "1",
+        "--count",
+        "2",
+        "--lot",
+        "CD-2026-10A",
+    ]);
+    let uri = env.ok(&["labels", batch.trim(), "--range", "0..1"]);
+    let path = &uri.trim()["https://truyxuat.lamdong.gov.vn".len()..];
+    let server = env.serve();
+    let verdict = |server: &Server| {
+        let mut stream = TcpStream::connect(&server.address).unwrap();
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let page = scraper::Html::parse_document(&response);
+        let strong = scraper::Selector::parse("#verdict strong").unwrap();
+        page.select(&strong)
+            .map(|e| e.text().collect::<String>())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(verdict(&server), vec!["Tem chính hãng"]);
+    env.ok(&[
+        "recall",
+        "--product",
+        "1",
+        "--lot",
+        "CD-2026-10A",
+        "--reason",
+        "Nhiễm khuẩn",
+    ]);
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    assert_eq!(verdict(&server), vec!["SẢN PHẨM ĐÃ BỊ THU HỒI"]);
+    server.stop();
 }
 
 #[tokio::test]
