@@ -45,20 +45,16 @@ impl ScanCache {
         store: &dyn Store,
         label: VerifiedLabel,
     ) -> Result<Verdict, StoreError> {
-        let asked = (store.local_changes(), Instant::now());
         // Batches never change once minted; the store keeps them itself.
         let Some(batch) = store.batch_of_label(&label.kid, label.label_number).await? else {
             return Ok(labelling::never_issued(label));
         };
-        let records = match self.batches.fresh(&batch.id, asked, self.ttl) {
-            Some(records) => records,
-            None => {
-                let id = batch.id;
-                let records = Arc::new(BatchRecords::load(store, batch).await?);
-                self.batches.keep(id, asked, records.clone());
-                records
-            }
-        };
+        let records = self
+            .batches
+            .get_or_load(batch.id, store, self.ttl, async || {
+                BatchRecords::load(store, batch).await
+            })
+            .await?;
         records.verdict(store, label).await
     }
 
@@ -69,18 +65,16 @@ impl ScanCache {
         product_id: i64,
         producer_id: i64,
     ) -> Result<Arc<ProductContext>, StoreError> {
-        let asked = (store.local_changes(), Instant::now());
-        if let Some(context) = self.products.fresh(&product_id, asked, self.ttl) {
-            return Ok(context);
-        }
-        let context = Arc::new(ProductContext {
-            producer: store.organization(producer_id).await?,
-            certs: store
-                .list_certifications(&ListQuery::default(), Some(product_id))
-                .await?,
-        });
-        self.products.keep(product_id, asked, context.clone());
-        Ok(context)
+        self.products
+            .get_or_load(product_id, store, self.ttl, async || {
+                Ok(ProductContext {
+                    producer: store.organization(producer_id).await?,
+                    certs: store
+                        .list_certifications(&ListQuery::default(), Some(product_id))
+                        .await?,
+                })
+            })
+            .await
     }
 }
 
@@ -109,6 +103,24 @@ impl<K, V> Default for Entries<K, V> {
 }
 
 impl<K: Hash + Eq, V> Entries<K, V> {
+    /// The entry for `key` while fresh, else what `load` reads from `store` (then kept).
+    async fn get_or_load(
+        &self,
+        key: K,
+        store: &dyn Store,
+        ttl: Duration,
+        load: impl AsyncFnOnce() -> Result<V, StoreError>,
+    ) -> Result<Arc<V>, StoreError> {
+        // Read before loading: a change committed meanwhile makes the entry stale at once.
+        let asked = (store.local_changes(), Instant::now());
+        if let Some(value) = self.fresh(&key, asked, ttl) {
+            return Ok(value);
+        }
+        let value = Arc::new(load().await?);
+        self.keep(key, asked, value.clone());
+        Ok(value)
+    }
+
     fn fresh(&self, key: &K, (changes, now): Asked, ttl: Duration) -> Option<Arc<V>> {
         let map = self.map.lock().ok()?;
         let entry = map.get(key)?;
