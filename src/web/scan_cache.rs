@@ -78,8 +78,9 @@ impl ScanCache {
     }
 }
 
-/// Entries kept per map at most; past this the map starts afresh.
-const MAX_ENTRIES: usize = 100_000;
+/// Entries kept per map at most; past this the map starts afresh. An entry serves for `ttl`
+/// (seconds), and a batch's records hold up to 256 ranges: this bounds the memory to tens of MB.
+const MAX_ENTRIES: usize = 10_000;
 
 struct Entries<K, V> {
     map: Mutex<HashMap<K, Entry<V>>>,
