@@ -157,9 +157,10 @@ fn html(status: StatusCode, page: &ScanPage, etag: Option<&str>) -> Response {
         Ok(body) => {
             let mut response = (status, Html(body)).into_response();
             let headers = response.headers_mut();
-            if let Ok(csp) = HeaderValue::from_str(scan_view::content_security_policy()) {
-                headers.insert(header::CONTENT_SECURITY_POLICY, csp);
-            }
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                scan_view::content_security_policy(),
+            );
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
             headers.insert(
                 header::VARY,

@@ -45,17 +45,14 @@ impl ScanCache {
         store: &dyn Store,
         label: VerifiedLabel,
     ) -> Result<Verdict, StoreError> {
-        // Batches never change once minted; the store keeps them itself.
-        let Some(batch) = store.batch_of_label(&label.kid, label.label_number).await? else {
-            return Ok(labelling::never_issued(label));
-        };
-        let records = self
-            .batches
-            .get_or_load(batch.id, store, self.ttl, async || {
-                BatchRecords::load(store, batch).await
-            })
-            .await?;
-        records.verdict(store, label).await
+        labelling::verdict_on(store, label, async |batch| {
+            self.batches
+                .get_or_load(batch.id, store, self.ttl, async || {
+                    BatchRecords::load(store, batch).await
+                })
+                .await
+        })
+        .await
     }
 
     /// The producer and certificates of product `product_id`, made by `producer_id`.

@@ -5,6 +5,7 @@
 use std::sync::LazyLock;
 
 use askama::Template;
+use axum::http::HeaderValue;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -21,16 +22,18 @@ use crate::labelling::VerdictKind;
 pub const CSS: &str = include_str!("../../assets/scan.css");
 
 /// The Content-Security-Policy of the scan page: the inline stylesheet by its hash.
-pub fn content_security_policy() -> &'static str {
-    static POLICY: LazyLock<String> = LazyLock::new(|| {
+pub fn content_security_policy() -> HeaderValue {
+    static POLICY: LazyLock<HeaderValue> = LazyLock::new(|| {
         use base64::Engine;
         let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(CSS.as_bytes()));
-        format!(
+        let policy = format!(
             "default-src 'none'; img-src 'self' https: data:; style-src 'sha256-{hash}'; \
              form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
-        )
+        );
+        // Base64 and the fixed text are visible ASCII, always a valid header value.
+        HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'none'"))
     });
-    &POLICY
+    POLICY.clone()
 }
 
 /// A certificate as the page shows it.
