@@ -25,6 +25,7 @@ use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 use tower_http::CompressionLevel;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
@@ -94,10 +95,14 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
                    frame-ancestors 'none'";
 
 /// The whole application, ready to serve.
+///
+/// The layers every response passes through wrap the router once, as one service, rather
+/// than each route (as `Router::layer` does): a request then clones one stack of layers, not
+/// a boxed copy per layer and route.
 pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let https = state.settings.base_url().starts_with("https://");
-    let router = Router::new()
+    let routes = Router::new()
         .merge(pages::router())
         .merge(health::router())
         .merge(api::router())
@@ -108,21 +113,17 @@ pub fn app(state: AppState) -> Router {
             state.metrics.clone(),
             metrics::track,
         ))
-        .with_state(state)
-        .layer(CatchPanicLayer::custom(|_| {
-            ApiError(AppError::Internal("handler panicked".into())).into_response()
+        .with_state(state);
+    // Outermost first.
+    let every_response = ServiceBuilder::new()
+        // Browsers remember to use https only when the site is served over it.
+        .option_layer(https.then(|| {
+            security_header(
+                header::STRICT_TRANSPORT_SECURITY,
+                "max-age=31536000; includeSubDomains",
+            )
         }))
-        .layer(axum::middleware::from_fn(context::scope))
-        .layer(axum::middleware::from_fn_with_state(
-            Arc::new(compress::SharedPrefixes::new(scan::shared_prefixes())),
-            compress::small_responses,
-        ))
-        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
-        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
-        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
-        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(SetRequestIdLayer::new(x_request_id.clone(), MakeRequestUuid))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
                 let id = request
@@ -133,16 +134,21 @@ pub fn app(state: AppState) -> Router {
                 tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
             }),
         )
-        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid));
-    if https {
-        // Browsers remember to use https only when the site is served over it.
-        router.layer(security_header(
-            header::STRICT_TRANSPORT_SECURITY,
-            "max-age=31536000; includeSubDomains",
+        .layer(PropagateRequestIdLayer::new(x_request_id))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::CONTENT_SECURITY_POLICY, CSP))
+        .layer(security_header(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(compress::SharedPrefixes::new(scan::shared_prefixes())),
+            compress::small_responses,
         ))
-    } else {
-        router
-    }
+        .layer(axum::middleware::from_fn(context::scope))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError(AppError::Internal("handler panicked".into())).into_response()
+        }));
+    Router::new().fallback_service(every_response.service(routes))
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
