@@ -383,13 +383,13 @@ fn page_etag(page: &ScanPage, kind: VerdictKind) -> String {
     h.update(page.first_scanned.as_deref().unwrap_or_default());
     h.update([u8::from(page.copy_warning), u8::from(page.reported)]);
     if let Some(p) = &page.product {
-        h.update(p.updated_at.to_rfc3339());
+        h.update(p.updated_at.timestamp_micros().to_le_bytes());
     }
     if let Some(o) = &page.producer {
-        h.update(o.updated_at.to_rfc3339());
+        h.update(o.updated_at.timestamp_micros().to_le_bytes());
     }
     if let Some(l) = &page.lot {
-        h.update(l.updated_at.to_rfc3339());
+        h.update(l.updated_at.timestamp_micros().to_le_bytes());
     }
     for c in &page.certs {
         h.update(c.badge);
@@ -466,9 +466,7 @@ async fn build_page(
             .filter(|_| verdict.is_some_and(|v| v.verdict == VerdictKind::Recalled))
             .and_then(|l| l.recall_reason.clone()),
         show_steps: steps,
-        first_scanned: summary
-            .and_then(|s| s.first_at)
-            .map(|t| t.format("%d/%m/%Y").to_string()),
+        first_scanned: summary.and_then(|s| s.first_at).map(scan_view::when),
         copy_warning: summary.is_some_and(|s| s.suggests_copy()),
         scans: summary,
         certs: certs.iter().map(|c| cert_line(c, today, s)).collect(),

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use askama::Template;
 use axum::http::HeaderValue;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -52,12 +52,23 @@ pub struct CertLine {
 /// Certificates within this many days of their end read as expiring soon.
 pub const EXPIRING_DAYS: i64 = 60;
 
-fn date(d: NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
+/// A date as Vietnamese readers write it, dd/mm/yyyy (written directly: chrono's `format`
+/// parses its pattern on every call, and a page shows half a dozen dates).
+pub struct Day(pub NaiveDate);
+
+impl std::fmt::Display for Day {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = self.0;
+        write!(f, "{:02}/{:02}/{:04}", d.day(), d.month(), d.year())
+    }
 }
 
-fn when(t: DateTime<Utc>) -> String {
-    t.format("%d/%m/%Y").to_string()
+fn date(d: NaiveDate) -> String {
+    Day(d).to_string()
+}
+
+pub fn when(t: DateTime<Utc>) -> String {
+    Day(t.date_naive()).to_string()
 }
 
 pub fn cert_line(c: &Certification, today: NaiveDate, s: &ScanTexts) -> CertLine {
@@ -117,6 +128,12 @@ pub struct ScanPage {
     pub report_action: Option<String>,
     pub reported: bool,
     pub json_ld: String,
+}
+
+impl ScanPage {
+    fn day(&self, date: &NaiveDate) -> Day {
+        Day(*date)
+    }
 }
 
 /// The banner of a verdict: (css class, title, body, whether to list what to do).
@@ -186,9 +203,12 @@ pub fn json_ld(
             .collect(),
     };
     // Serializing borrowed fields cannot fail; "</" inside a script element would end it early.
-    serde_json::to_string(&doc)
-        .unwrap_or_default()
-        .replace("</", "<\\/")
+    let json = serde_json::to_string(&doc).unwrap_or_default();
+    if json.contains("</") {
+        json.replace("</", "<\\/")
+    } else {
+        json
+    }
 }
 
 // schema.org's shapes, as far as the page describes them.
