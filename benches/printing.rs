@@ -161,6 +161,17 @@ async fn check(bench: &Bench, what: &str, decoded: &[String], expected: &[String
         expected.len(),
         if same { "yes" } else { "NO" }
     );
+    if !same {
+        // Which codes a decoder missed (or read wrongly) is what a reader of the log needs.
+        let decoded: BTreeSet<_> = decoded.iter().collect();
+        let expected: BTreeSet<_> = expected.iter().collect();
+        for uri in expected.difference(&decoded) {
+            println!("    not read: {uri}");
+        }
+        for uri in decoded.difference(&expected) {
+            println!("    read but not printed: {uri}");
+        }
+    }
     assert!(same && decoded.len() == expected.len() && genuine == decoded.len());
 }
 
