@@ -106,11 +106,19 @@ fn decode_pdf(pdf: &Path) -> Vec<String> {
             .arg(page)
             .output()
             .expect("zbarimg (make bench installs zbar-tools)");
-        uris.extend(
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .map(str::to_owned),
-        );
+        let read: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        if read.is_empty() {
+            println!(
+                "    zbarimg read nothing on {} ({}): {}",
+                page.display(),
+                out.status,
+                String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
+            );
+        }
+        uris.extend(read);
     }
     uris
 }
