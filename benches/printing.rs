@@ -115,7 +115,10 @@ fn decode_pdf(pdf: &Path) -> Vec<String> {
                 "    zbarimg read nothing on {} ({}): {}",
                 page.display(),
                 out.status,
-                String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default()
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or_default()
             );
         }
         uris.extend(read);
