@@ -167,23 +167,21 @@ async fn check(bench: &Bench, what: &str, decoded: &[String], expected: &[String
             genuine += 1;
         }
     }
-    let same = decoded.iter().collect::<BTreeSet<_>>() == expected.iter().collect();
+    let read: BTreeSet<_> = decoded.iter().collect();
+    let printed: BTreeSet<_> = expected.iter().collect();
+    let same = read == printed;
     println!(
         "  {what:<34} {:>5} read of {:>5}, {genuine:>5} genuine, same set: {}",
         decoded.len(),
         expected.len(),
         if same { "yes" } else { "NO" }
     );
-    if !same {
-        // Which codes a decoder missed (or read wrongly) is what a reader of the log needs.
-        let decoded: BTreeSet<_> = decoded.iter().collect();
-        let expected: BTreeSet<_> = expected.iter().collect();
-        for uri in expected.difference(&decoded) {
-            println!("    not read: {uri}");
-        }
-        for uri in decoded.difference(&expected) {
-            println!("    read but not printed: {uri}");
-        }
+    // Which codes a decoder missed (or read wrongly) is what a reader of the log needs.
+    for uri in printed.difference(&read) {
+        println!("    not read: {uri}");
+    }
+    for uri in read.difference(&printed) {
+        println!("    read but not printed: {uri}");
     }
     assert!(same && decoded.len() == expected.len() && genuine == decoded.len());
 }

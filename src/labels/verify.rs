@@ -12,7 +12,7 @@ use crate::domain::gtin::Gtin;
 pub const OFFLINE_DOMAIN: &[u8] = b"truyxuat/offline/v1\n";
 
 /// Which proof a label carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
     /// The serial alone: verified online.
     Compact,
@@ -23,7 +23,7 @@ pub enum Profile {
 /// A label whose proof holds. Batch states (activated, void, recalled) are the caller's
 /// to decide from `(kid, label_number)`; so is checking, for compact labels, that `gtin`
 /// and `lot` match the batch (only an offline signature binds them).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifiedLabel {
     /// The key generation that minted the label.
     pub kid: String,

@@ -292,6 +292,10 @@ impl TryFrom<BatchRow> for LabelBatch {
     }
 }
 
+/// A batch's range changes (`RangeRow`), given the batch id as `$1`.
+pub(super) const RANGE_SELECT: &str =
+    "SELECT first_index, end_index, state, lot_id FROM label_ranges WHERE batch_id = $1";
+
 #[derive(sqlx::FromRow)]
 pub(super) struct RangeRow {
     first_index: i64,

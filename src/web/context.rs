@@ -30,7 +30,6 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
         .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
 }
 
-/// The context of the request this task serves (a default outside of one).
 /// Runs `f` as if serving a request in `lang` (to render pages outside a request).
 pub fn with_lang<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
     let context = RequestContext {
@@ -41,6 +40,7 @@ pub fn with_lang<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
     CONTEXT.sync_scope(context, f)
 }
 
+/// The context of the request this task serves (a default outside of one).
 pub fn current() -> RequestContext {
     CONTEXT
         .try_with(Clone::clone)

@@ -25,7 +25,6 @@ pub struct ProductContext {
 }
 
 pub struct ScanCache {
-    ttl: Duration,
     batches: Entries<i64, BatchRecords>,
     products: Entries<i64, ProductContext>,
 }
@@ -33,9 +32,8 @@ pub struct ScanCache {
 impl ScanCache {
     pub fn new(ttl: Duration) -> ScanCache {
         ScanCache {
-            ttl,
-            batches: Entries::default(),
-            products: Entries::default(),
+            batches: Entries::new(ttl),
+            products: Entries::new(ttl),
         }
     }
 
@@ -47,7 +45,7 @@ impl ScanCache {
     ) -> Result<Verdict, StoreError> {
         labelling::verdict_on(store, label, async |batch| {
             self.batches
-                .get_or_load(batch.id, store, self.ttl, async || {
+                .get_or_load(batch.id, store, async || {
                     BatchRecords::load(store, batch).await
                 })
                 .await
@@ -63,7 +61,7 @@ impl ScanCache {
         producer_id: i64,
     ) -> Result<Arc<ProductContext>, StoreError> {
         self.products
-            .get_or_load(product_id, store, self.ttl, async || {
+            .get_or_load(product_id, store, async || {
                 Ok(ProductContext {
                     producer: store.organization(producer_id).await?,
                     certs: store
@@ -80,6 +78,7 @@ impl ScanCache {
 const MAX_ENTRIES: usize = 10_000;
 
 struct Entries<K, V> {
+    ttl: Duration,
     map: Mutex<HashMap<K, Entry<V>>>,
 }
 
@@ -92,26 +91,24 @@ struct Entry<V> {
     value: Arc<V>,
 }
 
-impl<K, V> Default for Entries<K, V> {
-    fn default() -> Self {
+impl<K: Hash + Eq, V> Entries<K, V> {
+    fn new(ttl: Duration) -> Self {
         Entries {
+            ttl,
             map: Mutex::new(HashMap::new()),
         }
     }
-}
 
-impl<K: Hash + Eq, V> Entries<K, V> {
     /// The entry for `key` while fresh, else what `load` reads from `store` (then kept).
     async fn get_or_load(
         &self,
         key: K,
         store: &dyn Store,
-        ttl: Duration,
         load: impl AsyncFnOnce() -> Result<V, StoreError>,
     ) -> Result<Arc<V>, StoreError> {
         // Read before loading: a change committed meanwhile makes the entry stale at once.
         let asked = (store.local_changes(), Instant::now());
-        if let Some(value) = self.fresh(&key, asked, ttl) {
+        if let Some(value) = self.fresh(&key, asked) {
             return Ok(value);
         }
         let value = Arc::new(load().await?);
@@ -119,11 +116,11 @@ impl<K: Hash + Eq, V> Entries<K, V> {
         Ok(value)
     }
 
-    fn fresh(&self, key: &K, (changes, now): Asked, ttl: Duration) -> Option<Arc<V>> {
+    fn fresh(&self, key: &K, (changes, now): Asked) -> Option<Arc<V>> {
         let map = self.map.lock().ok()?;
         let entry = map.get(key)?;
         let (loaded_changes, loaded_at) = entry.loaded;
-        (loaded_changes == changes && now.duration_since(loaded_at) < ttl)
+        (loaded_changes == changes && now.duration_since(loaded_at) < self.ttl)
             .then(|| entry.value.clone())
     }
 

@@ -137,14 +137,11 @@ impl LabelStore for ThisStore {
         batch_id: i64,
         limit: usize,
     ) -> Result<Vec<RangeChange>, StoreError> {
-        let rows: Vec<RangeRow> = sqlx::query_as(
-            "SELECT first_index, end_index, state, lot_id FROM label_ranges WHERE batch_id = $1 \
-             ORDER BY id LIMIT $2",
-        )
-        .bind(batch_id)
-        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows: Vec<RangeRow> = sqlx::query_as(&format!("{RANGE_SELECT} ORDER BY id LIMIT $2"))
+            .bind(batch_id)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.pool)
+            .await?;
         rows.into_iter().map(RangeChange::try_from).collect()
     }
 
@@ -153,10 +150,9 @@ impl LabelStore for ThisStore {
         batch_id: i64,
         index: u32,
     ) -> Result<Option<RangeChange>, StoreError> {
-        let row: Option<RangeRow> = sqlx::query_as(
-            "SELECT first_index, end_index, state, lot_id FROM label_ranges WHERE batch_id = $1 \
-             AND first_index <= $2 AND end_index > $3 ORDER BY id DESC LIMIT 1",
-        )
+        let row: Option<RangeRow> = sqlx::query_as(&format!(
+            "{RANGE_SELECT} AND first_index <= $2 AND end_index > $3 ORDER BY id DESC LIMIT 1"
+        ))
         .bind(batch_id)
         .bind(i64::from(index))
         .bind(i64::from(index))
