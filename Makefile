@@ -26,17 +26,27 @@ test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm,
 	fi
 	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
 
-test: test-deps ## Run every test; PostgreSQL ones when TRUYXUAT_TEST_POSTGRES_URL is set
-	@if [ -n "$$TRUYXUAT_TEST_POSTGRES_URL" ]; then \
-	  echo "== PostgreSQL tests: on ($${TRUYXUAT_TEST_POSTGRES_URL%%\?*})"; \
-	  cargo test; \
+# The PostgreSQL the tests use: TRUYXUAT_TEST_POSTGRES_URL, or the server of a developer's
+# machine at 127.0.0.1:5432 (as `.ci/run` sets) when one answers there.
+LOCAL_POSTGRES := postgres://postgres@127.0.0.1:5432/test
+
+test: test-deps ## Run every test, on SQLite and (when one answers) PostgreSQL
+	@url="$$TRUYXUAT_TEST_POSTGRES_URL"; \
+	if [ -z "$$url" ] && command -v pg_isready >/dev/null \
+	   && pg_isready -q -h 127.0.0.1 -p 5432 -U postgres -d test; then \
+	  url="$(LOCAL_POSTGRES)"; \
+	fi; \
+	if [ -n "$$url" ]; then \
+	  echo "== PostgreSQL tests: on ($${url%%\?*})"; \
+	  TRUYXUAT_TEST_POSTGRES_URL="$$url" cargo test; \
 	elif [ "$$CI" = "true" ]; then \
-	  echo "!! CI=true but TRUYXUAT_TEST_POSTGRES_URL is not set: PostgreSQL tests cannot be skipped in CI" >&2; \
+	  echo "!! CI=true but no PostgreSQL answers: PostgreSQL tests cannot be skipped in CI" >&2; \
 	  exit 1; \
 	else \
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
-	  echo "!! SKIPPING the PostgreSQL tests: TRUYXUAT_TEST_POSTGRES_URL is not set."; \
-	  echo "!! Run them with TRUYXUAT_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test make test"; \
+	  echo "!! SKIPPING the PostgreSQL tests: none answers at 127.0.0.1:5432 and"; \
+	  echo "!! TRUYXUAT_TEST_POSTGRES_URL is not set. Run them with"; \
+	  echo "!! TRUYXUAT_TEST_POSTGRES_URL=postgres://USER@HOST:PORT/DB make test"; \
 	  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"; \
 	  cargo test -- --skip postgres::; \
 	  echo "!! PostgreSQL tests were SKIPPED (see above)"; \

@@ -26,3 +26,29 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A clock that tests move by hand, to pass a time-to-live without sleeping.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<DateTime<Utc>>);
+
+impl ManualClock {
+    pub fn new(start: DateTime<Utc>) -> Self {
+        ManualClock(std::sync::Mutex::new(start))
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: chrono::Duration) {
+        if let Ok(mut now) = self.0.lock() {
+            *now += by;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+            .lock()
+            .map(|now| *now)
+            .unwrap_or(DateTime::<Utc>::MIN_UTC)
+    }
+}

@@ -92,6 +92,17 @@ pub struct Settings {
     #[arg(long, global = true, env = "TRUYXUAT_MAX_BATCH", default_value_t = crate::labelling::DEFAULT_MAX_BATCH)]
     pub max_batch: u32,
 
+    /// How long, in milliseconds, a scan page may show records that another process (the
+    /// CLI, another instance on the same PostgreSQL) has since changed. Changes made by this
+    /// process show at once; 0 reads the records on every scan.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_SCAN_CACHE_TTL_MS",
+        default_value_t = 2000
+    )]
+    pub scan_cache_ttl_ms: u64,
+
     /// Log filter, as in `info` or `truyxuat=debug,sqlx=warn`.
     #[arg(long, global = true, env = "TRUYXUAT_LOG", default_value = "info")]
     pub log: String,
@@ -149,6 +160,7 @@ impl fmt::Debug for Settings {
             .field("admin_token", &self.admin_token)
             .field("signing_key", &self.signing_key)
             .field("max_batch", &self.max_batch)
+            .field("scan_cache_ttl_ms", &self.scan_cache_ttl_ms)
             .field("log", &self.log)
             .finish()
     }

@@ -122,9 +122,18 @@ fn the_label_story_through_the_command_line() {
     assert_eq!(json["product"]["gtin"], "08936049120015");
 
     let first_small = env.ok(&["labels", small, "--range", "0..1"]);
-    let tampered = first_small.trim().replace("/21/0", "/21/1");
+    // One character of the serial changed (not its first, the key slot): the proof fails.
+    let genuine = first_small.trim();
+    let last = genuine.chars().last().unwrap();
+    let tampered = format!(
+        "{}{}",
+        &genuine[..genuine.len() - 1],
+        if last == '7' { '8' } else { '7' }
+    );
     let out = env.run(&["verify", &tampered]);
     assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("not genuine:"), "{said}");
 
     // Rotation: old labels still verify; new labels carry the new key.
     let new_kid = env.ok(&["keys", "rotate"]).trim().to_owned();

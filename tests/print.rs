@@ -288,18 +288,19 @@ fn pages_have_the_layouts_size_and_roll_modules_are_whole_dots() {
             let dots = |pt: f64| pt / 72.0 * f64::from(dpi);
             let placements = numbers_after(&text, " cm");
             assert_eq!(placements.len(), 8);
-            let n: Vec<f64> = numbers_after(&text, " /H ").iter().map(|_| 0.0).collect();
-            assert_eq!(n.len(), 8);
-            let width: f64 = text
+            // Each placement is followed by its code as an inline image of n x n modules.
+            let sizes: Vec<(f64, f64)> = text
                 .split("BI /W ")
-                .nth(1)
-                .unwrap()
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .parse()
-                .unwrap();
-            for p in placements {
+                .skip(1)
+                .map(|rest| {
+                    let words: Vec<&str> = rest.split_whitespace().take(3).collect();
+                    assert_eq!(words[1], "/H", "{layout}: {words:?}");
+                    (words[0].parse().unwrap(), words[2].parse().unwrap())
+                })
+                .collect();
+            assert_eq!(sizes.len(), 8, "{layout}: one image a label");
+            for (p, (width, height)) in placements.iter().zip(sizes) {
+                assert_eq!(width, height, "{layout}: a QR code is square");
                 // Printers rasterise from the label's top-left corner: the code's top edge
                 // is measured from the top (PDF's y runs upwards from the bottom).
                 let page_top = size.1 / 25.4 * f64::from(dpi);

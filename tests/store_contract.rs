@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use truyxuat::domain::bundle::{BundleCertification, RegistryBundle};
 use truyxuat::domain::certification::CertStatus;
+use truyxuat::domain::scan::ReportInput;
 use truyxuat::store::{ListQuery, Store, StoreError};
 
 use crate::on_both_databases;
@@ -22,6 +23,7 @@ on_both_databases!(
     an_import_stores_everything_with_its_links,
     documents_are_stored_once_by_their_sha256,
     a_migrated_store_is_ready,
+    problem_reports_are_stored_as_typed_and_read_back_newest_first,
 );
 
 fn field_of(e: &StoreError) -> &str {
@@ -598,4 +600,49 @@ async fn a_migrated_store_is_ready(store: Arc<dyn Store>) {
     // Migrating again is harmless.
     store.migrate().await.unwrap();
     assert_eq!(store.readiness().await, Ok(()));
+}
+
+async fn problem_reports_are_stored_as_typed_and_read_back_newest_first(store: Arc<dyn Store>) {
+    let coop = store
+        .create_organization(&cooperative("HTX Chè Cầu Đất").build(), now())
+        .await
+        .unwrap();
+    let tea = store
+        .create_product(&product(coop.id, "Chè Ô Long").build(), now())
+        .await
+        .unwrap();
+    let about_tea = ReportInput {
+        message: "Tem bị bong, số seri mờ: 'X' & <b>".into(),
+        contact: Some("0909 000 111".into()),
+    }
+    .validate(None, None, Some(tea.id))
+    .unwrap();
+    let first = store.add_report(&about_tea, now()).await.unwrap();
+    let unknown = ReportInput {
+        message: "Mã QR lạ ở chợ".into(),
+        contact: None,
+    }
+    .validate(None, None, None)
+    .unwrap();
+    let later = now() + chrono::Duration::minutes(5);
+    let second = store.add_report(&unknown, later).await.unwrap();
+    let all = store
+        .list_reports(&ListQuery::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![second, first]
+    );
+    assert_eq!(all[1].message, "Tem bị bong, số seri mờ: 'X' & <b>");
+    assert_eq!(all[1].contact.as_deref(), Some("0909 000 111"));
+    assert_eq!(all[1].product_id, Some(tea.id));
+    assert_eq!(all[1].created_at, now());
+    assert_eq!(all[0].created_at, later);
+    let of_tea = store
+        .list_reports(&ListQuery::default(), Some(tea.id))
+        .await
+        .unwrap();
+    assert_eq!(of_tea.len(), 1);
+    assert_eq!(of_tea[0].id, first);
 }

@@ -80,6 +80,18 @@ pub struct NewReport {
     pub contact: Option<String>,
 }
 
+/// A stored problem report, as the producer and inspectors read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub id: i64,
+    pub batch_id: Option<i64>,
+    pub label_index: Option<u32>,
+    pub product_id: Option<i64>,
+    pub message: String,
+    pub contact: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
 impl ReportInput {
     pub fn validate(
         &self,

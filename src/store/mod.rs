@@ -21,7 +21,7 @@ use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::product::{NewProduct, Product};
-use crate::domain::scan::{NewReport, NewScan, ScanSummary};
+use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
 use crate::domain::validation::Invalid;
 
 pub use postgres::PostgresStore;
@@ -225,6 +225,12 @@ pub trait ScanStore: Send + Sync {
     async fn count_scans(&self) -> Result<i64, StoreError>;
     /// Stores a problem reported by a shopper; returns its id.
     async fn add_report(&self, report: &NewReport, now: DateTime<Utc>) -> Result<i64, StoreError>;
+    /// Problem reports, newest first, optionally about one product.
+    async fn list_reports(
+        &self,
+        q: &ListQuery,
+        product_id: Option<i64>,
+    ) -> Result<Vec<Report>, StoreError>;
 }
 
 /// An evidence document, addressed by its SHA-256.

@@ -11,6 +11,7 @@ use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, OrgKind, Organization};
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::province::{self, Province};
+use crate::domain::scan::Report;
 
 fn corrupt(what: &str, value: &str) -> StoreError {
     StoreError::Corrupt(format!("{what} '{value}'"))
@@ -318,6 +319,37 @@ impl TryFrom<RangeRow> for RangeChange {
                 .parse::<LabelState>()
                 .map_err(|_| corrupt("state", &r.state))?,
             lot_id: r.lot_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct ReportRow {
+    id: i64,
+    batch_id: Option<i64>,
+    label_index: Option<i64>,
+    product_id: Option<i64>,
+    message: String,
+    contact: Option<String>,
+    created_at: DateTime<Utc>,
+}
+
+impl TryFrom<ReportRow> for Report {
+    type Error = StoreError;
+    fn try_from(r: ReportRow) -> Result<Self, StoreError> {
+        let label_index = r
+            .label_index
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| StoreError::Corrupt(format!("report {}: label index", r.id)))?;
+        Ok(Report {
+            id: r.id,
+            batch_id: r.batch_id,
+            label_index,
+            product_id: r.product_id,
+            message: r.message,
+            contact: r.contact,
+            created_at: r.created_at,
         })
     }
 }

@@ -58,6 +58,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/documents", post(put_document))
         .route("/api/v1/documents/{sha256}", get(document))
         .route("/api/v1/import", post(import))
+        .route("/api/v1/reports", get(list_reports))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
 }
 
@@ -309,6 +310,15 @@ async fn document(
         doc.content,
     )
         .into_response())
+}
+
+/// Shoppers' problem reports, newest first (`?product_id=` for one product's).
+async fn list_reports(
+    _: ApiOperator,
+    State(s): State<AppState>,
+    WithRejection(Query(p), _): Params<ListParams>,
+) -> ApiResult {
+    ok(s.store.list_reports(&p.query(), p.product_id).await?)
 }
 
 /// Imports a whole bundle: every entity or none.

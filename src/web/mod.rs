@@ -45,10 +45,6 @@ use metrics::Metrics;
 use rate_limit::RateLimiter;
 use scan_cache::ScanCache;
 
-/// How long a scan page may show what another process changed before reading it again
-/// (changes made by this process show at once).
-const SCAN_CACHE_TTL: Duration = Duration::from_secs(2);
-
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
@@ -73,6 +69,7 @@ impl AppState {
         clock: Arc<dyn Clock>,
         keyring: Keyring,
     ) -> AppState {
+        let scan_cache_ttl = Duration::from_millis(settings.scan_cache_ttl_ms);
         AppState {
             scans: ScanRecorder::start(store.clone()),
             store,
@@ -81,7 +78,7 @@ impl AppState {
             metrics: Metrics::new(),
             keyring: Arc::new(keyring),
             report_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(600))),
-            scan_cache: Arc::new(ScanCache::new(SCAN_CACHE_TTL)),
+            scan_cache: Arc::new(ScanCache::new(scan_cache_ttl)),
         }
     }
 

@@ -218,7 +218,11 @@ async fn verify(state: &AppState, printed: &str) -> Result<Verdict, Response> {
         Ok(label) => label,
         Err(rejection) => return Ok(Verdict::rejected(rejection)),
     };
-    match state.scan_cache.verdict(&*state.store, label).await {
+    match state
+        .scan_cache
+        .verdict(&*state.store, label, state.clock.now())
+        .await
+    {
         Ok(verdict) => Ok(verdict),
         Err(e) => {
             tracing::error!(error = %e, "verification failed");
@@ -418,7 +422,12 @@ async fn build_page(
     let today = state.clock.now().date_naive();
     let context = state
         .scan_cache
-        .product(&*state.store, product.id, product.data.producer_id)
+        .product(
+            &*state.store,
+            product.id,
+            product.data.producer_id,
+            state.clock.now(),
+        )
         .await
         .map_err(internal)?;
     let producer = context.producer.clone();

@@ -10,7 +10,9 @@
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use crate::domain::certification::Certification;
 use crate::domain::organization::Organization;
@@ -42,10 +44,11 @@ impl ScanCache {
         &self,
         store: &dyn Store,
         label: VerifiedLabel,
+        now: DateTime<Utc>,
     ) -> Result<Verdict, StoreError> {
         labelling::verdict_on(store, label, async |batch| {
             self.batches
-                .get_or_load(batch.id, store, async || {
+                .get_or_load(batch.id, store, now, async || {
                     BatchRecords::load(store, batch).await
                 })
                 .await
@@ -59,9 +62,10 @@ impl ScanCache {
         store: &dyn Store,
         product_id: i64,
         producer_id: i64,
+        now: DateTime<Utc>,
     ) -> Result<Arc<ProductContext>, StoreError> {
         self.products
-            .get_or_load(product_id, store, async || {
+            .get_or_load(product_id, store, now, async || {
                 Ok(ProductContext {
                     producer: store.organization(producer_id).await?,
                     certs: store
@@ -84,7 +88,7 @@ struct Entries<K, V> {
 
 /// When an entry was asked for: the store's count of local changes and the time, both
 /// read before the value was loaded.
-type Asked = (u64, Instant);
+type Asked = (u64, DateTime<Utc>);
 
 struct Entry<V> {
     loaded: Asked,
@@ -99,15 +103,17 @@ impl<K: Hash + Eq, V> Entries<K, V> {
         }
     }
 
-    /// The entry for `key` while fresh, else what `load` reads from `store` (then kept).
+    /// The entry for `key` while fresh at `now`, else what `load` reads from `store` (then
+    /// kept).
     async fn get_or_load(
         &self,
         key: K,
         store: &dyn Store,
+        now: DateTime<Utc>,
         load: impl AsyncFnOnce() -> Result<V, StoreError>,
     ) -> Result<Arc<V>, StoreError> {
         // Read before loading: a change committed meanwhile makes the entry stale at once.
-        let asked = (store.local_changes(), Instant::now());
+        let asked = (store.local_changes(), now);
         if let Some(value) = self.fresh(&key, asked) {
             return Ok(value);
         }
@@ -120,8 +126,9 @@ impl<K: Hash + Eq, V> Entries<K, V> {
         let map = self.map.lock().ok()?;
         let entry = map.get(key)?;
         let (loaded_changes, loaded_at) = entry.loaded;
-        (loaded_changes == changes && now.duration_since(loaded_at) < self.ttl)
-            .then(|| entry.value.clone())
+        // A clock set back makes the age negative: stale, as an entry of unknown age should be.
+        let age = (now - loaded_at).to_std().unwrap_or(Duration::MAX);
+        (loaded_changes == changes && age < self.ttl).then(|| entry.value.clone())
     }
 
     fn keep(&self, key: K, loaded: Asked, value: Arc<V>) {

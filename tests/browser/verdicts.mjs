@@ -1,7 +1,8 @@
 // Opens each label page in Debian's chromium at 360 x 640 (a low-end Android phone),
 // checks the verdict a shopper reads, and saves a screenshot of each.
 // Usage: node verdicts.mjs CASES.json SCREENSHOT_DIR
-// CASES.json: [{"name": "genuine", "url": "http://...", "verdict": "Tem chính hãng", "status": 200}]
+// CASES.json: [{"name": "genuine", "url": "http://...", "verdict": "Tem chính hãng", "status": 200,
+//               "badge": "Hết hạn"}]  (badge: optional, a certificate badge the page must show)
 import { readFileSync, mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
 
@@ -31,10 +32,13 @@ try {
     // The verdict must be on the first screen, without scrolling.
     const box = await page.locator("#verdict").boundingBox();
     const visible = box !== null && box.y + box.height <= 640;
+    const badges = await page.locator("#certifications .badge").allInnerTexts();
+    const badgeOk = c.badge === undefined || badges.map((b) => b.trim()).includes(c.badge);
     await page.screenshot({ path: `${shotDir}/${c.name}.png` });
-    const ok = verdict === c.verdict && status === c.status && visible;
+    const ok = verdict === c.verdict && status === c.status && visible && badgeOk;
     if (!ok) failures++;
-    console.log(`${ok ? "ok  " : "FAIL"} ${c.name}: status ${status}, verdict "${verdict}"${visible ? "" : " (below the fold)"}`);
+    console.log(`${ok ? "ok  " : "FAIL"} ${c.name}: status ${status}, verdict "${verdict}"` +
+      `${visible ? "" : " (below the fold)"}, badges ${JSON.stringify(badges)}`);
     await page.close();
   }
 } finally {

@@ -94,8 +94,14 @@ impl CliEnv {
     /// Starts `truyxuat serve` on a free port of the loopback; its log joins this
     /// environment's, read to its end so that the server never writes into a closed pipe.
     pub fn serve(&self) -> Server {
+        self.serve_with(&[])
+    }
+
+    /// `serve` with these environment variables set as well.
+    pub fn serve_with(&self, vars: &[(&str, &str)]) -> Server {
         let mut child = self
             .command()
+            .envs(vars.iter().copied())
             .args(["--bind", "127.0.0.1:0", "serve"])
             .stderr(Stdio::piped())
             .stdout(Stdio::null())

@@ -10,7 +10,7 @@ use axum::http::{Request, StatusCode, header};
 use clap::Parser;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
-use truyxuat::clock::FixedClock;
+use truyxuat::clock::ManualClock;
 use truyxuat::web::{self, AppState};
 
 use super::db::TestDb;
@@ -21,6 +21,8 @@ pub const TOKEN: &str = "test-operator-token";
 pub struct TestApp {
     pub db: TestDb,
     pub router: Router,
+    /// The app's clock, at `fixtures::now()` until a test moves it.
+    pub clock: Arc<ManualClock>,
 }
 
 /// A response, read whole.
@@ -110,15 +112,12 @@ impl TestApp {
             truyxuat::labels::KeySeed::from_bytes([7; 32]),
             now(),
         );
-        let state = AppState::new(
-            db.store.clone(),
-            cli.settings,
-            Arc::new(FixedClock(now())),
-            keyring,
-        );
+        let clock = Arc::new(ManualClock::new(now()));
+        let state = AppState::new(db.store.clone(), cli.settings, clock.clone(), keyring);
         TestApp {
             router: web::app(state),
             db,
+            clock,
         }
     }
 

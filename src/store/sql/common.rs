@@ -20,7 +20,7 @@ use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, OrgKind, Organization};
 use crate::domain::product::{NewProduct, Product};
-use crate::domain::scan::{NewReport, NewScan, ScanSummary};
+use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
 use crate::domain::validation::Invalid;
 
 type Conn = <Db as sqlx::Database>::Connection;

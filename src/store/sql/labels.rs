@@ -274,6 +274,24 @@ impl ScanStore for ThisStore {
         .fetch_one(&self.pool)
         .await?)
     }
+
+    async fn list_reports(
+        &self,
+        q: &ListQuery,
+        product_id: Option<i64>,
+    ) -> Result<Vec<Report>, StoreError> {
+        let rows: Vec<ReportRow> = sqlx::query_as(
+            "SELECT id, batch_id, label_index, product_id, message, contact, created_at \
+             FROM problem_reports WHERE ($1 IS NULL OR product_id = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
+        )
+        .bind(product_id)
+        .bind(q.limit())
+        .bind(q.offset())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(Report::try_from).collect()
+    }
 }
 
 /// Rows in one multi-row statement: 5 parameters each, far below both databases' limits.
