@@ -22,8 +22,10 @@ async fn main() -> ExitCode {
         .init();
     match cli::run(cli).await {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader stopped reading (`truyxuat labels 7 | head`): nothing more to say.
+        Err(e) if cli::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", cli::terminal::safe_lines(&format!("{e:#}")));
             ExitCode::FAILURE
         }
     }

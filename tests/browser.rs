@@ -52,6 +52,45 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
     let (batch, expired_cert) = first_label(&env, &["--product", "8", "--count", "2"]);
     env.ok(&["activate", &batch, "--lot", "NL-2026-07"]);
     let forged = format!("{}ZZZ", &genuine[..genuine.len() - 3]);
+    // Registry text that once blanked the page in a browser (`<!--<script` in the JSON-LD).
+    let hostile = env.path("hostile.json");
+    std::fs::write(
+        &hostile,
+        json!({
+            "organizations": [
+                {"key": "htx", "kind": "cooperative", "name": "HTX <!--<script>", "province": "Lâm Đồng"},
+                {"key": "so", "kind": "department", "name": "X</script><script>alert(1)</script>", "province": "Lâm Đồng"}
+            ],
+            "products": [{"key": "p", "producer": "htx", "name": "Chè <!--<script> \"><img src=x onerror=alert(1)>",
+                          "category": "Chè", "unit": "hộp", "gtin": "8934588099991"}],
+            "certifications": [{"holder": "htx", "product": "p", "issuer": "so", "kind": "vietgap",
+                                "number": "VG-<!--<script>", "issued_on": "2025-07-01", "valid_until": "2027-06-30"}],
+            "lots": [{"product": "p", "code": "HOSTILE-1", "produced_on": "2026-10-01"}]
+        })
+        .to_string(),
+    )
+    .unwrap();
+    env.ok(&["import", hostile.to_str().unwrap()]);
+    let products: serde_json::Value =
+        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
+    let hostile_id = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["gtin"] == "08934588099991")
+        .unwrap()["id"]
+        .to_string();
+    let (_, hostile) = first_label(
+        &env,
+        &[
+            "--product",
+            &hostile_id,
+            "--count",
+            "1",
+            "--lot",
+            "HOSTILE-1",
+        ],
+    );
 
     let server = env.serve();
     let address = &server.address;
@@ -62,6 +101,7 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
         { "name": "not-activated", "url": url(&fresh), "verdict": "Tem chưa được kích hoạt", "status": 200 },
         { "name": "recalled", "url": url(&recalled), "verdict": "SẢN PHẨM ĐÃ BỊ THU HỒI", "status": 200 },
         { "name": "expired-certificate", "url": url(&expired_cert), "verdict": "Tem chính hãng", "status": 200, "badge": "Hết hạn" },
+        { "name": "hostile-registry-text", "url": url(&hostile), "verdict": "Tem chính hãng", "status": 200, "badge": "Chờ xác minh" },
     ]);
     let cases_file = env.path("cases.json");
     std::fs::write(&cases_file, cases.to_string()).unwrap();
@@ -81,13 +121,14 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
         String::from_utf8_lossy(&out.stderr),
         String::from_utf8_lossy(&env.log())
     );
-    assert!(report.contains("5 passed, 0 failed"), "{report}");
+    assert!(report.contains("6 passed, 0 failed"), "{report}");
     for name in [
         "genuine",
         "forged",
         "not-activated",
         "recalled",
         "expired-certificate",
+        "hostile-registry-text",
     ] {
         assert!(
             shots.join(format!("{name}.png")).exists(),

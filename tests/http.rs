@@ -56,13 +56,21 @@ async fn the_home_page_lists_demo_producers_and_products_vietnamese_first() {
         )
         .await;
     assert!(remembered.body.contains(r#"<html lang="vi">"#));
-    // Never an open redirect.
-    assert_eq!(
-        app.get("/lang/en?next=//evil.example")
-            .await
-            .header("location"),
-        "/"
-    );
+    // Never an open redirect, and never a 500: browsers drop tabs and line breaks from a
+    // URL, so `/<TAB>/evil.example/` would leave the site.
+    for next in [
+        "//evil.example",
+        "/%09/evil.example/",
+        "/%0D%0ASet-Cookie:%20x=1",
+        "/%0A/evil.example",
+        "/%00",
+        "%2F%5Cevil.example",
+        "https://evil.example/",
+    ] {
+        let reply = app.get(&format!("/lang/en?next={next}")).await;
+        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{next}");
+        assert_eq!(reply.header("location"), "/", "{next}");
+    }
 }
 
 #[tokio::test]
@@ -331,6 +339,21 @@ async fn the_api_reads_updates_and_reviews() {
         )
         .await;
     assert_eq!(html.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // The content decides, not the declared type.
+    let disguised = app
+        .send(
+            axum::http::Request::post("/api/v1/documents")
+                .header(
+                    "authorization",
+                    format!("Bearer {}", crate::support::http::TOKEN),
+                )
+                .header("content-type", "image/png")
+                .body(axum::body::Body::from("<html><script>alert(1)</script>"))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(disguised.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(disguised.problem_fields(), vec!["content_type"]);
 
     let cert = app
         .api(

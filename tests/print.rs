@@ -459,3 +459,52 @@ fn bad_input_is_refused_before_any_output() {
     let layouts = env.ok(&["layouts"]);
     assert!(layouts.contains("a4-5x8") && layouts.contains("roll-50x30"));
 }
+
+/// A name with markup, an emoji the label font lacks, and (stored before names were
+/// checked) a control character still prints: SVG files stay well-formed XML that shows
+/// the name, with a visible placeholder for the emoji, and the PDF is written.
+#[tokio::test]
+async fn hostile_and_emoji_names_still_print() {
+    let env = Env::new();
+    let (batch, _) = env.batch(3);
+    let name = "Mật ong <!--<script> & \"Xuân\" 🍯\u{1b}[2J";
+    let pool = sqlx::SqlitePool::connect(&env.db_url()).await.unwrap();
+    sqlx::query("UPDATE products SET name = $1 WHERE id = 1")
+        .bind(name)
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let zip_path = env.path("labels.zip");
+    env.ok(&[
+        "print",
+        &batch,
+        "--format",
+        "svg-zip",
+        "-o",
+        zip_path.to_str().unwrap(),
+    ]);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip_path).unwrap()).unwrap();
+    assert_eq!(archive.len(), 3);
+    for i in 0..archive.len() {
+        let mut svg = String::new();
+        archive
+            .by_index(i)
+            .unwrap()
+            .read_to_string(&mut svg)
+            .unwrap();
+        let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{e}: {svg}"));
+        let texts: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .filter_map(|n| n.text())
+            .collect();
+        assert!(
+            texts.contains(&"Mật ong <!--<script> & \"Xuân\" □[2J"),
+            "{texts:?}"
+        );
+    }
+    let pdf = env.path("labels.pdf");
+    env.ok(&["print", &batch, "-o", pdf.to_str().unwrap()]);
+    assert_eq!(decode_pdf(&pdf, 300).len(), 3);
+}

@@ -588,3 +588,70 @@ async fn shoppers_can_report_a_problem_a_few_times() {
     assert_eq!(reports[0]["label_index"], 0);
     assert!(reports[0]["batch_id"].is_i64());
 }
+
+/// What labels print cannot change under them: a product's GTIN or a printed lot's code is
+/// locked once labels carry it (409 naming the batches), and a label with its printed lot
+/// left out of the URI is not the label that was printed.
+#[tokio::test]
+async fn printed_gtins_and_lot_codes_are_locked_and_a_label_without_its_lot_is_not_genuine() {
+    let app = TestApp::with_demo().await;
+    let path = genuine(&app).await;
+    let product = app.api_get("/api/v1/products/1").await.json();
+    let mut renamed = product.clone();
+    renamed["name"] = "Chè Ô Long Cầu Đất (hộp mới)".into();
+    let reply = app.api("PUT", "/api/v1/products/1", renamed).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let mut regtin = product.clone();
+    regtin["gtin"] = "8934588012112".into();
+    let reply = app.api("PUT", "/api/v1/products/1", regtin).await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert_eq!(reply.problem_fields(), vec!["gtin"]);
+    assert!(reply.body.contains("batch 1 "), "{}", reply.body);
+
+    let lot = app
+        .db
+        .store
+        .lot_by_code(1, "CD-2026-10A")
+        .await
+        .unwrap()
+        .unwrap();
+    // A lot as the API reads it, to send back (its province as the slug the API takes).
+    let as_input = |lot: &truyxuat::domain::lot::Lot| {
+        let mut v = serde_json::to_value(lot).unwrap();
+        v["province"] = lot.data.province.map(|p| p.slug).into();
+        v
+    };
+    let mut recoded = as_input(&lot);
+    recoded["code"] = "CD-2026-10B".into();
+    let reply = app
+        .api("PUT", &format!("/api/v1/lots/{}", lot.id), recoded)
+        .await;
+    assert_eq!(reply.status, StatusCode::CONFLICT, "{}", reply.body);
+    assert_eq!(reply.problem_fields(), vec!["code"]);
+    // A lot no label carries can still be corrected.
+    let other = app
+        .db
+        .store
+        .lot_by_code(1, "CD-2026-09A")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut fixed = as_input(&other);
+    fixed["code"] = "CD-2026-09B".into();
+    let reply = app
+        .api("PUT", &format!("/api/v1/lots/{}", other.id), fixed)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+
+    assert!(path.contains("/10/CD-2026-10A/"), "{path}");
+    assert_eq!(
+        app.get(&path).await.texts("#verdict strong"),
+        vec!["Tem chính hãng"]
+    );
+    let without_lot = path.replace("/10/CD-2026-10A", "");
+    let page = app.get(&without_lot).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert_eq!(page.texts("#verdict strong"), vec!["Tem không hợp lệ"]);
+    let other_lot = path.replace("/10/CD-2026-10A", "/10/CD-2026-09B");
+    assert_eq!(app.get(&other_lot).await.status, StatusCode::NOT_FOUND);
+}

@@ -148,7 +148,8 @@ pub async fn verify(
     let keyring = settings.keyring()?;
     let verdict = labelling::verify(store, &keyring, uri.trim()).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&verdict)?);
+        let json = serde_json::to_string_pretty(&verdict)?;
+        println!("{}", super::terminal::safe_json(json));
     } else {
         let mut line = format!("{}: {}", verdict.verdict.as_str(), verdict.reason);
         if let Some(p) = &verdict.product {
@@ -166,11 +167,11 @@ pub async fn verify(
         if let Some(kid) = &verdict.kid {
             line.push_str(&format!("\nkey {kid}"));
         }
-        println!("{line}");
+        println!("{}", super::terminal::safe_lines(&line));
     }
     if verdict.is_genuine() {
         Ok(())
     } else {
-        bail!("the label is {}", verdict.verdict.as_str())
+        bail!("{}", verdict.verdict.sentence())
     }
 }

@@ -3,6 +3,7 @@
 
 mod labels;
 mod print;
+pub mod terminal;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -234,6 +235,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Whether `e` comes from writing to a pipe whose reader has gone.
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
     store::open(&settings.database_url)
         .await
@@ -309,8 +319,11 @@ async fn print_products(
     }
     let mut out = std::io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, &lines)?;
-        writeln!(out)?;
+        writeln!(
+            out,
+            "{}",
+            terminal::safe_json(serde_json::to_string_pretty(&lines)?)
+        )?;
     } else {
         writeln!(out, "{:>5}  {:<14}  {:<40}  LOTS", "ID", "GTIN", "NAME")?;
         for l in &lines {
@@ -319,8 +332,8 @@ async fn print_products(
                 "{:>5}  {:<14}  {:<40}  {}",
                 l.id,
                 l.gtin.as_deref().unwrap_or("-"),
-                l.name,
-                l.lots.join(", ")
+                terminal::safe(&l.name),
+                terminal::safe(&l.lots.join(", "))
             )?;
         }
     }

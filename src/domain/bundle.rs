@@ -8,7 +8,7 @@ use super::certification::{CertificationInput, NewCertification};
 use super::lot::{LotInput, NewLot};
 use super::organization::{NewOrganization, OrganizationInput};
 use super::product::{NewProduct, ProductInput};
-use super::validation::Invalid;
+use super::validation::{FieldError, Invalid, Validator};
 
 /// A checked bundle, ready to store. Ids inside the entities are ignored: links are the keys.
 #[derive(Debug, Clone, Default)]
@@ -128,14 +128,17 @@ impl BundleInput {
                 product_id: None,
                 ..c.certification.clone()
             };
+            let mut v = Validator::default();
+            let verified_by = v.optional_text("verified_by", c.verified_by.as_deref(), 200);
+            let checked = v.finish().and_then(|()| input.validate());
             keep(
-                input.validate().map(|cert| {
+                checked.map(|cert| {
                     bundle.certifications.push(BundleCertification {
                         holder: c.holder.clone(),
                         product: c.product.clone(),
                         issuer: c.issuer.clone(),
                         cert,
-                        verified_by: c.verified_by.clone(),
+                        verified_by,
                     })
                 }),
                 format!("certifications[{i}]"),
@@ -152,6 +155,21 @@ impl BundleInput {
                     .map(|v| bundle.lots.push((l.product.clone(), v))),
                 format!("lots[{i}]"),
             );
+        }
+        // Keys link the entities of a bundle and are echoed in its errors: plain text only.
+        let keys = (self.organizations.iter().enumerate())
+            .map(|(i, o)| (format!("organizations[{i}].key"), &o.key))
+            .chain(
+                (self.products.iter().enumerate())
+                    .map(|(i, p)| (format!("products[{i}].key"), &p.key)),
+            );
+        for (field, key) in keys {
+            if let Some(c) = super::text::forbidden_char(key, false) {
+                errors.push(FieldError {
+                    field,
+                    message: super::text::forbidden_message(c),
+                });
+            }
         }
         if errors.is_empty() {
             Ok(bundle)

@@ -179,7 +179,7 @@ impl CertificationInput {
             _ => {}
         }
         let number = v.text("number", &self.number, 100);
-        let scope = v.optional_text("scope", self.scope.as_deref(), 1000);
+        let scope = v.optional_multiline_text("scope", self.scope.as_deref(), 1000);
         let issued_on = v.check("issued_on", parse_date(&self.issued_on));
         let valid_until = v.check("valid_until", parse_date(&self.valid_until));
         if let (Some(from), Some(until)) = (issued_on, valid_until) {

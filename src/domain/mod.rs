@@ -3,6 +3,7 @@
 pub mod batch;
 pub mod bundle;
 pub mod certification;
+pub mod document;
 pub mod gs1;
 pub mod gtin;
 pub mod lot;

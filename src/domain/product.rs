@@ -60,7 +60,8 @@ impl ProductInput {
         let name = v.text("name", &self.name, 200);
         let category = v.text("category", &self.category, 100);
         let unit = v.text("unit", &self.unit, 30);
-        let description = v.optional_text("description", self.description.as_deref(), 5000);
+        let description =
+            v.optional_multiline_text("description", self.description.as_deref(), 5000);
         let photo_url = v.optional_text("photo_url", self.photo_url.as_deref(), 500);
         if let Some(url) = &photo_url {
             if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))

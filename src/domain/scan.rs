@@ -100,7 +100,7 @@ impl ReportInput {
         product_id: Option<i64>,
     ) -> Result<NewReport, Invalid> {
         let mut v = Validator::default();
-        let message = v.text("message", &self.message, 2000);
+        let message = v.multiline_text("message", &self.message, 2000);
         let contact = v.optional_text("contact", self.contact.as_deref(), 200);
         v.finish()?;
         Ok(NewReport {

@@ -83,30 +83,105 @@ impl Validator {
         }
     }
 
-    /// A required text field, cleaned (NFC, white space collapsed); refused when empty or
-    /// longer than `max` characters.
+    /// A required one-line text field, cleaned (NFC, white space collapsed); refused when
+    /// empty, longer than `max` characters, or holding a control, bidi or line-break
+    /// character.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
-        let cleaned = super::text::clean(value);
-        if cleaned.is_empty() {
-            self.refuse(field, "must not be empty");
-        } else if cleaned.chars().count() > max {
-            self.refuse(field, format!("must be at most {max} characters"));
-        }
-        cleaned
+        self.checked_text(field, Some(value), max, false)
+            .unwrap_or_default()
     }
 
-    /// An optional text field: empty means absent.
+    /// An optional one-line text field: empty means absent.
     pub fn optional_text(
         &mut self,
         field: &str,
         value: Option<&str>,
         max: usize,
     ) -> Option<String> {
-        let cleaned = super::text::clean(value.unwrap_or_default());
+        self.checked_text(field, value, max, true)
+    }
+
+    /// A required multi-line text field (a report): line breaks and tabs are kept.
+    pub fn multiline_text(&mut self, field: &str, value: &str, max: usize) -> String {
+        self.checked_lines(field, Some(value), max, false)
+            .unwrap_or_default()
+    }
+
+    /// An optional multi-line text field (a description, a scope): empty means absent.
+    pub fn optional_multiline_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+    ) -> Option<String> {
+        self.checked_lines(field, value, max, true)
+    }
+
+    fn checked_text(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+        optional: bool,
+    ) -> Option<String> {
+        let value = value.unwrap_or_default();
+        self.allowed_chars(field, value, max, false)?;
+        self.sized(field, super::text::clean(value), max, optional)
+    }
+
+    fn checked_lines(
+        &mut self,
+        field: &str,
+        value: Option<&str>,
+        max: usize,
+        optional: bool,
+    ) -> Option<String> {
+        let value = value.unwrap_or_default();
+        self.allowed_chars(field, value, max, true)?;
+        self.sized(field, super::text::clean_multiline(value), max, optional)
+    }
+
+    /// Refuses a text holding a character no field may hold, or so long that reading it
+    /// through is already too much (checked on the bytes before any normalisation).
+    fn allowed_chars(
+        &mut self,
+        field: &str,
+        value: &str,
+        max: usize,
+        multiline: bool,
+    ) -> Option<()> {
+        // NFC can at most triple a text's length; a text 4 bytes a character over the limit
+        // is refused before it is normalised.
+        if value.len() > max.saturating_mul(4).saturating_mul(3) {
+            self.refuse(field, format!("must be at most {max} characters"));
+            return None;
+        }
+        match super::text::forbidden_char(value, multiline) {
+            Some(c) => {
+                self.refuse(field, super::text::forbidden_message(c));
+                None
+            }
+            None => Some(()),
+        }
+    }
+
+    fn sized(
+        &mut self,
+        field: &str,
+        cleaned: String,
+        max: usize,
+        optional: bool,
+    ) -> Option<String> {
+        if cleaned.is_empty() {
+            if !optional {
+                self.refuse(field, "must not be empty");
+            }
+            return None;
+        }
         if cleaned.chars().count() > max {
             self.refuse(field, format!("must be at most {max} characters"));
         }
-        (!cleaned.is_empty()).then_some(cleaned)
+        Some(cleaned)
     }
 
     /// Ends the check: the errors if there were any.

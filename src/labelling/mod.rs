@@ -34,6 +34,8 @@ async fn product(store: &dyn Store, id: i64) -> Result<Product, StoreError> {
 }
 
 async fn lot_of(store: &dyn Store, product: &Product, code: &str) -> Result<Lot, StoreError> {
+    // A code no lot can have (a NUL, say) is not looked up.
+    crate::domain::lot::check_lot_code(code.trim()).map_err(|e| refuse("lot", e))?;
     store
         .lot_by_code(product.id, code.trim())
         .await?
@@ -235,12 +237,12 @@ pub async fn recall(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<Lot, StoreError> {
-    if reason.trim().is_empty() {
-        return Err(refuse("reason", "say why the lot is recalled"));
-    }
+    let mut v = crate::domain::validation::Validator::default();
+    let reason = v.text("reason", reason, 500);
+    v.finish().map_err(StoreError::Invalid)?;
     let product = product(store, product_id).await?;
     let lot = lot_of(store, &product, lot_code).await?;
-    store.recall_lot(lot.id, reason.trim(), now).await
+    store.recall_lot(lot.id, &reason, now).await
 }
 
 fn range_of(batch: &LabelBatch, range: Option<IndexRange>) -> Result<IndexRange, StoreError> {

@@ -56,6 +56,22 @@ impl VerdictKind {
     }
 }
 
+impl VerdictKind {
+    /// The verdict as a sentence about the label: "the label's key has been revoked".
+    pub fn sentence(self) -> &'static str {
+        match self {
+            Self::Genuine => "the label is genuine",
+            Self::NotGenuine => "the label is not genuine",
+            Self::NotActivated => "the label has not been activated",
+            Self::Void => "the label has been voided",
+            Self::Recalled => "the label's lot has been recalled",
+            Self::UnknownKey => "the label names a key this service does not know",
+            Self::RevokedKey => "the label's key has been revoked",
+            Self::Malformed => "this is not a label URI",
+        }
+    }
+}
+
 /// The verdict on one URI, with what is known of the label.
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
@@ -207,13 +223,13 @@ impl BatchRecords {
         if label.gtin != product.data.gtin {
             return Ok(not_genuine(label, "the label belongs to another product"));
         }
-        if let Some(uri_lot) = &label.lot {
-            if self.printed_lot.as_ref().map(|l| &l.data.code) != Some(uri_lot) {
-                return Ok(not_genuine(
-                    label,
-                    "the label's lot does not match its batch",
-                ));
-            }
+        // The lot printed in the URI is the batch's, exactly: a label with its lot left out
+        // (or one added) is not what was printed.
+        if label.lot.as_ref() != self.printed_lot.as_ref().map(|l| &l.data.code) {
+            return Ok(not_genuine(
+                label,
+                "the label's lot does not match its batch",
+            ));
         }
         let change = match &self.ranges {
             // The newest change covering the label decides.

@@ -60,8 +60,14 @@ pub fn png(qr: &QrMatrix, dots: u32, dpi: u32) -> Result<Vec<u8>, PrintError> {
     Ok(out)
 }
 
+/// `text` as XML character data: markup characters escaped, and the characters XML 1.0
+/// cannot hold at all (C0 controls, U+FFFE, U+FFFF) left out, so the SVG stays well-formed.
 fn escape_xml(text: &str) -> String {
-    text.replace('&', "&amp;")
+    let allowed = |c: &char| !matches!(c, '\0'..='\x08' | '\x0B' | '\x0C' | '\x0E'..='\x1F' | '\u{FFFE}' | '\u{FFFF}');
+    text.chars()
+        .filter(allowed)
+        .collect::<String>()
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::sync::LazyLock;
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -12,9 +13,23 @@ static DEJAVU_SANS: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 /// The font name in the PDF; the six-letter tag marks a subset, as PDF requires.
 const SUBSET_NAME: &str = "TRUYXU+DejaVuSans";
 
-/// Text in NFC, the form the font's cmap covers (precomposed "ạ", not "a" + dot below).
+/// What a label prints for a character the font has no glyph for (an emoji, a CJK name):
+/// a visible mark, so that the print run goes ahead and the gap shows.
+pub const PLACEHOLDER: char = '\u{25A1}'; // □
+
+static FACE: LazyLock<Option<ttf_parser::Face<'static>>> =
+    LazyLock::new(|| ttf_parser::Face::parse(DEJAVU_SANS, 0).ok());
+
+/// Text as a label prints it: NFC (the form the font's cmap covers: precomposed "ạ", not
+/// "a" + dot below), without controls or invisible formatting characters, and with
+/// [`PLACEHOLDER`] for each character the font lacks.
 pub fn normalize(text: &str) -> String {
-    text.nfc().collect()
+    let covered = |c: char| FACE.as_ref().is_none_or(|f| f.glyph_index(c).is_some());
+    use crate::domain::text::{is_bidi_control, is_zero_width};
+    text.nfc()
+        .filter(|&c| !c.is_control() && !is_bidi_control(c) && !is_zero_width(c))
+        .map(|c| if covered(c) { c } else { PLACEHOLDER })
+        .collect()
 }
 
 /// The glyphs of one print job, renumbered from 1, with their advance widths.
@@ -165,6 +180,9 @@ mod tests {
         assert_eq!(hex.len(), 2 + 3 * 4);
         // Decomposed input is composed before lookup.
         assert_eq!(normalize("Ga\u{0323}o"), "Gạo");
-        assert!(FontSubset::new(["漢"]).err().unwrap().contains("no glyph"));
+        // A character the font lacks prints as a visible placeholder, not a refused run.
+        assert_eq!(normalize("Mật ong 🍯\u{200B}漢\x1b"), "Mật ong □□");
+        let with_emoji = FontSubset::new(["Mật ong 🍯🐝"]).unwrap();
+        assert!(with_emoji.width("🍯") == 0.0 && with_emoji.width("□") > 0.0);
     }
 }

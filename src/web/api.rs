@@ -19,6 +19,7 @@ use crate::domain::certification::{CertStatus, CertificationInput};
 use crate::domain::lot::LotInput;
 use crate::domain::organization::OrganizationInput;
 use crate::domain::product::ProductInput;
+use crate::domain::validation::{Invalid, Validator};
 use crate::store::ListQuery;
 
 type ApiResult = Result<Response, ApiError>;
@@ -254,9 +255,6 @@ async fn update_lot(
         .await?)
 }
 
-/// The media types an evidence document may have.
-pub const DOCUMENT_TYPES: [&str; 4] = ["application/pdf", "image/jpeg", "image/png", "image/webp"];
-
 #[derive(Deserialize)]
 struct DocumentParams {
     name: Option<String>,
@@ -277,17 +275,15 @@ async fn put_document(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
-    // Only inert formats: a stored HTML or SVG file would run script on this site.
-    if !DOCUMENT_TYPES.contains(&media_type) {
-        return Err(AppError::Invalid(crate::domain::validation::Invalid::field(
-            "content_type",
-            format!("must be one of {}", DOCUMENT_TYPES.join(", ")),
-        ))
-        .into());
-    }
+    // The content decides, not the declared type: HTML sent as image/png is refused.
+    let media_type = crate::domain::document::check(media_type, &body)
+        .map_err(|m| AppError::Invalid(Invalid::field("content_type", m)))?;
+    let mut v = Validator::default();
+    let name = v.optional_text("name", p.name.as_deref(), 200);
+    v.finish()?;
     let sha256 = s
         .store
-        .put_document(&body, media_type, p.name.as_deref(), s.clock.now())
+        .put_document(&body, media_type, name.as_deref(), s.clock.now())
         .await?;
     created(json!({ "sha256": sha256, "size_bytes": body.len() }))
 }
@@ -297,6 +293,10 @@ async fn document(
     State(s): State<AppState>,
     WithRejection(Path(sha256), _): WithRejection<Path<String>, ApiError>,
 ) -> ApiResult {
+    // Only a SHA-256 in hex can name a document; anything else is not looked up.
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(AppError::NotFound("document").into());
+    }
     let doc = s
         .store
         .document(&sha256)

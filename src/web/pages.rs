@@ -112,12 +112,8 @@ async fn switch_language(
     Query(q): Query<SwitchQuery>,
 ) -> Response {
     let lang = Lang::parse(&code).unwrap_or_default();
-    // Only a path on this site: never an open redirect.
-    let next = q
-        .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/".into());
-    let mut response = Redirect::to(&next).into_response();
+    let next = q.next.as_deref().and_then(same_site_path).unwrap_or("/");
+    let mut response = Redirect::to(next).into_response();
     if let Ok(cookie) = HeaderValue::from_str(&format!(
         "lang={}; Path=/; Max-Age=31536000; SameSite=Lax",
         lang.code()
@@ -125,6 +121,15 @@ async fn switch_language(
         response.headers_mut().insert(header::SET_COOKIE, cookie);
     }
     response
+}
+
+/// `next` when it is a path on this site, else None: never an open redirect. Browsers drop
+/// tabs and line breaks from a URL and read `\\` as `/`, so `/\t/evil.example/` would
+/// leave the site; only visible ASCII is taken, and the path must not start with `//`.
+fn same_site_path(next: &str) -> Option<&str> {
+    let visible = next.bytes().all(|b| b.is_ascii_graphic());
+    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    (visible && local && next.parse::<axum::http::uri::PathAndQuery>().is_ok()).then_some(next)
 }
 
 const STYLE: &str = include_str!("../../assets/style.css");
@@ -147,4 +152,34 @@ async fn style() -> Response {
 
 async fn icon() -> Response {
     asset("image/svg+xml", ICON)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_site_path;
+
+    #[test]
+    fn the_language_switch_goes_back_only_to_a_path_of_this_site() {
+        assert_eq!(
+            same_site_path("/01/08936049120015?lot=A"),
+            Some("/01/08936049120015?lot=A")
+        );
+        assert_eq!(
+            same_site_path("/T/0F9QGPN36EE7DAMVR5C5"),
+            Some("/T/0F9QGPN36EE7DAMVR5C5")
+        );
+        for bad in [
+            "//evil.example/",
+            "/\t/evil.example/",
+            "/\\evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/\0",
+            "https://evil.example/",
+            "/ /evil",
+            "/é",
+            "",
+        ] {
+            assert_eq!(same_site_path(bad), None, "{bad:?}");
+        }
+    }
 }

@@ -504,7 +504,9 @@ async fn product_page(
         return unknown_product(&state, uri.path());
     };
     let lang = context::current().lang;
-    let lot = match query_param(&uri, "lot") {
+    let lot = match query_param(&uri, "lot")
+        .filter(|code| crate::domain::lot::check_lot_code(code).is_ok())
+    {
         Some(code) => state
             .store
             .lot_by_code(product.id, &code)

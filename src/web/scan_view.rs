@@ -202,13 +202,31 @@ pub fn json_ld(
             })
             .collect(),
     };
-    // Serializing borrowed fields cannot fail; "</" inside a script element would end it early.
-    let json = serde_json::to_string(&doc).unwrap_or_default();
-    if json.contains("</") {
-        json.replace("</", "<\\/")
-    } else {
-        json
+    script_json(&doc)
+}
+
+/// `value` as JSON safe inside an HTML `<script>` element: `<`, `>` and `&` are written as
+/// `\u003c`, `\u003e` and `\u0026`, so that no text (`</script>`, `<!--<script`) can end the
+/// element or switch the parser into a state that swallows the rest of the page; U+2028
+/// and U+2029 are escaped for readers that take the JSON as JavaScript.
+pub fn script_json(value: &impl Serialize) -> String {
+    // Serializing the page's own shapes cannot fail.
+    let json = serde_json::to_string(value).unwrap_or_default();
+    if !json.contains(['<', '>', '&', '\u{2028}', '\u{2029}']) {
+        return json;
     }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 // schema.org's shapes, as far as the page describes them.
@@ -270,4 +288,20 @@ struct LdCertification<'a> {
     expires: NaiveDate,
     #[serde(rename = "certificationStatus")]
     status: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::script_json;
+
+    #[test]
+    fn json_in_a_script_element_cannot_end_it() {
+        let json = script_json(&"HTX <!--<script> </script> & \u{2028}");
+        assert_eq!(
+            json,
+            "\"HTX \\u003c!--\\u003cscript\\u003e \\u003c/script\\u003e \\u0026 \\u2028\""
+        );
+        let back: String = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, "HTX <!--<script> </script> & \u{2028}");
+    }
 }

@@ -452,3 +452,44 @@ async fn save_lot(
         "this product already has a lot with this code",
     )
 }
+
+/// The batches whose `column` (`product_id` or `lot_id`) is `id`: what their labels print.
+async fn batches_of(conn: &mut Conn, column: &str, id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(sqlx::query_scalar(&format!(
+        "SELECT id FROM label_batches WHERE {column} = $1 ORDER BY id"
+    ))
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// The batches with labels activated on lot `id`.
+async fn batches_with_ranges_of_lot(conn: &mut Conn, id: i64) -> Result<Vec<i64>, StoreError> {
+    Ok(sqlx::query_scalar(
+        "SELECT DISTINCT batch_id FROM label_ranges WHERE lot_id = $1 ORDER BY batch_id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// A conflict on `field` when labels already carry `what`: every printed label would then
+/// read as not genuine.
+fn refuse_if_printed(batches: &[i64], field: &str, what: &str) -> Result<(), StoreError> {
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let list = batches
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(StoreError::Conflict(Invalid::field(
+        field,
+        format!(
+            "{what} cannot change: labels of batch{} {list} carry it, and every one of them \
+             would then read as not genuine",
+            if batches.len() > 1 { "es" } else { "" }
+        ),
+    )))
+}

@@ -80,6 +80,13 @@ impl ProductStore for ThisStore {
         now: DateTime<Utc>,
     ) -> Result<Product, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let before = fetch_product(&mut tx, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if before.data.gtin != p.gtin {
+            let batches = batches_of(&mut tx, "product_id", id).await?;
+            refuse_if_printed(&batches, "gtin", "the GTIN")?;
+        }
         save_product(&mut tx, Some(id), p, now).await?;
         let stored = fetch_product(&mut tx, id).await?;
         self.commit(tx).await?;
@@ -185,6 +192,18 @@ impl LotStore for ThisStore {
 
     async fn update_lot(&self, id: i64, l: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
         let mut tx = self.pool.begin().await?;
+        let before = fetch_lot(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
+        if before.data.code != l.code {
+            let batches = batches_of(&mut tx, "lot_id", id).await?;
+            refuse_if_printed(&batches, "code", "the lot code")?;
+        }
+        if before.data.product_id != l.product_id {
+            let mut batches = batches_of(&mut tx, "lot_id", id).await?;
+            batches.extend(batches_with_ranges_of_lot(&mut tx, id).await?);
+            batches.sort_unstable();
+            batches.dedup();
+            refuse_if_printed(&batches, "product_id", "the lot's product")?;
+        }
         save_lot(&mut tx, Some(id), l, now).await?;
         let stored = fetch_lot(&mut tx, id).await?;
         self.commit(tx).await?;
