@@ -136,18 +136,35 @@ impl Settings {
     }
 }
 
-/// The database URL with any password replaced, safe for logs.
+/// The database URL with any password replaced, safe for logs: the one in the user part
+/// (`postgres://app:secret@db/x`) and any given as a parameter (`?password=secret`,
+/// `sslpassword=`).
 pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
+    let (main, query) = match url.split_once('?') {
+        Some((main, query)) => (main, Some(query)),
+        None => (url, None),
+    };
+    let main = match (main.find("://"), main.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
-            let userinfo = &url[scheme_end + 3..at];
+            let userinfo = &main[scheme_end + 3..at];
             match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
-                None => url.to_owned(),
+                Some((user, _)) => format!("{}{user}:***{}", &main[..scheme_end + 3], &main[at..]),
+                None => main.to_owned(),
             }
         }
-        _ => url.to_owned(),
-    }
+        _ => main.to_owned(),
+    };
+    let Some(query) = query else {
+        return main;
+    };
+    let query: Vec<String> = query
+        .split('&')
+        .map(|pair| match pair.split_once('=') {
+            Some((key, _)) if key.to_ascii_lowercase().contains("password") => format!("{key}=***"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    format!("{main}?{}", query.join("&"))
 }
 
 impl fmt::Debug for Settings {
@@ -177,6 +194,10 @@ mod tests {
             "postgres://app:***@db.internal:5432/truyxuat"
         );
         assert_eq!(redact_url("sqlite://truyxuat.db"), "sqlite://truyxuat.db");
+        assert_eq!(
+            redact_url("postgres://app@db/truyxuat?sslmode=require&password=s3cret&sslpassword=k"),
+            "postgres://app@db/truyxuat?sslmode=require&password=***&sslpassword=***"
+        );
         let token: Secret = "very-secret-token".parse().unwrap();
         assert!(!format!("{token:?}").contains("very-secret"));
     }

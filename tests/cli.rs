@@ -117,10 +117,16 @@ fn unusable_settings_and_files_get_a_message_not_a_panic() {
     let out = truyxuat(&sqlite_url(&dir), &["products", "--colour"]);
     assert_eq!(out.status.code(), Some(2));
     // A password in the URL never reaches the output.
-    let out = truyxuat("postgres://app:hunter2secret@127.0.0.1:1/x", &["migrate"]);
-    assert_eq!(out.status.code(), Some(1));
-    let all = [out.stdout, out.stderr].concat();
-    assert!(!String::from_utf8_lossy(&all).contains("hunter2secret"));
+    for url in [
+        "postgres://app:hunter2secret@127.0.0.1:1/x",
+        "postgres://app@127.0.0.1:1/x?sslmode=disable&password=hunter2secret",
+    ] {
+        let out = truyxuat(url, &["--log", "debug", "migrate"]);
+        assert_eq!(out.status.code(), Some(1));
+        let all = String::from_utf8_lossy(&[out.stdout, out.stderr].concat()).into_owned();
+        assert!(!all.contains("hunter2secret"), "{all}");
+        assert!(all.contains("cannot open postgres://app"), "{all}");
+    }
 }
 
 /// Counts of each registry table, and SQLite's own verdict on the file.

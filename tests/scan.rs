@@ -3,6 +3,7 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use serde_json::json;
 use truyxuat::domain::certification::CertStatus;
 use truyxuat::labelling::{self, MintRequest};
 use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
@@ -58,13 +59,22 @@ async fn with(app: &TestApp, method: &str, path: &str, headers: &[(&str, &str)])
     app.send(request.body(Body::empty()).unwrap()).await
 }
 
+/// One `Link` header (a client may keep only one) with the linkset and the JSON-LD context.
 fn link_header_points_to_linkset(reply: &Reply, path: &str) {
+    assert_eq!(reply.headers.get_all("link").iter().count(), 1, "{path}");
     let link = reply.header("link");
     let anchor = path.split('?').next().unwrap().trim_end_matches('/');
     assert!(
         link.contains(&format!(
             "<http://127.0.0.1:8080{anchor}?linkType=linkset>; rel=\"linkset\""
         )),
+        "Link: {link:?} for {path}"
+    );
+    assert!(
+        link.split(',').any(
+            |l| l.contains("rel=\"http://www.w3.org/ns/json-ld#context\"")
+                && l.contains("type=\"application/ld+json\"")
+        ),
         "Link: {link:?} for {path}"
     );
 }
@@ -357,6 +367,12 @@ async fn resolver_answers_a_linkset_by_query_or_accept_without_redirecting() {
             "http://127.0.0.1:8080/products/1"
         );
         assert!(set["https://gs1.org/voc/certificationInfo"].is_array());
+        assert_eq!(set["itemDescription"], "Chè Ô Long Cầu Đất");
+        // The default link carries a title and nothing else.
+        assert_eq!(
+            set["https://gs1.org/voc/defaultLink"],
+            json!([{ "href": format!("http://127.0.0.1:8080{path}"), "title": "Chè Ô Long Cầu Đất" }])
+        );
         link_header_points_to_linkset(&reply, &path);
     }
 }
@@ -367,9 +383,10 @@ async fn resolver_redirects_known_link_types_passing_the_query_on() {
     let path = genuine(&app).await;
     let pip = app.get(&format!("{path}?linkType=gs1:pip&utm=zalo")).await;
     assert_eq!(pip.status, StatusCode::TEMPORARY_REDIRECT);
+    // The rest of the query goes on; the resolver's own linkType does not.
     assert_eq!(
         pip.header("location"),
-        "http://127.0.0.1:8080/products/1?linkType=gs1:pip&utm=zalo"
+        "http://127.0.0.1:8080/products/1?utm=zalo"
     );
     link_header_points_to_linkset(&pip, &path);
     let certs = app
@@ -378,17 +395,26 @@ async fn resolver_redirects_known_link_types_passing_the_query_on() {
     assert_eq!(certs.status, StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(
         certs.header("location"),
-        "http://127.0.0.1:8080/products/1?linkType=gs1:certificationInfo#certifications"
+        "http://127.0.0.1:8080/products/1#certifications"
     );
     let trace = app
         .get(&format!("{path}?linkType=https://gs1.org/voc/traceability"))
         .await;
     assert_eq!(trace.status, StatusCode::TEMPORARY_REDIRECT);
-    assert!(
-        trace
-            .header("location")
-            .starts_with("http://127.0.0.1:8080/products/1?lot=CD-2026-10A&linkType=")
+    assert_eq!(
+        trace.header("location"),
+        "http://127.0.0.1:8080/products/1?lot=CD-2026-10A#origin"
     );
+    // The verification service is the label's own page: one redirect, not a loop.
+    let verify = app
+        .get(&format!("{path}?linkType=gs1:verificationService&utm=qr"))
+        .await;
+    assert_eq!(verify.status, StatusCode::TEMPORARY_REDIRECT);
+    let location = verify.header("location").to_owned();
+    assert_eq!(location, format!("http://127.0.0.1:8080{path}?utm=qr"));
+    let page = app.get(&location["http://127.0.0.1:8080".len()..]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.texts("#verdict strong"), vec!["Tem chính hãng"]);
     // The target exists and shows the product with its lot.
     let product = app.get("/products/1?lot=CD-2026-10A").await;
     assert_eq!(product.status, StatusCode::OK);
@@ -439,6 +465,7 @@ async fn resolver_tolerates_a_trailing_slash_and_answers_head_and_options_with_c
     .await;
     assert_eq!(options.status, StatusCode::NO_CONTENT);
     assert_eq!(options.header("access-control-allow-origin"), "*");
+    link_header_points_to_linkset(&options, &path);
     assert!(
         options
             .header("access-control-allow-methods")
@@ -449,16 +476,28 @@ async fn resolver_tolerates_a_trailing_slash_and_answers_head_and_options_with_c
 
     let product_level = app.get("/01/08936049120015").await;
     assert_eq!(product_level.status, StatusCode::TEMPORARY_REDIRECT);
-    assert_eq!(product_level.header("location"), "/products/1");
-    link_header_points_to_linkset(&product_level, "/01/08936049120015");
-    let described = app.get("/.well-known/gs1resolver").await;
-    assert_eq!(described.json()["supportedPrimaryKeys"][0], "01");
-    assert!(
-        described.json()["supportedLinkType"]
-            .as_array()
-            .unwrap()
-            .contains(&"gs1:pip".into())
+    assert_eq!(
+        product_level.header("location"),
+        "http://127.0.0.1:8080/products/1"
     );
+    link_header_points_to_linkset(&product_level, "/01/08936049120015");
+    // A product's default link is where a plain request of it goes.
+    let linkset = app.get("/01/08936049120015?linkType=linkset").await.json();
+    assert_eq!(
+        linkset["linkset"][0]["https://gs1.org/voc/defaultLink"][0]["href"],
+        "http://127.0.0.1:8080/products/1"
+    );
+    let described = app.get("/.well-known/gs1resolver").await;
+    assert_eq!(described.header("access-control-allow-origin"), "*");
+    let described = described.json();
+    assert_eq!(described["resolverRoot"], "http://127.0.0.1:8080");
+    assert_eq!(described["supportedPrimaryKeys"], json!(["01"]));
+    assert_eq!(
+        described["supportedLinkType"],
+        json!([{ "namespace": "https://gs1.org/voc/", "prefix": "gs1:" }])
+    );
+    assert!(described["contact"].is_object());
+    assert_eq!(described["linkTypeDefaultCanBeLinkset"], false);
 }
 
 #[tokio::test]

@@ -100,26 +100,64 @@ pub fn anchor(state: &AppState, uri: &Uri) -> String {
     format!("{}{path}", state.settings.base_url())
 }
 
-/// `Link: <...?linkType=linkset>; rel="linkset"`, carried by every resolver response.
-pub fn linkset_header(state: &AppState, uri: &Uri) -> String {
+/// The JSON-LD context GS1 publishes for linksets, which a linkset response links to.
+const LINKSET_CONTEXT: &str = "https://ref.gs1.org/standards/resolver/linkset-context";
+
+/// The one `Link` header of every resolver response: the linkset of the Digital Link
+/// (`rel="linkset"`) and the JSON-LD context of linksets, comma-joined (a client that keeps
+/// one `Link` header, as GS1's test suite does, still sees both).
+pub fn link_header(state: &AppState, uri: &Uri) -> String {
     format!(
-        "<{}?linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\"",
+        "<{}?linkType=linkset>; rel=\"linkset\"; type=\"application/linkset+json\", \
+         <{LINKSET_CONTEXT}>; rel=\"http://www.w3.org/ns/json-ld#context\"; \
+         type=\"application/ld+json\"",
         anchor(state, uri)
     )
 }
 
-/// CORS (any origin may resolve) and the linkset `Link` header.
+/// CORS (any origin may resolve) and the resolver's `Link` header.
 pub fn add_cors_and_link(headers: &mut HeaderMap, link: &str) {
-    headers.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
+    allow_any_origin(headers);
     headers.insert(
         header::ACCESS_CONTROL_EXPOSE_HEADERS,
         HeaderValue::from_static("Link, Location, ETag"),
     );
     if let Ok(v) = HeaderValue::from_str(link) {
-        headers.append(header::LINK, v);
+        headers.insert(header::LINK, v);
+    }
+}
+
+fn allow_any_origin(headers: &mut HeaderMap) {
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+}
+
+/// A temporary redirect to `to` that passes the request's query on (but for `linkType`,
+/// which chose this link and would make `verificationService`, whose target is this very
+/// URI, a loop), before any fragment of `to`.
+pub fn redirect_passing_query(to: &str, uri: &Uri) -> Response {
+    let Some(q) = query_without_link_type(uri) else {
+        return Redirect::temporary(to).into_response();
+    };
+    let (head, fragment) = to.split_once('#').map_or((to, ""), |(h, f)| (h, f));
+    let sep = if head.contains('?') { '&' } else { '?' };
+    let hash = if fragment.is_empty() { "" } else { "#" };
+    Redirect::temporary(&format!("{head}{sep}{q}{hash}{fragment}")).into_response()
+}
+
+/// The request's query without the resolver's own `linkType`: what a redirect passes on.
+fn query_without_link_type(uri: &Uri) -> Option<String> {
+    let pairs: Vec<(String, String)> = uri
+        .query()
+        .map(|q| serde_urlencoded::from_str(q).unwrap_or_default())
+        .unwrap_or_default();
+    let rest: Vec<(String, String)> = pairs.into_iter().filter(|(k, _)| k != "linkType").collect();
+    if rest.is_empty() {
+        None
+    } else {
+        serde_urlencoded::to_string(rest).ok()
     }
 }
 
@@ -134,25 +172,18 @@ pub fn answer(
     let anchor = anchor(state, uri);
     match wanted {
         Wanted::Redirect(link_type) => {
-            let mut to = target(state, &anchor, product, lot, link_type);
-            // The query string is passed on, before any fragment.
-            if let Some(q) = uri.query() {
-                let (head, fragment) = match to.split_once('#') {
-                    Some((h, f)) => (h.to_owned(), format!("#{f}")),
-                    None => (to.clone(), String::new()),
-                };
-                let sep = if head.contains('?') { '&' } else { '?' };
-                to = format!("{head}{sep}{q}{fragment}");
-            }
-            Redirect::temporary(&to).into_response()
+            let to = target(state, &anchor, product, lot, link_type);
+            redirect_passing_query(&to, uri)
         }
         _ => {
             let mut links = serde_json::Map::new();
             links.insert("anchor".into(), json!(anchor));
             let title = &product.data.name;
+            links.insert("itemDescription".into(), json!(title));
+            // The default link has a title and nothing else, as the standard asks.
             links.insert(
                 format!("{GS1_VOC}defaultLink"),
-                json!([{ "href": anchor, "title": title, "type": "text/html", "hreflang": ["vi", "en"] }]),
+                json!([{ "href": default_link(state, uri, product), "title": title }]),
             );
             for link_type in LINK_TYPES {
                 links.insert(
@@ -191,8 +222,25 @@ pub fn unknown_link_type() -> Response {
         .into_response()
 }
 
-/// OPTIONS: what a browser asks before a cross-origin request.
-pub async fn preflight() -> Response {
+/// Where a plain request of the Digital Link `uri` goes: the label's own page for a label
+/// (served at the Digital Link itself, to save shoppers a round trip), the product's page
+/// for a product.
+pub fn default_link(state: &AppState, uri: &Uri, product: &Product) -> String {
+    if uri.path().contains("/21/") {
+        anchor(state, uri)
+    } else {
+        format!("{}/products/{}", state.settings.base_url(), product.id)
+    }
+}
+
+/// OPTIONS: what a browser asks before a cross-origin request, with the resolver's links.
+pub async fn preflight(State(state): State<AppState>, uri: axum::extract::OriginalUri) -> Response {
+    let mut response = preflight_answer();
+    add_cors_and_link(response.headers_mut(), &link_header(&state, &uri));
+    response
+}
+
+fn preflight_answer() -> Response {
     (
         StatusCode::NO_CONTENT,
         [
@@ -209,19 +257,22 @@ pub async fn preflight() -> Response {
         .into_response()
 }
 
-/// `/.well-known/gs1resolver`: what this resolver resolves.
+/// `/.well-known/gs1resolver`: what this resolver resolves, as GS1's resolver description
+/// schema (1.2.0) has it; any origin may read it.
 pub async fn description(State(state): State<AppState>) -> Response {
     let base = state.settings.base_url();
-    Json(json!({
+    let mut response = Json(json!({
         "name": "truyxuat",
         "resolverRoot": base,
         "supportedPrimaryKeys": ["01"],
-        "supportedLinkType": std::iter::once("gs1:defaultLink".to_owned())
-            .chain(LINK_TYPES.iter().map(|t| format!("gs1:{t}")))
-            .collect::<Vec<_>>(),
-        "linkTypeDefaultCanBeLinkset": true,
+        "supportedLinkType": [{ "namespace": GS1_VOC, "prefix": "gs1:" }],
+        // A plain request of a label's Digital Link is its page, not the linkset.
+        "linkTypeDefaultCanBeLinkset": false,
         "supportedContextValuesEnumerated": [],
-        "contact": base,
+        "contact": { "fn": "truyxuat" },
+        "jsonLdContextLocation": LINKSET_CONTEXT,
     }))
-    .into_response()
+    .into_response();
+    allow_any_origin(response.headers_mut());
+    response
 }

@@ -188,7 +188,7 @@ async fn label_page(
     let path = uri.path().to_owned();
     let gs1 = path.starts_with("/01/");
     let printed = printed_uri(&state, &uri);
-    let link = gs1.then(|| resolver::linkset_header(&state, &uri));
+    let link = gs1.then(|| resolver::link_header(&state, &uri));
     let mut response = if path.len() + uri.query().map_or(0, str::len) > MAX_URI {
         verdict_page(
             &state,
@@ -269,7 +269,7 @@ async fn gs1_response(
         };
         return match wanted {
             Wanted::Page => {
-                Redirect::temporary(&format!("/products/{}", product.id)).into_response()
+                resolver::redirect_passing_query(&resolver::default_link(state, uri, &product), uri)
             }
             other => resolver::answer(state, uri, &product, None, other),
         };
