@@ -5,6 +5,7 @@ mod support;
 
 mod browser;
 mod cli;
+mod faults;
 mod hostile;
 mod http;
 mod keys_cli;

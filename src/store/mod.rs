@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::error::ErrorKind;
 
 use crate::domain::batch::{LabelBatch, NewBatch, RangeChange};
 use crate::domain::bundle::{ImportSummary, RegistryBundle};
@@ -46,6 +47,109 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("stored data is not readable: {0}")]
     Corrupt(String),
+}
+
+impl StoreError {
+    /// Whether the database failed to do its part (unreachable, full, locked, broken), as
+    /// opposed to refusing a change on its merits (a duplicate, a missing row): such a
+    /// failure marks the write path unwell until a write succeeds again.
+    pub fn is_fault(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(d)) => !matches!(
+                d.kind(),
+                ErrorKind::UniqueViolation
+                    | ErrorKind::ForeignKeyViolation
+                    | ErrorKind::NotNullViolation
+                    | ErrorKind::CheckViolation
+            ),
+            StoreError::Database(sqlx::Error::RowNotFound) => false,
+            StoreError::Database(_) | StoreError::Migration(_) => true,
+            StoreError::Conflict(_)
+            | StoreError::Invalid(_)
+            | StoreError::NotFound
+            | StoreError::Corrupt(_) => false,
+        }
+    }
+
+    /// Whether the database is out of reach or out of room for now, so that the same
+    /// request may well succeed later: a 503 with `Retry-After`, not a 500.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(d) => match d.code() {
+                Some(code) => match code.parse::<i32>() {
+                    // SQLite: busy, locked, out of memory, read-only, I/O error, full, can't
+                    // open (primary result codes, the low byte of the extended code).
+                    Ok(sqlite) => matches!(sqlite & 0xFF, 5 | 6 | 7 | 8 | 10 | 13 | 14),
+                    // PostgreSQL: connection exception (08), insufficient resources (53,
+                    // disk full among them), operator intervention (57), system error (58),
+                    // serialization failure and deadlock (40001, 40P01).
+                    Err(_) => {
+                        ["08", "53", "57", "58"].iter().any(|c| code.starts_with(c))
+                            || code == "40001"
+                            || code == "40P01"
+                    }
+                },
+                None => false,
+            },
+            _ => false,
+        }
+    }
+}
+
+/// The database's writers: SQLite takes one at a time, so the writers of this process wait
+/// their turn here, in order and without a timeout, rather than in SQLite's busy handler
+/// (which polls, favours no one, and gives up after its timeout). PostgreSQL takes many.
+#[derive(Debug, Default)]
+struct Writers(Option<tokio::sync::Mutex<()>>);
+
+impl Writers {
+    fn one_at_a_time() -> Writers {
+        Writers(Some(tokio::sync::Mutex::new(())))
+    }
+
+    fn many() -> Writers {
+        Writers(None)
+    }
+
+    async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.0 {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
+    }
+}
+
+/// Whether the last write failed for a fault of the database (a full disk, a lost server),
+/// and why: readiness reports it until a write succeeds again.
+#[derive(Debug, Default)]
+struct WriteHealth(std::sync::Mutex<Option<String>>);
+
+impl WriteHealth {
+    fn wrote(&self) {
+        if let Ok(mut failure) = self.0.lock() {
+            *failure = None;
+        }
+    }
+
+    fn failed(&self, e: &StoreError) {
+        tracing::error!(error = %e, "a write failed: the database is unwell");
+        if let Ok(mut failure) = self.0.lock() {
+            *failure = Some(e.to_string());
+        }
+    }
+
+    fn failure(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|f| f.clone())
+    }
 }
 
 /// A page of a list, optionally narrowed by a search (diacritics and case ignored).

@@ -10,6 +10,14 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 type Db = sqlx::Sqlite;
 type ThisStore = SqliteStore;
 const BACKEND: &str = "sqlite";
+/// Takes the write lock at once: a deferred transaction that reads first may find, when it
+/// comes to write, that another process wrote meanwhile, and fail without waiting.
+const BEGIN: &str = "BEGIN IMMEDIATE";
+/// Readiness's write after a failed one: 256 KiB, more than a group of scans or a document
+/// takes, so that a disk with room for a few bytes only is not called ready.
+const PROBE_WRITE: &str = "INSERT INTO write_probe (id, written_at, headroom) \
+    VALUES (1, $1, zeroblob(262144)) ON CONFLICT (id) DO UPDATE \
+    SET written_at = excluded.written_at, headroom = excluded.headroom";
 static MIGRATOR: Migrator = sqlx::migrate!("migrations/sqlite");
 
 /// The store on SQLite.
@@ -18,6 +26,8 @@ pub struct SqliteStore {
     pool: sqlx::SqlitePool,
     batches: std::sync::Arc<super::BatchCache>,
     changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    writers: std::sync::Arc<super::Writers>,
+    health: std::sync::Arc<super::WriteHealth>,
 }
 
 impl SqliteStore {
@@ -39,6 +49,8 @@ impl SqliteStore {
             pool,
             batches: Default::default(),
             changes: Default::default(),
+            writers: std::sync::Arc::new(super::Writers::one_at_a_time()),
+            health: Default::default(),
         })
     }
 }

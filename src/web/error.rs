@@ -41,10 +41,20 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(i) => AppError::Conflict(i),
             StoreError::Invalid(i) => AppError::Invalid(i),
             StoreError::NotFound => AppError::NotFound("record"),
+            other if other.is_unavailable() => {
+                tracing::error!(error = %other, "the database is unavailable");
+                AppError::Unavailable(UNAVAILABLE.into())
+            }
             other => AppError::Internal(other.to_string()),
         }
     }
 }
+
+/// What an API client reads while the database is out of reach or out of room.
+const UNAVAILABLE: &str = "the database is unavailable for now; nothing was stored: try again";
+
+/// Seconds a client should wait before trying again after a 503.
+pub const RETRY_AFTER_SECONDS: &str = "10";
 
 impl From<Invalid> for AppError {
     fn from(e: Invalid) -> Self {
@@ -141,7 +151,18 @@ impl IntoResponse for ApiError {
                 header::HeaderValue::from_static("Bearer realm=\"truyxuat\""),
             );
         }
+        retry_later(status, &mut response);
         response
+    }
+}
+
+/// A 503 says when to try again.
+fn retry_later(status: StatusCode, response: &mut Response) {
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        response.headers_mut().insert(
+            header::RETRY_AFTER,
+            header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
+        );
     }
 }
 
@@ -164,6 +185,8 @@ struct ErrorPage<'a> {
     detail: String,
     errors: &'a [FieldError],
     request_id: String,
+    /// Offer to load the page again (the fault may have passed).
+    retry: bool,
 }
 
 impl IntoResponse for PageError {
@@ -173,7 +196,13 @@ impl IntoResponse for PageError {
         if status == StatusCode::UNAUTHORIZED {
             return axum::response::Redirect::to("/console/login").into_response();
         }
-        let (title, detail) = self.0.public_text(ctx.lang.texts());
+        let t = ctx.lang.texts();
+        let (title, detail) = match &self.0 {
+            // A shopper or a cooperative reads what happened in their language.
+            AppError::Unavailable(_) => (t.unavailable_title.into(), t.unavailable_body.into()),
+            other => other.public_text(t),
+        };
+        let retry = status == StatusCode::SERVICE_UNAVAILABLE;
         let page = ErrorPage {
             layout: super::pages::Layout::new(ctx.lang, &title, ""),
             status: status.as_u16(),
@@ -181,14 +210,17 @@ impl IntoResponse for PageError {
             detail,
             errors: self.0.field_errors(),
             request_id: ctx.request_id,
+            retry,
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "error page template failed");
                 (status, "error").into_response()
             }
-        }
+        };
+        retry_later(status, &mut response);
+        response
     }
 }
 

@@ -23,9 +23,15 @@ async fn healthz() -> Response {
     Json(json!({ "status": "ok" })).into_response()
 }
 
+/// How long `/readyz` waits for the database: an orchestrator asks often and must hear back.
+const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
 async fn readyz(State(state): State<AppState>) -> Response {
     let backend = state.store.backend();
-    match state.store.readiness().await {
+    let readiness = tokio::time::timeout(READINESS_TIMEOUT, state.store.readiness())
+        .await
+        .unwrap_or_else(|_| Err("the database did not answer within 2 seconds".into()));
+    match readiness {
         Ok(()) => Json(json!({ "status": "ready", "database": backend })).into_response(),
         Err(reason) => {
             tracing::warn!(%reason, "not ready");

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::AppState;
 use super::context;
+use super::error::{AppError, PageError};
 use super::i18n::Lang;
 use super::resolver::{self, Wanted};
 use super::scan_view::{self, ScanPage, cert_line};
@@ -171,10 +172,7 @@ fn html(status: StatusCode, page: &ScanPage, etag: Option<&str>) -> Response {
             }
             response
         }
-        Err(e) => {
-            tracing::error!(error = %e, "scan page template failed");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
+        Err(e) => PageError::from(e).into_response(),
     }
 }
 
@@ -224,10 +222,7 @@ async fn verify(state: &AppState, printed: &str) -> Result<Verdict, Response> {
         .await
     {
         Ok(verdict) => Ok(verdict),
-        Err(e) => {
-            tracing::error!(error = %e, "verification failed");
-            Err(StatusCode::INTERNAL_SERVER_ERROR.into_response())
-        }
+        Err(e) => Err(PageError::from(e).into_response()),
     }
 }
 
@@ -262,10 +257,7 @@ async fn gs1_response(
             Ok(None) => {
                 return unknown_product(state, uri.path());
             }
-            Err(e) => {
-                tracing::error!(error = %e, "product lookup failed");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
+            Err(e) => return PageError::from(e).into_response(),
         };
         return match wanted {
             Wanted::Page => {
@@ -342,19 +334,17 @@ async fn label_response(
         };
         match state.scans.record(scan).await {
             Ok(s) => summary = Some(s),
+            // Not stored, so not shown as scanned: the shopper is asked to try again.
             Err(e) => {
                 tracing::error!(error = %e, "scan not recorded");
-                return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                return PageError(AppError::Unavailable(e)).into_response();
             }
         }
     }
     if summary.is_none() {
         summary = match state.store.label_scans(batch_id, index).await {
             Ok(s) => Some(s),
-            Err(e) => {
-                tracing::error!(error = %e, "scan summary");
-                return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-            }
+            Err(e) => return PageError::from(e).into_response(),
         };
     }
     let lang = context::current().lang;
@@ -414,10 +404,7 @@ async fn build_page(
     product: crate::domain::product::Product,
     reported: bool,
 ) -> Result<ScanPage, Response> {
-    let internal = |e: crate::store::StoreError| {
-        tracing::error!(error = %e, "scan page data");
-        StatusCode::INTERNAL_SERVER_ERROR.into_response()
-    };
+    let internal = |e: crate::store::StoreError| PageError::from(e).into_response();
     let s = lang.scan_texts();
     let today = state.clock.now().date_naive();
     let context = state
@@ -497,7 +484,10 @@ async fn product_page(
     OriginalUri(uri): OriginalUri,
 ) -> Response {
     let product = match id.parse::<i64>() {
-        Ok(id) => state.store.product(id).await.ok().flatten(),
+        Ok(id) => match state.store.product(id).await {
+            Ok(product) => product,
+            Err(e) => return PageError::from(e).into_response(),
+        },
         Err(_) => None,
     };
     let Some(product) = product else {
@@ -507,12 +497,10 @@ async fn product_page(
     let lot = match query_param(&uri, "lot")
         .filter(|code| crate::domain::lot::check_lot_code(code).is_ok())
     {
-        Some(code) => state
-            .store
-            .lot_by_code(product.id, &code)
-            .await
-            .ok()
-            .flatten(),
+        Some(code) => match state.store.lot_by_code(product.id, &code).await {
+            Ok(lot) => lot,
+            Err(e) => return PageError::from(e).into_response(),
+        },
         None => None,
     };
     match build_page(&state, lang, &uri, None, None, product, false).await {
@@ -547,11 +535,10 @@ async fn report(
     let product_id = verdict.product.as_ref().map(|p| p.id);
     let report = match input.validate(verdict.batch_id, verdict.index, product_id) {
         Ok(r) => r,
-        Err(e) => return (StatusCode::UNPROCESSABLE_ENTITY, e.to_string()).into_response(),
+        Err(e) => return PageError::from(e).into_response(),
     };
     if let Err(e) = state.store.add_report(&report, state.clock.now()).await {
-        tracing::error!(error = %e, "report not stored");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        return PageError::from(e).into_response();
     }
     Redirect::to(&format!("{}?reported=1#report", uri.path())).into_response()
 }

@@ -20,7 +20,12 @@ pub struct TestDb {
 
 enum Cleanup {
     Sqlite(#[allow(dead_code)] tempfile::TempDir),
-    Postgres { server: String, schema: String },
+    /// A file in a folder the test owns.
+    Nothing,
+    Postgres {
+        server: String,
+        schema: String,
+    },
 }
 
 impl TestDb {
@@ -35,9 +40,27 @@ impl TestDb {
         }
     }
 
+    /// A SQLite file in `dir`, a folder the test owns (a small filesystem, say).
+    #[allow(dead_code)]
+    pub async fn sqlite_in(dir: &std::path::Path) -> TestDb {
+        let url = format!("sqlite://{}", dir.join("test.db").display());
+        let store = store::open(&url).await.expect("open SQLite store");
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Nothing,
+        }
+    }
+
     /// A schema of its own on the configured server. Panics, rather than passing, when no
     /// server is configured: `make test` skips these tests by name and says so.
     pub async fn postgres() -> TestDb {
+        Self::postgres_on(None).await
+    }
+
+    /// `postgres`, with the store connecting to `port` on the loopback instead (a proxy the
+    /// test can cut), while the schema is made and dropped on the server itself.
+    pub async fn postgres_on(port: Option<u16>) -> TestDb {
         let server = std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| {
             panic!("{POSTGRES_URL_VAR} is not set: PostgreSQL tests cannot run")
         });
@@ -50,9 +73,12 @@ impl TestDb {
             .await
             .expect("create schema");
         admin.close().await;
-        let options = PgConnectOptions::from_str(&server)
+        let mut options = PgConnectOptions::from_str(&server)
             .expect("PostgreSQL URL")
             .options([("search_path", schema.as_str())]);
+        if let Some(port) = port {
+            options = options.host("127.0.0.1").port(port);
+        }
         let pg = PostgresStore::open_with(options)
             .await
             .expect("open PostgreSQL store");

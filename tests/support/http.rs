@@ -94,7 +94,22 @@ impl TestApp {
     }
 
     async fn build(token: Option<&str>, base_url: Option<&str>) -> TestApp {
-        let db = TestDb::sqlite().await;
+        Self::build_on(TestDb::sqlite().await, token, base_url).await
+    }
+
+    /// The app on `db`, with the operator token set and the demo registry loaded.
+    pub async fn on_with_demo(db: TestDb) -> TestApp {
+        let app = Self::build_on(db, Some(TOKEN), None).await;
+        let bundle = truyxuat::demo::bundle().expect("demo bundle");
+        app.db
+            .store
+            .import_registry(&bundle, now(), None)
+            .await
+            .expect("demo import");
+        app
+    }
+
+    async fn build_on(db: TestDb, token: Option<&str>, base_url: Option<&str>) -> TestApp {
         let mut args = vec![
             "truyxuat".to_owned(),
             "--database-url".into(),

@@ -4,3 +4,4 @@ pub mod cli_env;
 pub mod db;
 pub mod fixtures;
 pub mod http;
+pub mod proxy;

@@ -24,15 +24,77 @@ use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
 use crate::domain::validation::Invalid;
 
 type Conn = <Db as sqlx::Database>::Connection;
-type Tx = sqlx::Transaction<'static, Db>;
+
+/// A pooled connection taken for one write: closed rather than returned to the pool unless
+/// the write ended cleanly (committed, or refused and rolled back). A connection whose
+/// write failed can be left inside a transaction the driver no longer knows of (sqlx's
+/// SQLite driver after a failed COMMIT on a full disk): reused, it would answer later
+/// "commits" that never reach the file, and hold the write lock against everyone else.
+struct WriteConnection {
+    conn: sqlx::pool::PoolConnection<Db>,
+    clean: bool,
+}
+
+impl Drop for WriteConnection {
+    fn drop(&mut self) {
+        // Also when the request was abandoned halfway (a client that went away).
+        if !self.clean {
+            self.conn.close_on_drop();
+        }
+    }
+}
 
 impl ThisStore {
-    /// Commits a change to the registry or the labels, then counts it (after, so that a
-    /// cache that reads the count before loading never keeps what this change replaced).
-    async fn commit(&self, tx: Tx) -> Result<(), StoreError> {
-        tx.commit().await?;
+    /// Runs `work` as one write transaction and returns its value once it is committed;
+    /// nothing is acknowledged before the commit has succeeded. A fault of the database marks
+    /// the write path unwell (see `readiness`) until a write succeeds again.
+    async fn write<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let _turn = self.writers.turn().await;
+        let result = self.write_once(work).await;
+        match &result {
+            Ok(_) => self.health.wrote(),
+            Err(e) if e.is_fault() => self.health.failed(e),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn write_once<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = WriteConnection {
+            conn: self.pool.acquire().await?,
+            clean: false,
+        };
+        let mut tx = sqlx::Connection::begin_with(&mut *conn.conn, BEGIN).await?;
+        match work(&mut tx).await {
+            Ok(value) => {
+                tx.commit().await?;
+                conn.clean = true;
+                Ok(value)
+            }
+            Err(refusal) => {
+                tx.rollback().await?;
+                conn.clean = !refusal.is_fault();
+                Err(refusal)
+            }
+        }
+    }
+
+    /// `write` for a change to the registry or the labels, counted once committed (after,
+    /// so that a cache that reads the count before loading never keeps what this change
+    /// replaced).
+    async fn change<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let value = self.write(work).await?;
         self.changed();
-        Ok(())
+        Ok(value)
     }
 
     fn changed(&self) {

@@ -17,51 +17,51 @@ impl LabelStore for ThisStore {
         batch: &NewBatch,
         now: DateTime<Utc>,
     ) -> Result<LabelBatch, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        producer_of(&mut tx, batch.product_id, "product_id").await?;
-        let count = i64::from(batch.count);
-        sqlx::query("INSERT INTO key_counters (kid, next_number) VALUES ($1, 0) ON CONFLICT (kid) DO NOTHING")
+        self.change(async |c| {
+            producer_of(c, batch.product_id, "product_id").await?;
+            let count = i64::from(batch.count);
+            sqlx::query("INSERT INTO key_counters (kid, next_number) VALUES ($1, 0) ON CONFLICT (kid) DO NOTHING")
+                .bind(&batch.kid)
+                .execute(&mut *c)
+                .await?;
+            // One statement moves the counter, so concurrent mints get disjoint ranges.
+            let end: i64 = sqlx::query_scalar(
+                "UPDATE key_counters SET next_number = next_number + $1 WHERE kid = $2 \
+                 RETURNING next_number",
+            )
+            .bind(count)
             .bind(&batch.kid)
-            .execute(&mut *tx)
+            .fetch_one(&mut *c)
             .await?;
-        // One statement moves the counter, so concurrent mints get disjoint ranges.
-        let end: i64 = sqlx::query_scalar(
-            "UPDATE key_counters SET next_number = next_number + $1 WHERE kid = $2 \
-             RETURNING next_number",
-        )
-        .bind(count)
-        .bind(&batch.kid)
-        .fetch_one(&mut *tx)
-        .await?;
-        if u64::try_from(end).map_or(true, |end| end > crate::labels::LABEL_NUMBERS) {
-            return Err(invalid(
-                "count",
-                "the signing key has no label numbers left: rotate to a new key",
-            ));
-        }
-        let state = if batch.lot_id.is_some() {
-            LabelState::Activated
-        } else {
-            LabelState::Minted
-        };
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO label_batches (product_id, lot_id, kid, key_slot, first_number, count, \
-             profile, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-        )
-        .bind(batch.product_id)
-        .bind(batch.lot_id)
-        .bind(&batch.kid)
-        .bind(i64::from(batch.key_slot))
-        .bind(end - count)
-        .bind(count)
-        .bind(profile_name(batch.profile))
-        .bind(state.as_str())
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let stored = fetch_batch(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+            if u64::try_from(end).map_or(true, |end| end > crate::labels::LABEL_NUMBERS) {
+                return Err(invalid(
+                    "count",
+                    "the signing key has no label numbers left: rotate to a new key",
+                ));
+            }
+            let state = if batch.lot_id.is_some() {
+                LabelState::Activated
+            } else {
+                LabelState::Minted
+            };
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO label_batches (product_id, lot_id, kid, key_slot, first_number, count, \
+                 profile, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(batch.product_id)
+            .bind(batch.lot_id)
+            .bind(&batch.kid)
+            .bind(i64::from(batch.key_slot))
+            .bind(end - count)
+            .bind(count)
+            .bind(profile_name(batch.profile))
+            .bind(state.as_str())
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await?;
+            fetch_batch(c, id).await?.ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn batch(&self, id: i64) -> Result<Option<LabelBatch>, StoreError> {
@@ -116,20 +116,22 @@ impl LabelStore for ThisStore {
         change: &RangeChange,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO label_ranges (batch_id, first_index, end_index, state, lot_id, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(batch_id)
-        .bind(i64::from(change.range.first))
-        .bind(i64::from(change.range.end))
-        .bind(change.state.as_str())
-        .bind(change.lot_id)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        self.changed();
-        Ok(())
+        self.change(async |c| {
+            sqlx::query(
+                "INSERT INTO label_ranges (batch_id, first_index, end_index, state, lot_id, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(batch_id)
+            .bind(i64::from(change.range.first))
+            .bind(i64::from(change.range.end))
+            .bind(change.state.as_str())
+            .bind(change.lot_id)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
+        .await
     }
 
     async fn label_changes(
@@ -181,47 +183,50 @@ impl ScanStore for ThisStore {
             tally.scans += 1;
             tally.last_at = tally.last_at.max(scan.scanned_at);
         }
-        let mut tx = self.pool.begin().await?;
-        for chunk in scans.chunks(SCANS_PER_STATEMENT) {
-            sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO scans (batch_id, label_index, verdict, client, scanned_at) ",
-            )
-            .push_values(chunk, |mut row, scan| {
-                row.push_bind(scan.batch_id)
-                    .push_bind(i64::from(scan.label_index))
-                    .push_bind(scan.verdict)
-                    .push_bind(scan.client)
-                    .push_bind(scan.scanned_at);
+        let totals = self
+            .write(async |c| {
+                for chunk in scans.chunks(SCANS_PER_STATEMENT) {
+                    sqlx::QueryBuilder::<Db>::new(
+                        "INSERT INTO scans (batch_id, label_index, verdict, client, scanned_at) ",
+                    )
+                    .push_values(chunk, |mut row, scan| {
+                        row.push_bind(scan.batch_id)
+                            .push_bind(i64::from(scan.label_index))
+                            .push_bind(scan.verdict)
+                            .push_bind(scan.client)
+                            .push_bind(scan.scanned_at);
+                    })
+                    .build()
+                    .execute(&mut *c)
+                    .await?;
+                }
+                let mut totals = HashMap::with_capacity(per_label.len());
+                for chunk in per_label.chunks(SCANS_PER_STATEMENT) {
+                    let rows: Vec<(i64, i64, i64, DateTime<Utc>)> = sqlx::QueryBuilder::<Db>::new(
+                        "INSERT INTO label_scan_counts (batch_id, label_index, count, first_at, last_at) ",
+                    )
+                    .push_values(chunk, |mut row, ((batch_id, index), tally)| {
+                        row.push_bind(*batch_id)
+                            .push_bind(i64::from(*index))
+                            .push_bind(tally.scans)
+                            .push_bind(tally.first_at)
+                            .push_bind(tally.last_at);
+                    })
+                    .push(
+                        " ON CONFLICT (batch_id, label_index) DO UPDATE \
+                         SET count = label_scan_counts.count + excluded.count, last_at = excluded.last_at \
+                         RETURNING batch_id, label_index, count, first_at",
+                    )
+                    .build_query_as()
+                    .fetch_all(&mut *c)
+                    .await?;
+                    for (batch_id, index, count, first_at) in rows {
+                        totals.insert((batch_id, index), (count, first_at));
+                    }
+                }
+                Ok(totals)
             })
-            .build()
-            .execute(&mut *tx)
             .await?;
-        }
-        let mut totals = HashMap::with_capacity(per_label.len());
-        for chunk in per_label.chunks(SCANS_PER_STATEMENT) {
-            let rows: Vec<(i64, i64, i64, DateTime<Utc>)> = sqlx::QueryBuilder::<Db>::new(
-                "INSERT INTO label_scan_counts (batch_id, label_index, count, first_at, last_at) ",
-            )
-            .push_values(chunk, |mut row, ((batch_id, index), tally)| {
-                row.push_bind(*batch_id)
-                    .push_bind(i64::from(*index))
-                    .push_bind(tally.scans)
-                    .push_bind(tally.first_at)
-                    .push_bind(tally.last_at);
-            })
-            .push(
-                " ON CONFLICT (batch_id, label_index) DO UPDATE \
-                 SET count = label_scan_counts.count + excluded.count, last_at = excluded.last_at \
-                 RETURNING batch_id, label_index, count, first_at",
-            )
-            .build_query_as()
-            .fetch_all(&mut *tx)
-            .await?;
-            for (batch_id, index, count, first_at) in rows {
-                totals.insert((batch_id, index), (count, first_at));
-            }
-        }
-        tx.commit().await?;
         place
             .into_iter()
             .map(|(slot, nth)| {
@@ -261,18 +266,21 @@ impl ScanStore for ThisStore {
     }
 
     async fn add_report(&self, r: &NewReport, now: DateTime<Utc>) -> Result<i64, StoreError> {
-        Ok(sqlx::query_scalar(
-            "INSERT INTO problem_reports (batch_id, label_index, product_id, message, contact, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(r.batch_id)
-        .bind(r.label_index.map(i64::from))
-        .bind(r.product_id)
-        .bind(&r.message)
-        .bind(&r.contact)
-        .bind(now)
-        .fetch_one(&self.pool)
-        .await?)
+        self.write(async |c| {
+            Ok(sqlx::query_scalar(
+                "INSERT INTO problem_reports (batch_id, label_index, product_id, message, \
+                 contact, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(r.batch_id)
+            .bind(r.label_index.map(i64::from))
+            .bind(r.product_id)
+            .bind(&r.message)
+            .bind(&r.contact)
+            .bind(now)
+            .fetch_one(&mut *c)
+            .await?)
+        })
+        .await
     }
 
     async fn list_reports(

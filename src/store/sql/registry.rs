@@ -8,11 +8,11 @@ impl OrganizationStore for ThisStore {
         org: &NewOrganization,
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id = save_organization(&mut tx, None, org, now).await?;
-        let stored = fetch_organization(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            let id = save_organization(c, None, org, now).await?;
+            fetch_organization(c, id).await?.ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn organization(&self, id: i64) -> Result<Option<Organization>, StoreError> {
@@ -25,11 +25,11 @@ impl OrganizationStore for ThisStore {
         o: &NewOrganization,
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        save_organization(&mut tx, Some(id), o, now).await?;
-        let stored = fetch_organization(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            save_organization(c, Some(id), o, now).await?;
+            fetch_organization(c, id).await?.ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn list_organizations(&self, q: &ListQuery) -> Result<Vec<Organization>, StoreError> {
@@ -53,11 +53,11 @@ impl ProductStore for ThisStore {
         product: &NewProduct,
         now: DateTime<Utc>,
     ) -> Result<Product, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id = save_product(&mut tx, None, product, now).await?;
-        let stored = fetch_product(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            let id = save_product(c, None, product, now).await?;
+            fetch_product(c, id).await?.ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn product(&self, id: i64) -> Result<Option<Product>, StoreError> {
@@ -79,18 +79,16 @@ impl ProductStore for ThisStore {
         p: &NewProduct,
         now: DateTime<Utc>,
     ) -> Result<Product, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let before = fetch_product(&mut tx, id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if before.data.gtin != p.gtin {
-            let batches = batches_of(&mut tx, "product_id", id).await?;
-            refuse_if_printed(&batches, "gtin", "the GTIN")?;
-        }
-        save_product(&mut tx, Some(id), p, now).await?;
-        let stored = fetch_product(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            let before = fetch_product(c, id).await?.ok_or(StoreError::NotFound)?;
+            if before.data.gtin != p.gtin {
+                let batches = batches_of(c, "product_id", id).await?;
+                refuse_if_printed(&batches, "gtin", "the GTIN")?;
+            }
+            save_product(c, Some(id), p, now).await?;
+            fetch_product(c, id).await?.ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn list_products(
@@ -119,11 +117,13 @@ impl CertificationStore for ThisStore {
         cert: &NewCertification,
         now: DateTime<Utc>,
     ) -> Result<Certification, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id = save_certification(&mut tx, None, cert, now).await?;
-        let stored = fetch_certification(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            let id = save_certification(c, None, cert, now).await?;
+            fetch_certification(c, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn certification(&self, id: i64) -> Result<Option<Certification>, StoreError> {
@@ -133,14 +133,16 @@ impl CertificationStore for ThisStore {
     async fn update_certification(
         &self,
         id: i64,
-        c: &NewCertification,
+        cert: &NewCertification,
         now: DateTime<Utc>,
     ) -> Result<Certification, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        save_certification(&mut tx, Some(id), c, now).await?;
-        let stored = fetch_certification(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            save_certification(c, Some(id), cert, now).await?;
+            fetch_certification(c, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn list_certifications(
@@ -168,22 +170,24 @@ impl CertificationStore for ThisStore {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<Certification, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        change_certification_status(&mut tx, id, status, by, now).await?;
-        let stored = fetch_certification(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            change_certification_status(c, id, status, by, now).await?;
+            fetch_certification(c, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        })
+        .await
     }
 }
 
 #[async_trait]
 impl LotStore for ThisStore {
     async fn create_lot(&self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let id = save_lot(&mut tx, None, lot, now).await?;
-        let stored = fetch_lot(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            let id = save_lot(c, None, lot, now).await?;
+            fetch_lot(c, id).await?.ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn lot(&self, id: i64) -> Result<Option<Lot>, StoreError> {
@@ -191,23 +195,23 @@ impl LotStore for ThisStore {
     }
 
     async fn update_lot(&self, id: i64, l: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let before = fetch_lot(&mut tx, id).await?.ok_or(StoreError::NotFound)?;
-        if before.data.code != l.code {
-            let batches = batches_of(&mut tx, "lot_id", id).await?;
-            refuse_if_printed(&batches, "code", "the lot code")?;
-        }
-        if before.data.product_id != l.product_id {
-            let mut batches = batches_of(&mut tx, "lot_id", id).await?;
-            batches.extend(batches_with_ranges_of_lot(&mut tx, id).await?);
-            batches.sort_unstable();
-            batches.dedup();
-            refuse_if_printed(&batches, "product_id", "the lot's product")?;
-        }
-        save_lot(&mut tx, Some(id), l, now).await?;
-        let stored = fetch_lot(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            let before = fetch_lot(c, id).await?.ok_or(StoreError::NotFound)?;
+            if before.data.code != l.code {
+                let batches = batches_of(c, "lot_id", id).await?;
+                refuse_if_printed(&batches, "code", "the lot code")?;
+            }
+            if before.data.product_id != l.product_id {
+                let mut batches = batches_of(c, "lot_id", id).await?;
+                batches.extend(batches_with_ranges_of_lot(c, id).await?);
+                batches.sort_unstable();
+                batches.dedup();
+                refuse_if_printed(&batches, "product_id", "the lot's product")?;
+            }
+            save_lot(c, Some(id), l, now).await?;
+            fetch_lot(c, id).await?.ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn lot_by_code(&self, product_id: i64, code: &str) -> Result<Option<Lot>, StoreError> {
@@ -228,23 +232,23 @@ impl LotStore for ThisStore {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Lot, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        // The first recall's time stands; a second recall only adds nothing.
-        require_updated(
-            sqlx::query(
-                "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
-                 recall_reason = COALESCE(recall_reason, $2), updated_at = $3 WHERE id = $4",
-            )
-            .bind(now)
-            .bind(reason)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?,
-        )?;
-        let stored = fetch_lot(&mut tx, id).await?;
-        self.commit(tx).await?;
-        stored.ok_or(StoreError::NotFound)
+        self.change(async |c| {
+            // The first recall's time stands; a second recall only adds nothing.
+            require_updated(
+                sqlx::query(
+                    "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
+                     recall_reason = COALESCE(recall_reason, $2), updated_at = $3 WHERE id = $4",
+                )
+                .bind(now)
+                .bind(reason)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *c)
+                .await?,
+            )?;
+            fetch_lot(c, id).await?.ok_or(StoreError::NotFound)
+        })
+        .await
     }
 
     async fn list_lots(

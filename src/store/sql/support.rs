@@ -11,19 +11,22 @@ impl DocumentStore for ThisStore {
         now: DateTime<Utc>,
     ) -> Result<String, StoreError> {
         let sha256 = hex::encode(Sha256::digest(content));
-        sqlx::query(
-            "INSERT INTO documents (sha256, media_type, file_name, size_bytes, content, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
-        )
-        .bind(&sha256)
-        .bind(media_type)
-        .bind(file_name)
-        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
-        .bind(content)
-        .bind(now)
-        .execute(&self.pool)
+        self.write(async |c| {
+            sqlx::query(
+                "INSERT INTO documents (sha256, media_type, file_name, size_bytes, content, \
+                 created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
+            )
+            .bind(&sha256)
+            .bind(media_type)
+            .bind(file_name)
+            .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
+            .bind(content)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
         .await?;
-        self.changed();
         Ok(sha256)
     }
 
@@ -69,62 +72,66 @@ impl RegistryStore for ThisStore {
         now: DateTime<Utc>,
         pace: Option<std::time::Duration>,
     ) -> Result<ImportSummary, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let mut orgs: HashMap<&str, i64> = HashMap::new();
-        for (i, (key, org)) in bundle.organizations.iter().enumerate() {
-            let id = save_organization(&mut tx, None, org, now)
-                .await
-                .map_err(|e| within(e, &format!("organizations[{i}]")))?;
-            orgs.insert(key, id);
-            pause(pace).await;
-        }
-        let mut products: HashMap<&str, i64> = HashMap::new();
-        for (i, (key, producer, product)) in bundle.products.iter().enumerate() {
-            let at = format!("products[{i}]");
-            let product = NewProduct {
-                producer_id: resolve(&orgs, producer, "producer").map_err(|e| within(e, &at))?,
-                ..product.clone()
-            };
-            let id = save_product(&mut tx, None, &product, now)
-                .await
-                .map_err(|e| within(e, &at))?;
-            products.insert(key, id);
-            pause(pace).await;
-        }
-        for (i, c) in bundle.certifications.iter().enumerate() {
-            let at = format!("certifications[{i}]");
-            let link = |ids: &HashMap<&str, i64>, key: &str, field: &str| {
-                resolve(ids, key, field).map_err(|e| within(e, &at))
-            };
-            let cert = NewCertification {
-                holder_id: link(&orgs, &c.holder, "holder")?,
-                issuer_id: link(&orgs, &c.issuer, "issuer")?,
-                product_id: match &c.product {
-                    Some(key) => Some(link(&products, key, "product")?),
-                    None => None,
-                },
-                ..c.cert.clone()
-            };
-            let id = save_certification(&mut tx, None, &cert, now)
-                .await
-                .map_err(|e| within(e, &at))?;
-            if let Some(by) = &c.verified_by {
-                change_certification_status(&mut tx, id, CertStatus::Verified, by, now).await?;
+        self.change(async |c| {
+            let mut orgs: HashMap<&str, i64> = HashMap::new();
+            for (i, (key, org)) in bundle.organizations.iter().enumerate() {
+                let id = save_organization(c, None, org, now)
+                    .await
+                    .map_err(|e| within(e, &format!("organizations[{i}]")))?;
+                orgs.insert(key, id);
+                pause(pace).await;
             }
-            pause(pace).await;
-        }
-        for (i, (product, lot)) in bundle.lots.iter().enumerate() {
-            let at = format!("lots[{i}]");
-            let lot = NewLot {
-                product_id: resolve(&products, product, "product").map_err(|e| within(e, &at))?,
-                ..lot.clone()
-            };
-            save_lot(&mut tx, None, &lot, now)
-                .await
-                .map_err(|e| within(e, &at))?;
-            pause(pace).await;
-        }
-        self.commit(tx).await?;
+            let mut products: HashMap<&str, i64> = HashMap::new();
+            for (i, (key, producer, product)) in bundle.products.iter().enumerate() {
+                let at = format!("products[{i}]");
+                let product = NewProduct {
+                    producer_id: resolve(&orgs, producer, "producer")
+                        .map_err(|e| within(e, &at))?,
+                    ..product.clone()
+                };
+                let id = save_product(c, None, &product, now)
+                    .await
+                    .map_err(|e| within(e, &at))?;
+                products.insert(key, id);
+                pause(pace).await;
+            }
+            for (i, linked) in bundle.certifications.iter().enumerate() {
+                let at = format!("certifications[{i}]");
+                let link = |ids: &HashMap<&str, i64>, key: &str, field: &str| {
+                    resolve(ids, key, field).map_err(|e| within(e, &at))
+                };
+                let cert = NewCertification {
+                    holder_id: link(&orgs, &linked.holder, "holder")?,
+                    issuer_id: link(&orgs, &linked.issuer, "issuer")?,
+                    product_id: match &linked.product {
+                        Some(key) => Some(link(&products, key, "product")?),
+                        None => None,
+                    },
+                    ..linked.cert.clone()
+                };
+                let id = save_certification(c, None, &cert, now)
+                    .await
+                    .map_err(|e| within(e, &at))?;
+                if let Some(by) = &linked.verified_by {
+                    change_certification_status(c, id, CertStatus::Verified, by, now).await?;
+                }
+                pause(pace).await;
+            }
+            for (i, (product, lot)) in bundle.lots.iter().enumerate() {
+                let at = format!("lots[{i}]");
+                let lot = NewLot {
+                    product_id: resolve(&products, product, "product")
+                        .map_err(|e| within(e, &at))?,
+                    ..lot.clone()
+                };
+                save_lot(c, None, &lot, now)
+                    .await
+                    .map_err(|e| within(e, &at))?;
+                pause(pace).await;
+            }
+            Ok(())
+        })
+        .await?;
         Ok(ImportSummary {
             organizations: bundle.organizations.len(),
             products: bundle.products.len(),
@@ -143,6 +150,18 @@ impl RegistryStore for ThisStore {
 #[async_trait]
 impl HealthStore for ThisStore {
     async fn readiness(&self) -> Result<(), String> {
+        // Since a write failed, only a write that succeeds says writes work again: try one.
+        if let Some(failure) = self.health.failure() {
+            self.write(async |c| {
+                sqlx::query(PROBE_WRITE)
+                    .bind(Utc::now())
+                    .execute(&mut *c)
+                    .await?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| format!("writes are failing ({failure}); a probe write: {e}"))?;
+        }
         let applied: Vec<i64> =
             sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
                 .fetch_all(&self.pool)
