@@ -383,3 +383,108 @@ mod postgres {
             .await;
     }
 }
+
+/// A province's whole product list imported by the CLI while the server serves shoppers:
+/// the import checks and resolves everything before it takes SQLite's write lock, so it
+/// holds the lock briefly, and the scans that must wait for it wait rather than fail.
+#[test]
+fn a_60000_product_import_leaves_every_scan_answered() {
+    use std::io::{Read, Write};
+
+    let env = crate::support::cli_env::CliEnv::new();
+    env.ok(&["demo"]);
+    env.ok(&["keys", "new"]);
+    let batch = env.ok(&[
+        "mint",
+        "--product",
+        "1",
+        "--count",
+        "50",
+        "--lot",
+        "CD-2026-10A",
+    ]);
+    let uris = env.ok(&["labels", batch.trim()]);
+    let paths: Vec<String> = uris
+        .lines()
+        .map(|u| u["https://truyxuat.lamdong.gov.vn".len()..].to_owned())
+        .collect();
+    let gtin = |n: usize| {
+        let body = format!("89347{n:07}");
+        let sum: u32 = (body.chars().rev().enumerate())
+            .map(|(i, c)| c.to_digit(10).unwrap() * if i % 2 == 0 { 3 } else { 1 })
+            .sum();
+        format!("{body}{}", (10 - sum % 10) % 10)
+    };
+    let products: Vec<serde_json::Value> = (0..60_000)
+        .map(|i| {
+            serde_json::json!({"key": format!("p{i}"), "producer": format!("htx{}", i % 50),
+                "name": format!("Sản phẩm {i}"), "category": "Chè", "unit": "hộp", "gtin": gtin(i)})
+        })
+        .collect();
+    let organizations: Vec<serde_json::Value> = (0..50)
+        .map(|i| {
+            serde_json::json!({"key": format!("htx{i}"), "kind": "cooperative",
+                "name": format!("HTX {i}"), "province": "Lâm Đồng"})
+        })
+        .collect();
+    let file = env.path("province.json");
+    std::fs::write(
+        &file,
+        serde_json::json!({"organizations": organizations, "products": products}).to_string(),
+    )
+    .unwrap();
+
+    let server = env.serve();
+    let address = server.address.clone();
+    let scan = move |path: &str| -> (u16, usize) {
+        let mut stream = std::net::TcpStream::connect(&address).unwrap();
+        write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).unwrap();
+        let text = String::from_utf8_lossy(&response);
+        let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
+        (status, response.len())
+    };
+    let mut import = env
+        .command()
+        // Debug logs would fill the pipe (read only at the end) and stall the import.
+        .env("TRUYXUAT_LOG", "info")
+        .args(["import", file.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answers = Vec::new();
+    let mut slowest = Duration::ZERO;
+    let mut n = 0;
+    while import.try_wait().unwrap().is_none() {
+        let started = Instant::now();
+        answers.push(scan(&paths[n % paths.len()]));
+        slowest = slowest.max(started.elapsed());
+        n += 1;
+    }
+    let out = import.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let failed: Vec<_> = answers
+        .iter()
+        .filter(|(status, _)| *status != 200)
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} scans failed during the import: {failed:?}",
+        failed.len(),
+        answers.len()
+    );
+    assert!(answers.len() > 1, "the import ended before a scan");
+    eprintln!(
+        "{} scans during the import, the slowest in {slowest:?}",
+        answers.len()
+    );
+    let listed = env.ok(&["products", "--search", "san pham 59999"]);
+    assert!(listed.contains("Sản phẩm 59999"), "{listed}");
+    server.stop();
+}

@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use sqlx::error::ErrorKind;
 
 use crate::domain::batch::{LabelBatch, NewBatch, RangeChange};
-use crate::domain::bundle::{ImportSummary, RegistryBundle};
+use crate::domain::bundle::{BundleCertification, ImportSummary, RegistryBundle};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};

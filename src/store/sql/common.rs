@@ -21,7 +21,7 @@ use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, OrgKind, Organization};
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
-use crate::domain::validation::Invalid;
+use crate::domain::validation::{FieldError, Invalid};
 
 type Conn = <Db as sqlx::Database>::Connection;
 
@@ -121,15 +121,6 @@ fn unique_conflict(e: sqlx::Error, field: &str, message: &str) -> StoreError {
 
 fn invalid(field: &str, message: impl Into<String>) -> StoreError {
     StoreError::Invalid(Invalid::field(field, message))
-}
-
-/// Puts `prefix.` before the field names of a refusal, for errors inside a bundle.
-fn within(e: StoreError, prefix: &str) -> StoreError {
-    match e {
-        StoreError::Conflict(i) => StoreError::Conflict(i.within(prefix)),
-        StoreError::Invalid(i) => StoreError::Invalid(i.within(prefix)),
-        other => other,
-    }
 }
 
 /// Requires organization `id` to exist and to be a producer (or an authority).
