@@ -103,6 +103,43 @@ pub struct Settings {
     )]
     pub scan_cache_ttl_ms: u64,
 
+    /// Seconds a client has to send a whole request head (slow or silent connections are
+    /// closed after it).
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_HEADER_TIMEOUT_SECS",
+        default_value_t = 10
+    )]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a connection may stay open with no bytes moving either way.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_IDLE_TIMEOUT_SECS",
+        default_value_t = 5
+    )]
+    pub idle_timeout_secs: u64,
+
+    /// Seconds a request may take before it is answered 503 (try again).
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_REQUEST_TIMEOUT_SECS",
+        default_value_t = 30
+    )]
+    pub request_timeout_secs: u64,
+
+    /// Connections open at once, at most; more wait in the kernel's queue.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_MAX_CONNECTIONS",
+        default_value_t = 1024
+    )]
+    pub max_connections: usize,
+
     /// Log filter, as in `info` or `truyxuat=debug,sqlx=warn`.
     #[arg(long, global = true, env = "TRUYXUAT_LOG", default_value = "info")]
     pub log: String,
@@ -124,6 +161,17 @@ impl Settings {
     pub fn label_base(&self) -> anyhow::Result<crate::labels::LabelBase> {
         crate::labels::LabelBase::parse(&self.base_url())
             .map_err(|e| anyhow::anyhow!("TRUYXUAT_BASE_URL: {e}"))
+    }
+
+    /// How the server treats connections.
+    pub fn connection_limits(&self) -> crate::web::server::ConnectionLimits {
+        use std::time::Duration;
+        crate::web::server::ConnectionLimits {
+            header_timeout: Duration::from_secs(self.header_timeout_secs.max(1)),
+            idle_timeout: Duration::from_secs(self.idle_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+            shutdown_grace: Duration::from_secs(20),
+        }
     }
 
     /// The base URL without a trailing slash.
@@ -178,6 +226,10 @@ impl fmt::Debug for Settings {
             .field("signing_key", &self.signing_key)
             .field("max_batch", &self.max_batch)
             .field("scan_cache_ttl_ms", &self.scan_cache_ttl_ms)
+            .field("header_timeout_secs", &self.header_timeout_secs)
+            .field("idle_timeout_secs", &self.idle_timeout_secs)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("max_connections", &self.max_connections)
             .field("log", &self.log)
             .finish()
     }

@@ -141,8 +141,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if demo {
                 load_demo(&*store, clock.now(), demo_pace_ms).await?;
             }
-            let listener = tokio::net::TcpListener::bind(settings.bind)
-                .await
+            let listener = web::server::bind(settings.bind)
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;
             let address = listener.local_addr()?;
             tracing::info!(

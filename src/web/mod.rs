@@ -16,6 +16,7 @@ pub mod resolver;
 pub mod scan;
 pub mod scan_cache;
 pub mod scan_view;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -101,6 +102,7 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let https = state.settings.base_url().starts_with("https://");
+    let request_timeout = Duration::from_secs(state.settings.request_timeout_secs.max(1));
     let routes = Router::new()
         .merge(pages::router())
         .merge(health::router())
@@ -144,6 +146,10 @@ pub fn app(state: AppState) -> Router {
             compress::small_responses,
         ))
         .layer(axum::middleware::from_fn(context::scope))
+        .layer(axum::middleware::from_fn_with_state(
+            request_timeout,
+            time_limit,
+        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError(AppError::Internal("handler panicked".into())).into_response()
         }));
@@ -179,10 +185,31 @@ async fn not_found(request: Request) -> Response {
 
 /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
 pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()> {
-    let app = app(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+    let limits = state.settings.connection_limits();
+    server::serve(listener, app(state), limits, shutdown_signal()).await;
+    Ok(())
+}
+
+/// Answers a request that takes longer than the request timeout with a 503 (a page, or
+/// problem+json under `/api/`): tower-http's timeout layer answers with an empty body.
+async fn time_limit(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    request: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "request timed out");
+            let timed_out = AppError::Unavailable("the request took too long: try again".into());
+            if api {
+                ApiError(timed_out).into_response()
+            } else {
+                PageError(timed_out).into_response()
+            }
+        }
+    }
 }
 
 async fn shutdown_signal() {
@@ -204,10 +231,6 @@ async fn shutdown_signal() {
         _ = ctrl_c => {},
         _ = terminate => {},
     }
+    // `server::serve` gives the requests in flight a bounded grace period.
     tracing::info!("shutting down: finishing requests in flight");
-    // Give slow clients a bound, so that a stuck connection cannot hold the process.
-    tokio::spawn(async {
-        tokio::time::sleep(Duration::from_secs(20)).await;
-        std::process::exit(0);
-    });
 }

@@ -94,12 +94,18 @@ impl TestApp {
     }
 
     async fn build(token: Option<&str>, base_url: Option<&str>) -> TestApp {
-        Self::build_on(TestDb::sqlite().await, token, base_url).await
+        Self::build_on(TestDb::sqlite().await, token, base_url, &[]).await
+    }
+
+    /// The app with the operator token and these settings too (`["--request-timeout-secs",
+    /// "1"]`).
+    pub async fn with_settings(settings: &[&str]) -> TestApp {
+        Self::build_on(TestDb::sqlite().await, Some(TOKEN), None, settings).await
     }
 
     /// The app on `db`, with the operator token set and the demo registry loaded.
     pub async fn on_with_demo(db: TestDb) -> TestApp {
-        let app = Self::build_on(db, Some(TOKEN), None).await;
+        let app = Self::build_on(db, Some(TOKEN), None, &[]).await;
         let bundle = truyxuat::demo::bundle().expect("demo bundle");
         app.db
             .store
@@ -109,7 +115,12 @@ impl TestApp {
         app
     }
 
-    async fn build_on(db: TestDb, token: Option<&str>, base_url: Option<&str>) -> TestApp {
+    async fn build_on(
+        db: TestDb,
+        token: Option<&str>,
+        base_url: Option<&str>,
+        settings: &[&str],
+    ) -> TestApp {
         let mut args = vec![
             "truyxuat".to_owned(),
             "--database-url".into(),
@@ -121,6 +132,7 @@ impl TestApp {
         if let Some(b) = base_url {
             args.extend(["--base-url".into(), b.into()]);
         }
+        args.extend(settings.iter().map(|s| s.to_string()));
         args.push("migrate".into());
         let cli = truyxuat::cli::Cli::parse_from(args);
         let keyring = truyxuat::labels::Keyring::single(
