@@ -140,6 +140,17 @@ pub struct Settings {
     )]
     pub max_connections: usize,
 
+    /// The reverse proxies (addresses or networks, comma-separated, e.g. `127.0.0.1,::1`)
+    /// whose `Forwarded` or `X-Forwarded-For` header names the client; from anyone else
+    /// those headers are ignored. Empty: the connection's address is the client.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_TRUSTED_PROXIES",
+        default_value = ""
+    )]
+    pub trusted_proxies: crate::web::rate_limit::TrustedProxies,
+
     /// Log filter, as in `info` or `truyxuat=debug,sqlx=warn`.
     #[arg(long, global = true, env = "TRUYXUAT_LOG", default_value = "info")]
     pub log: String,
@@ -230,6 +241,7 @@ impl fmt::Debug for Settings {
             .field("idle_timeout_secs", &self.idle_timeout_secs)
             .field("request_timeout_secs", &self.request_timeout_secs)
             .field("max_connections", &self.max_connections)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("log", &self.log)
             .finish()
     }

@@ -694,3 +694,72 @@ async fn printed_gtins_and_lot_codes_are_locked_and_a_label_without_its_lot_is_n
     let other_lot = path.replace("/10/CD-2026-10A", "/10/CD-2026-09B");
     assert_eq!(app.get(&other_lot).await.status, StatusCode::NOT_FOUND);
 }
+
+/// Behind a reverse proxy every shopper arrives from the proxy's address: the limit on
+/// reports counts each shopper the trusted proxy names, not the proxy, and a client that
+/// is not a trusted proxy cannot name someone else.
+#[tokio::test]
+async fn report_limits_count_each_shopper_behind_a_trusted_proxy() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+
+    let app = TestApp::with_settings(&["--trusted-proxies", "127.0.0.1, ::1"]).await;
+    let bundle = truyxuat::demo::bundle().unwrap();
+    app.db
+        .store
+        .import_registry(&bundle, now(), None)
+        .await
+        .unwrap();
+    let path = genuine(&app).await;
+    let report = |peer: &'static str, forwarded: &'static str| {
+        let path = path.clone();
+        let app = &app;
+        async move {
+            let request = Request::post(&path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("x-forwarded-for", forwarded)
+                .extension(ConnectInfo(peer.parse::<SocketAddr>().unwrap()))
+                .body(Body::from("message=Tem+bi+bong"))
+                .unwrap();
+            app.send(request).await
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(
+            report("127.0.0.1:40000", "203.0.113.5").await.status,
+            StatusCode::SEE_OTHER
+        );
+    }
+    let limited = report("127.0.0.1:40001", "198.51.100.77, 203.0.113.5").await;
+    assert_eq!(limited.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.header("retry-after"), "120");
+    assert_eq!(limited.texts("h1"), vec!["429 · Bạn đã gửi nhiều lần"]);
+    // Another shopper behind the same proxy is not held back.
+    assert_eq!(
+        report("127.0.0.1:40002", "203.0.113.6").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // A client that is not a trusted proxy is counted by its own address, whatever it claims.
+    for _ in 0..5 {
+        let spoof = report("198.51.100.9:5000", "203.0.113.6").await;
+        assert_eq!(spoof.status, StatusCode::SEE_OTHER);
+    }
+    assert_eq!(
+        report("198.51.100.9:5000", "203.0.113.6").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        report("127.0.0.1:40003", "203.0.113.6").await.status,
+        StatusCode::SEE_OTHER
+    );
+    // One report back every two minutes.
+    app.clock.advance(chrono::Duration::seconds(120));
+    assert_eq!(
+        report("127.0.0.1:40004", "203.0.113.5").await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        report("127.0.0.1:40005", "203.0.113.5").await.status,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

@@ -5,15 +5,19 @@ use axum::extract::Request;
 use axum::middleware::Next;
 use axum::response::Response;
 
+use std::sync::Arc;
+
 use super::i18n::Lang;
+use super::rate_limit::TrustedProxies;
 
 /// The request being served.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
     pub request_id: String,
     pub lang: Lang,
-    /// The client's address, when the server knows it (for rate limits, never stored).
-    pub peer: Option<std::net::IpAddr>,
+    /// The client's address, when the server knows it: the connection's peer, or the client
+    /// a trusted proxy names (for rate limits, never stored).
+    pub client: Option<std::net::IpAddr>,
 }
 
 tokio::task_local! {
@@ -35,7 +39,7 @@ pub fn with_lang<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
     let context = RequestContext {
         request_id: String::new(),
         lang,
-        peer: None,
+        client: None,
     };
     CONTEXT.sync_scope(context, f)
 }
@@ -47,12 +51,21 @@ pub fn current() -> RequestContext {
         .unwrap_or_else(|_| RequestContext {
             request_id: String::new(),
             lang: Lang::default(),
-            peer: None,
+            client: None,
         })
 }
 
-/// Middleware: makes the request id (set by `SetRequestIdLayer`) and language available.
-pub async fn scope(request: Request, next: Next) -> Response {
+/// Middleware: makes the request id (set by `SetRequestIdLayer`), the language and the
+/// client's address available.
+pub async fn scope(
+    axum::extract::State(proxies): axum::extract::State<Arc<TrustedProxies>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip());
     let context = RequestContext {
         request_id: request
             .headers()
@@ -61,10 +74,7 @@ pub async fn scope(request: Request, next: Next) -> Response {
             .unwrap_or_default()
             .to_owned(),
         lang: Lang::from_headers(request.headers()),
-        peer: request
-            .extensions()
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip()),
+        client: proxies.client(peer, request.headers()),
     };
     CONTEXT.scope(context, next.run(request)).await
 }

@@ -30,6 +30,9 @@ pub enum AppError {
     Unauthorized,
     #[error("{0}")]
     Unavailable(String),
+    /// The client is over a rate limit; it may try again after the wait.
+    #[error("too many requests: try again in {} seconds", .0.as_secs().max(1))]
+    TooMany(std::time::Duration),
     /// A fault of ours; the text is logged, not shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -77,6 +80,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -151,18 +155,23 @@ impl IntoResponse for ApiError {
                 header::HeaderValue::from_static("Bearer realm=\"truyxuat\""),
             );
         }
-        retry_later(status, &mut response);
+        retry_later(&self.0, &mut response);
         response
     }
 }
 
-/// A 503 says when to try again.
-fn retry_later(status: StatusCode, response: &mut Response) {
-    if status == StatusCode::SERVICE_UNAVAILABLE {
-        response.headers_mut().insert(
-            header::RETRY_AFTER,
-            header::HeaderValue::from_static(RETRY_AFTER_SECONDS),
-        );
+/// A 503 or a 429 says when to try again.
+fn retry_later(error: &AppError, response: &mut Response) {
+    let seconds = match error {
+        AppError::Unavailable(_) => RETRY_AFTER_SECONDS.to_owned(),
+        // Whole seconds, rounded up: a client that waits that long is let in.
+        AppError::TooMany(wait) => {
+            (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).to_string()
+        }
+        _ => return,
+    };
+    if let Ok(value) = header::HeaderValue::from_str(&seconds) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
     }
 }
 
@@ -200,9 +209,10 @@ impl IntoResponse for PageError {
         let (title, detail) = match &self.0 {
             // A shopper or a cooperative reads what happened in their language.
             AppError::Unavailable(_) => (t.unavailable_title.into(), t.unavailable_body.into()),
+            AppError::TooMany(_) => (t.too_many_title.into(), t.too_many_body.into()),
             other => other.public_text(t),
         };
-        let retry = status == StatusCode::SERVICE_UNAVAILABLE;
+        let retry = matches!(self.0, AppError::Unavailable(_));
         let page = ErrorPage {
             layout: super::pages::Layout::new(ctx.lang, &title, ""),
             status: status.as_u16(),
@@ -219,7 +229,7 @@ impl IntoResponse for PageError {
                 (status, "error").into_response()
             }
         };
-        retry_later(status, &mut response);
+        retry_later(&self.0, &mut response);
         response
     }
 }

@@ -43,7 +43,7 @@ use crate::scans::ScanRecorder;
 use crate::store::Store;
 use error::{ApiError, AppError, PageError};
 use metrics::Metrics;
-use rate_limit::RateLimiter;
+use rate_limit::ClientLimiter;
 use scan_cache::ScanCache;
 
 /// What every handler can reach.
@@ -57,8 +57,8 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// Writes scans in group commits.
     pub scans: ScanRecorder,
-    /// Limits shoppers' problem reports per address.
-    pub report_limiter: Arc<RateLimiter>,
+    /// Limits shoppers' problem reports per client: 5 at once, then one every 2 minutes.
+    pub report_limiter: Arc<ClientLimiter>,
     /// Verdicts, producers and certificates of recently scanned labels.
     pub scan_cache: Arc<ScanCache>,
 }
@@ -71,6 +71,11 @@ impl AppState {
         keyring: Keyring,
     ) -> AppState {
         let scan_cache_ttl = Duration::from_millis(settings.scan_cache_ttl_ms);
+        let report_limiter = Arc::new(ClientLimiter::new(
+            5,
+            Duration::from_secs(120),
+            clock.clone(),
+        ));
         AppState {
             scans: ScanRecorder::start(store.clone()),
             store,
@@ -78,7 +83,7 @@ impl AppState {
             clock,
             metrics: Metrics::new(),
             keyring: Arc::new(keyring),
-            report_limiter: Arc::new(RateLimiter::new(5, Duration::from_secs(600))),
+            report_limiter,
             scan_cache: Arc::new(ScanCache::new(scan_cache_ttl)),
         }
     }
@@ -103,6 +108,7 @@ pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let https = state.settings.base_url().starts_with("https://");
     let request_timeout = Duration::from_secs(state.settings.request_timeout_secs.max(1));
+    let state_proxies = state.settings.trusted_proxies.clone();
     let routes = Router::new()
         .merge(pages::router())
         .merge(health::router())
@@ -145,7 +151,10 @@ pub fn app(state: AppState) -> Router {
             Arc::new(compress::SharedPrefixes::new(scan::shared_prefixes())),
             compress::small_responses,
         ))
-        .layer(axum::middleware::from_fn(context::scope))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(state_proxies),
+            context::scope,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             request_timeout,
             time_limit,

@@ -518,14 +518,8 @@ async fn report(
     OriginalUri(uri): OriginalUri,
     Form(input): Form<ReportInput>,
 ) -> Response {
-    let peer = context::current().peer;
-    if !state.report_limiter.allow(peer, std::time::Instant::now()) {
-        return (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::RETRY_AFTER, "600")],
-            "Too many reports from this address; please try again later.",
-        )
-            .into_response();
+    if let Err(wait) = state.report_limiter.check(context::current().client) {
+        return PageError(AppError::TooMany(wait)).into_response();
     }
     let printed = printed_uri(&state, &uri);
     let verdict = match verify(&state, &printed).await {
