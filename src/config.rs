@@ -34,8 +34,8 @@ impl std::str::FromStr for Secret {
     }
 }
 
-/// The "created" time published for a key given in the environment, which has no record
-/// of its own.
+/// The "created" time of a key given in the environment, for the commands that only sign
+/// or verify with it (what is published is the time the service first saw it).
 pub const ENV_KEY_EPOCH: chrono::DateTime<chrono::Utc> = chrono::DateTime::UNIX_EPOCH;
 
 /// The settings every command shares.

@@ -181,6 +181,23 @@ fn the_label_story_through_the_command_line() {
     let (stem, _) = stem.rsplit_once('/').unwrap();
     let moved = format!("{stem}/{next_serial}/{sig}");
     assert!(!ring_verifies_short_form(&moved, &keys_json), "{moved}");
+    // keys.json names the base URL the keys sign for; a verifier warns of a label that
+    // points elsewhere (a genuine label's URI copied onto another site).
+    let document: truyxuat::labels::KeysDocument = serde_json::from_str(&keys_json).unwrap();
+    assert_eq!(document.base_urls, vec!["https://truyxuat.lamdong.gov.vn"]);
+    let copied = offline_uri.replace("TRUYXUAT.LAMDONG.GOV.VN", "TRUYXUAT-LAMDONG.EXAMPLE");
+    let read = truyxuat::labels::verify_offline(&offline_uri, &document).unwrap();
+    assert!(!read.points_elsewhere);
+    let read = truyxuat::labels::verify_offline(&copied, &document).unwrap();
+    assert!(read.points_elsewhere, "{copied}");
+    let out = env.run(&["verify", &copied]);
+    let warned = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        warned.contains("warning: this label points at HTTPS://TRUYXUAT-LAMDONG.EXAMPLE"),
+        "{warned}"
+    );
+    let out = env.run(&["verify", &offline_uri]);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
 
     // No private key bytes in the database or in anything the commands printed.
     let db = std::fs::read(env.db()).unwrap();
@@ -247,4 +264,34 @@ fn ring_verifies_short_form(uri: &str, keys_json: &str) -> bool {
     ring::signature::UnparsedPublicKey::new(&ring::signature::ED25519, &public)
         .verify(message.as_bytes(), &sig)
         .is_ok()
+}
+
+/// A key given in the environment has no record of its own: keys.json dates it from when
+/// the service first saw it (kept in the database), not from 1970.
+#[test]
+fn a_key_from_the_environment_is_published_from_when_it_was_first_seen() {
+    let env = CliEnv::new();
+    let seed = "5a".repeat(32);
+    let valid_from = || {
+        let server = env.serve_with(&[("TRUYXUAT_SIGNING_KEY", seed.as_str())]);
+        let mut stream = TcpStream::connect(&server.address).unwrap();
+        write!(
+            stream,
+            "GET /.well-known/truyxuat/keys.json HTTP/1.0\r\nHost: x\r\n\r\n"
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        server.stop();
+        let body = response.split("\r\n\r\n").nth(1).unwrap().to_owned();
+        let document: truyxuat::labels::KeysDocument = serde_json::from_str(&body).unwrap();
+        document.keys[0].valid_from
+    };
+    let before = chrono::Utc::now();
+    let first = valid_from();
+    assert!(first >= before - chrono::Duration::seconds(1), "{first}");
+    assert!(first <= chrono::Utc::now());
+    // The same key served again keeps its date (a new one would differ: the time is kept
+    // to the microsecond).
+    assert_eq!(valid_from(), first);
 }

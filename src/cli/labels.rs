@@ -28,8 +28,13 @@ pub enum KeysCommand {
     Revoke { kid: String },
 }
 
-pub fn keys(settings: &Settings, command: KeysCommand, now: DateTime<Utc>) -> anyhow::Result<()> {
-    let mut keyring = settings.keyring()?;
+/// `truyxuat keys ...` on `keyring`, the keys as the settings give them.
+pub fn keys(
+    settings: &Settings,
+    mut keyring: crate::labels::Keyring,
+    command: KeysCommand,
+    now: DateTime<Utc>,
+) -> anyhow::Result<()> {
     let changes = !matches!(command, KeysCommand::List { .. });
     if changes && settings.signing_key.is_some() {
         bail!("the key comes from TRUYXUAT_SIGNING_KEY; unset it to manage the key folder");
@@ -63,7 +68,9 @@ pub fn keys(settings: &Settings, command: KeysCommand, now: DateTime<Utc>) -> an
         }
         KeysCommand::List { json } => {
             if json {
-                println!("{}", keyring.public_keys_json()?);
+                let mut document = keyring.public_keys();
+                document.base_urls = vec![settings.base_url()];
+                println!("{}", serde_json::to_string_pretty(&document)?);
             } else {
                 println!("{:<16}  {:>4}  {:<8}  CREATED", "KID", "SLOT", "STATUS");
                 for k in keyring.keys() {
@@ -147,6 +154,18 @@ pub async fn verify(
 ) -> anyhow::Result<()> {
     let keyring = settings.keyring()?;
     let verdict = labelling::verify(store, &keyring, uri.trim()).await?;
+    // No proof covers the host: a genuine label's URI copied onto another site verifies.
+    if crate::labels::points_at(uri.trim(), &[settings.base_url()]) == Some(false) {
+        let stem = crate::labels::LabelUri::parse(uri.trim())
+            .map(|label| label.stem)
+            .unwrap_or_default();
+        eprintln!(
+            "warning: this label points at {}, not at this service ({}): it may be a copy \
+             on another site",
+            super::terminal::safe(&stem),
+            settings.base_url()
+        );
+    }
     if json {
         let json = serde_json::to_string_pretty(&verdict)?;
         println!("{}", super::terminal::safe_json(json));

@@ -153,7 +153,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if settings.admin_token.is_none() {
                 tracing::warn!("TRUYXUAT_ADMIN_TOKEN is not set: the console and API are disabled");
             }
-            let keyring = settings.keyring()?;
+            let keyring = published_keyring(&settings, &*store, clock.now()).await?;
             let state = web::AppState::new(store, settings, clock, keyring);
             web::serve(listener, state).await?;
         }
@@ -176,7 +176,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&settings).await?;
             import(&*store, &file, dry_run, clock.now()).await?;
         }
-        Command::Keys(command) => labels::keys(&settings, command, clock.now())?,
+        Command::Keys(command) => {
+            // A key from the environment is listed as published: dated from when this
+            // service first saw it, which the database records.
+            let keyring = if settings.signing_key.is_some() {
+                let store = open(&settings).await?;
+                published_keyring(&settings, &*store, clock.now()).await?
+            } else {
+                settings.keyring()?
+            };
+            labels::keys(&settings, keyring, command, clock.now())?
+        }
         Command::Mint {
             product,
             count,
@@ -232,6 +242,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The signing keys as `keys.json` publishes them. A key given in the environment has no
+/// record of its own, so it is dated from when this service first saw it.
+async fn published_keyring(
+    settings: &Settings,
+    store: &dyn Store,
+    now: chrono::DateTime<chrono::Utc>,
+) -> anyhow::Result<crate::labels::Keyring> {
+    let keyring = settings.keyring()?;
+    let Some(seed) = &settings.signing_key else {
+        return Ok(keyring);
+    };
+    let kid = keyring
+        .active()
+        .map(|k| k.kid().to_owned())
+        .context("TRUYXUAT_SIGNING_KEY gives no key")?;
+    let first_seen = store.key_first_seen(&kid, now).await?;
+    crate::labels::keystore::keyring_from_env(seed.expose(), first_seen)
+        .context("TRUYXUAT_SIGNING_KEY is not a key")
 }
 
 /// Whether `e` comes from writing to a pipe whose reader has gone.

@@ -235,6 +235,10 @@ impl KeyGeneration {
 /// The document published at `/.well-known/truyxuat/keys.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeysDocument {
+    /// The base URLs the keys sign labels for (scheme, host and path prefix): a label that
+    /// points elsewhere is a copy, and a verifier warns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub base_urls: Vec<String>,
     /// Every key generation, active, retired and revoked.
     pub keys: Vec<PublicKeyEntry>,
 }
@@ -404,6 +408,7 @@ impl Keyring {
     /// The public `keys.json` document.
     pub fn public_keys(&self) -> KeysDocument {
         KeysDocument {
+            base_urls: Vec::new(),
             keys: self.keys.iter().map(KeyGeneration::public_entry).collect(),
         }
     }

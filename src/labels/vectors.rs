@@ -110,3 +110,53 @@ fn ring_independently_verifies_offline_signatures() {
         .unwrap();
     assert_eq!(checked, 50);
 }
+
+/// Each reading rule of `docs/labels.md` section 1, on the documented offline vector.
+#[test]
+fn reading_rules_hold_as_documented() {
+    let ring = vector_key();
+    let mut keys = ring.public_keys();
+    keys.base_urls = vec!["https://truyxuat.example.vn".into()];
+    let reads = |uri: &str| verify(uri, &ring).is_ok() && verify_offline(uri, &keys).is_ok();
+    let malformed = |uri: &str| matches!(verify(uri, &ring), Err(Rejection::Malformed(_)));
+    let (path, sig) = OFFLINE_URI.split_once("?8030=").unwrap();
+    assert!(reads(OFFLINE_URI));
+    // Scheme: all lower or all upper case; host: any case.
+    assert!(reads(&OFFLINE_URI.replace("https://", "HTTPS://")));
+    assert!(reads(
+        &OFFLINE_URI.replace("truyxuat.example.vn", "TruyXuat.Example.VN")
+    ));
+    assert!(malformed(&OFFLINE_URI.replace("https://", "Https://")));
+    // A GTIN of 13 digits is the same GTIN-14, and the same label.
+    let gtin13 = OFFLINE_URI.replace("/01/08934588012112/", "/01/8934588012112/");
+    assert!(reads(&gtin13));
+    assert!(malformed(
+        &OFFLINE_URI.replace("/01/08934588012112/", "/01/0893458801211/")
+    ));
+    // AI 22 nowhere; path AIs not in the query; each AI once.
+    assert!(malformed(&format!("{OFFLINE_URI}&22=ABC")));
+    assert!(malformed(
+        &OFFLINE_URI.replace("/10/LOT1/", "/22/ABC/10/LOT1/")
+    ));
+    assert!(malformed(&format!("{OFFLINE_URI}&10=LOT1")));
+    assert!(malformed(&format!("{OFFLINE_URI}&17=261231&17=261231")));
+    assert!(malformed(&format!("{OFFLINE_URI}&17=261331")));
+    // Other parameters, a trailing slash and a fragment are ignored.
+    assert!(reads(&format!(
+        "{OFFLINE_URI}&17=261231&linkType=gs1:pip&utm_source=zalo"
+    )));
+    assert!(reads(&format!("{path}/?8030={sig}#x")));
+    // The signature: canonical base64url only (the last character's 4 spare bits are zero).
+    let last = sig.chars().last().unwrap();
+    assert!(matches!(last, 'A' | 'Q' | 'g' | 'w'), "{last}");
+    let spare_bits_set = format!("{path}?8030={}{}", &sig[..85], (last as u8 + 1) as char);
+    assert!(URL_SAFE_NO_PAD.decode(sig).is_ok());
+    assert!(malformed(&spare_bits_set));
+    assert!(malformed(&format!("{path}?8030={sig}==")));
+    // No proof covers the host: a copy elsewhere verifies, and says that it points elsewhere.
+    let copied = OFFLINE_URI.replace("truyxuat.example.vn", "shop.example");
+    assert!(verify(&copied, &ring).is_ok());
+    assert!(verify_offline(&copied, &keys).unwrap().points_elsewhere);
+    assert!(!verify_offline(OFFLINE_URI, &keys).unwrap().points_elsewhere);
+    assert_eq!(points_at(&copied, &keys.base_urls), Some(false));
+}

@@ -54,6 +54,23 @@ pub struct OfflineVerified {
     pub lot: Option<String>,
     /// The canonical serial (signed).
     pub serial: Serial,
+    /// Whether the URI points at a base URL other than those `keys.json` names: no proof
+    /// covers the host, so a genuine label copied onto another site's link still verifies,
+    /// and a verifier should say so. False when `keys.json` names none.
+    pub points_elsewhere: bool,
+}
+
+/// Whether `uri` points at one of `base_urls` (scheme and host in any case, the path prefix
+/// as given); None when `uri` is not a label URI. No proof covers the host, so a genuine
+/// label whose URI was copied onto another site still verifies: a verifier warns.
+pub fn points_at(uri: &str, base_urls: &[String]) -> Option<bool> {
+    Some(stem_is_one_of(&LabelUri::parse(uri).ok()?.stem, base_urls))
+}
+
+fn stem_is_one_of(stem: &str, base_urls: &[String]) -> bool {
+    base_urls.iter().any(|base| {
+        super::LabelBase::parse(base).is_ok_and(|b| b.gs1_stem().eq_ignore_ascii_case(stem))
+    })
 }
 
 /// Which proof failed.
@@ -189,12 +206,15 @@ pub fn verify_offline(uri: &str, keys: &KeysDocument) -> Result<OfflineVerified,
                 kid: entry.kid.clone(),
             });
         }
+        let points_elsewhere =
+            !keys.base_urls.is_empty() && !stem_is_one_of(&label.stem, &keys.base_urls);
         return Ok(OfflineVerified {
             kid: entry.kid.clone(),
             slot,
             gtin: label.gtin,
             lot: label.lot,
             serial: label.serial,
+            points_elsewhere,
         });
     }
     if any_key {

@@ -374,6 +374,17 @@ pub trait RegistryStore: Send + Sync {
 }
 
 #[async_trait]
+pub trait KeyRecordStore: Send + Sync {
+    /// When the signing key `kid`, given in the environment, was first seen (`now` if this
+    /// is the first time).
+    async fn key_first_seen(
+        &self,
+        kid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError>;
+}
+
+#[async_trait]
 pub trait HealthStore: Send + Sync {
     /// Ok when the database answers and every embedded migration has been applied.
     async fn readiness(&self) -> Result<(), String>;
@@ -401,6 +412,7 @@ pub trait Store:
     + ScanStore
     + DocumentStore
     + RegistryStore
+    + KeyRecordStore
     + HealthStore
     + ChangeCounter
 {
@@ -415,6 +427,7 @@ impl<T> Store for T where
         + ScanStore
         + DocumentStore
         + RegistryStore
+        + KeyRecordStore
         + HealthStore
         + ChangeCounter
 {

@@ -59,7 +59,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
 async fn keys(State(state): State<AppState>) -> Response {
     (
         [(header::CACHE_CONTROL, "public, max-age=300")],
-        Json(state.keyring.public_keys()),
+        Json(state.published_keys()),
     )
         .into_response()
 }

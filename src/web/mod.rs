@@ -88,6 +88,13 @@ impl AppState {
         }
     }
 
+    /// `keys.json`: the public keys, and the base URL their labels point at.
+    pub fn published_keys(&self) -> crate::labels::KeysDocument {
+        let mut document = self.keyring.public_keys();
+        document.base_urls = vec![self.settings.base_url()];
+        document
+    }
+
     /// The operator token, when one is configured.
     pub fn admin_token(&self) -> Option<&str> {
         self.settings.admin_token.as_ref().map(|t| t.expose())

@@ -288,6 +288,33 @@ impl RegistryStore for ThisStore {
 }
 
 #[async_trait]
+impl KeyRecordStore for ThisStore {
+    async fn key_first_seen(
+        &self,
+        kid: &str,
+        now: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, StoreError> {
+        self.write(async |c| {
+            sqlx::query(
+                "INSERT INTO env_signing_keys (kid, first_seen_at) VALUES ($1, $2) \
+                 ON CONFLICT (kid) DO NOTHING",
+            )
+            .bind(kid)
+            .bind(now)
+            .execute(&mut *c)
+            .await?;
+            Ok(
+                sqlx::query_scalar("SELECT first_seen_at FROM env_signing_keys WHERE kid = $1")
+                    .bind(kid)
+                    .fetch_one(&mut *c)
+                    .await?,
+            )
+        })
+        .await
+    }
+}
+
+#[async_trait]
 impl HealthStore for ThisStore {
     async fn readiness(&self) -> Result<(), String> {
         // Since a write failed, only a write that succeeds says writes work again: try one.
