@@ -108,6 +108,29 @@ fn the_label_story_through_the_command_line() {
     assert!(growth < 64 * 1024, "the database grew by {growth} bytes");
     let (small, big) = (small.trim(), big.trim());
 
+    // A reader that stops early (`| head`) ends the listing quietly and successfully.
+    let mut listing = env
+        .command()
+        .env("TRUYXUAT_LOG", "warn")
+        .args(["labels", big])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(listing.stdout.take().unwrap()),
+        &mut first,
+    )
+    .unwrap();
+    assert!(
+        first.starts_with("https://truyxuat.lamdong.gov.vn/01/"),
+        "{first}"
+    );
+    let stopped = listing.wait_with_output().unwrap();
+    assert!(stopped.status.success(), "{stopped:?}");
+    assert_eq!(String::from_utf8_lossy(&stopped.stderr), "");
+
     let last = env.ok(&["labels", big, "--range", "999999..1000000"]);
     assert_eq!(last.lines().count(), 1);
     let verdict = env.ok(&["verify", last.trim()]);
@@ -165,6 +188,11 @@ fn the_label_story_through_the_command_line() {
     let out = env.run(&["verify", first_small.trim()]);
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("revoked key"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("error: the label's key has been revoked"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // keys.json over HTTP, then an offline label checked with ring and nothing else.
     let keys_json = serve_and_fetch(&env, "/.well-known/truyxuat/keys.json");
