@@ -3,10 +3,11 @@
 
 use axum::extract::Request;
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
 use std::sync::Arc;
 
+use super::error::{ApiError, AppError, PageError};
 use super::i18n::Lang;
 use super::rate_limit::TrustedProxies;
 
@@ -55,10 +56,19 @@ pub fn current() -> RequestContext {
         })
 }
 
+/// What every request is served within: whom to believe about the client's address, and
+/// how long a request may take.
+pub struct Scope {
+    pub proxies: TrustedProxies,
+    pub time_limit: std::time::Duration,
+}
+
 /// Middleware: makes the request id (set by `SetRequestIdLayer`), the language and the
-/// client's address available.
+/// client's address available, and answers a request still running after the time limit
+/// with a 503 (a page, or problem+json under `/api/`; tower-http's timeout answers with an
+/// empty body). One middleware for both: each costs a boxed call per request.
 pub async fn scope(
-    axum::extract::State(proxies): axum::extract::State<Arc<TrustedProxies>>,
+    axum::extract::State(scope): axum::extract::State<Arc<Scope>>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -74,7 +84,24 @@ pub async fn scope(
             .unwrap_or_default()
             .to_owned(),
         lang: Lang::from_headers(request.headers()),
-        client: proxies.client(peer, request.headers()),
+        client: scope.proxies.client(peer, request.headers()),
     };
-    CONTEXT.scope(context, next.run(request)).await
+    let api = request.uri().path().starts_with("/api/");
+    let limit = scope.time_limit;
+    CONTEXT
+        .scope(context, async move {
+            match tokio::time::timeout(limit, next.run(request)).await {
+                Ok(response) => response,
+                Err(_) => {
+                    tracing::warn!(?limit, "request timed out");
+                    let late = AppError::Unavailable("the request took too long: try again".into());
+                    if api {
+                        ApiError(late).into_response()
+                    } else {
+                        PageError(late).into_response()
+                    }
+                }
+            }
+        })
+        .await
 }

@@ -114,8 +114,10 @@ const CSP: &str = "default-src 'self'; img-src 'self' https: data:; style-src 's
 pub fn app(state: AppState) -> Router {
     let x_request_id = HeaderName::from_static("x-request-id");
     let https = state.settings.base_url().starts_with("https://");
-    let request_timeout = Duration::from_secs(state.settings.request_timeout_secs.max(1));
-    let state_proxies = state.settings.trusted_proxies.clone();
+    let request_scope = context::Scope {
+        proxies: state.settings.trusted_proxies.clone(),
+        time_limit: Duration::from_secs(state.settings.request_timeout_secs.max(1)),
+    };
     let routes = Router::new()
         .merge(pages::router())
         .merge(health::router())
@@ -159,12 +161,8 @@ pub fn app(state: AppState) -> Router {
             compress::small_responses,
         ))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(state_proxies),
+            Arc::new(request_scope),
             context::scope,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            request_timeout,
-            time_limit,
         ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError(AppError::Internal("handler panicked".into())).into_response()
@@ -204,28 +202,6 @@ pub async fn serve(listener: TcpListener, state: AppState) -> std::io::Result<()
     let limits = state.settings.connection_limits();
     server::serve(listener, app(state), limits, shutdown_signal()).await;
     Ok(())
-}
-
-/// Answers a request that takes longer than the request timeout with a 503 (a page, or
-/// problem+json under `/api/`): tower-http's timeout layer answers with an empty body.
-async fn time_limit(
-    axum::extract::State(limit): axum::extract::State<Duration>,
-    request: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let api = request.uri().path().starts_with("/api/");
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => {
-            tracing::warn!(?limit, "request timed out");
-            let timed_out = AppError::Unavailable("the request took too long: try again".into());
-            if api {
-                ApiError(timed_out).into_response()
-            } else {
-                PageError(timed_out).into_response()
-            }
-        }
-    }
 }
 
 async fn shutdown_signal() {
