@@ -136,14 +136,9 @@ async fn a_request_over_the_time_limit_gets_a_503_that_says_so() {
     sqlx::Executor::execute(&mut other_process, "BEGIN EXCLUSIVE")
         .await
         .unwrap();
+    let product = serde_json::json!({"producer_id": producer, "name": "Chè", "category": "Chè", "unit": "hộp"});
     let started = Instant::now();
-    let reply = app
-        .api(
-            "POST",
-            "/api/v1/products",
-            serde_json::json!({"producer_id": producer, "name": "Chè", "category": "Chè", "unit": "hộp"}),
-        )
-        .await;
+    let reply = app.api("POST", "/api/v1/products", product.clone()).await;
     let took = started.elapsed();
     assert_eq!(
         reply.status,
@@ -158,12 +153,6 @@ async fn a_request_over_the_time_limit_gets_a_503_that_says_so() {
         .await
         .unwrap();
     // Once the lock is gone, the same request goes through.
-    let reply = app
-        .api(
-            "POST",
-            "/api/v1/products",
-            serde_json::json!({"producer_id": producer, "name": "Chè", "category": "Chè", "unit": "hộp"}),
-        )
-        .await;
+    let reply = app.api("POST", "/api/v1/products", product).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
 }

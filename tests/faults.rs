@@ -11,12 +11,8 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use truyxuat::labelling::{self, MintRequest};
-use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
-use truyxuat::store::StoreError;
 
 use crate::support::db::TestDb;
-use crate::support::fixtures::now;
 use crate::support::http::{Reply, TOKEN, TestApp};
 use crate::support::proxy::CuttableProxy;
 
@@ -81,32 +77,9 @@ impl Drop for SmallDisk {
     }
 }
 
-fn keys() -> Keyring {
-    Keyring::single(KeySeed::from_bytes([7; 32]), now())
-}
-
 /// The paths of `count` genuine labels of demo product 1, lot CD-2026-10A.
 async fn labels(app: &TestApp, count: u32) -> Vec<String> {
-    let store = &*app.db.store;
-    let request = MintRequest {
-        product_id: 1,
-        count,
-        lot: Some("CD-2026-10A".into()),
-        profile: Profile::Compact,
-    };
-    let batch = labelling::mint(store, &keys(), &request, count, now())
-        .await
-        .unwrap();
-    let printable = labelling::printable(store, batch.id).await.unwrap();
-    let base = LabelBase::parse("http://127.0.0.1:8080").unwrap();
-    let mut paths = Vec::new();
-    printable
-        .for_each_uri(&keys(), &base, printable.batch.all(), |_, _, uri| {
-            paths.push(uri["http://127.0.0.1:8080".len()..].to_owned());
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
-    paths
+    crate::support::labels::mint(app, 1, count, Some("CD-2026-10A")).await
 }
 
 /// What the load got acknowledged: every answer a client took as "stored".
@@ -392,20 +365,9 @@ fn a_60000_product_import_leaves_every_scan_answered() {
     use std::io::{Read, Write};
 
     let env = crate::support::cli_env::CliEnv::new();
-    env.ok(&["demo"]);
-    env.ok(&["keys", "new"]);
-    let batch = env.ok(&[
-        "mint",
-        "--product",
-        "1",
-        "--count",
-        "50",
-        "--lot",
-        "CD-2026-10A",
-    ]);
-    let uris = env.ok(&["labels", batch.trim()]);
+    let (_, uris) = env.demo_batch(50);
     let paths: Vec<String> = uris
-        .lines()
+        .iter()
         .map(|u| u["https://truyxuat.lamdong.gov.vn".len()..].to_owned())
         .collect();
     let gtin = |n: usize| {

@@ -5,12 +5,8 @@
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
-use truyxuat::labelling::{self, MintRequest};
-use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
-use truyxuat::store::StoreError;
 
 use crate::support::cli_env::CliEnv;
-use crate::support::fixtures::now;
 use crate::support::http::{Reply, TestApp};
 
 /// One line of the fixture file.
@@ -229,32 +225,11 @@ async fn every_text_field_refuses_controls_bidi_and_line_breaks_by_name() {
     assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
 }
 
-fn keys() -> Keyring {
-    Keyring::single(KeySeed::from_bytes([7; 32]), now())
-}
-
-/// The path of the first label of a new batch of `product`'s lot `lot`.
+/// The path of the one label of a new batch of `product`'s lot `lot`.
 async fn label_path(app: &TestApp, product: i64, lot: &str) -> String {
-    let store = &*app.db.store;
-    let request = MintRequest {
-        product_id: product,
-        count: 1,
-        lot: Some(lot.to_owned()),
-        profile: Profile::Compact,
-    };
-    let batch = labelling::mint(store, &keys(), &request, 10, now())
+    crate::support::labels::mint(app, product, 1, Some(lot))
         .await
-        .unwrap();
-    let printable = labelling::printable(store, batch.id).await.unwrap();
-    let base = LabelBase::parse("http://127.0.0.1:8080").unwrap();
-    let mut path = String::new();
-    printable
-        .for_each_uri(&keys(), &base, printable.batch.all(), |_, _, uri| {
-            path = uri["http://127.0.0.1:8080".len()..].to_owned();
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
-    path
+        .remove(0)
 }
 
 /// The page is whole: parsed as HTML5 does, it has its verdict (when it shows one), the
@@ -338,18 +313,8 @@ async fn hostile_names_leave_every_public_page_whole() {
 #[tokio::test]
 async fn the_cli_prints_no_control_character() {
     let env = CliEnv::new();
-    env.ok(&["demo"]);
-    env.ok(&["keys", "new"]);
-    let batch = env.ok(&[
-        "mint",
-        "--product",
-        "1",
-        "--count",
-        "1",
-        "--lot",
-        "CD-2026-10A",
-    ]);
-    let uri = env.ok(&["labels", batch.trim()]);
+    let (_, uris) = env.demo_batch(1);
+    let uri = &uris[0];
     let evil = "Evil\u{1b}[2J\u{1b}[31mRED\u{1b}]0;pwned\u{7}\u{9b}1m\u{202e}gnp.exe";
     let pool = sqlx::SqlitePool::connect(&env.db_url()).await.unwrap();
     sqlx::query("UPDATE products SET name = $1 WHERE id = 1")

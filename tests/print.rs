@@ -33,27 +33,6 @@ impl Env {
         Env(CliEnv::new())
     }
 
-    /// Demo registry, a key, and an activated batch of `count` labels of product 1 (a GTIN,
-    /// lot CD-2026-10A); returns the batch id and its URIs.
-    fn batch(&self, count: u32) -> (String, Vec<String>) {
-        self.ok(&["demo"]);
-        self.ok(&["keys", "new"]);
-        let batch = self
-            .ok(&[
-                "mint",
-                "--product",
-                "1",
-                "--count",
-                &count.to_string(),
-                "--lot",
-                "CD-2026-10A",
-            ])
-            .trim()
-            .to_owned();
-        let uris = self.ok(&["labels", &batch]);
-        (batch, uris.lines().map(str::to_owned).collect())
-    }
-
     /// Asserts every URI is genuine for the service.
     async fn assert_genuine(&self, uris: &BTreeSet<String>) {
         let store = truyxuat::store::open(&self.db_url()).await.unwrap();
@@ -117,7 +96,7 @@ fn set(uris: &[String]) -> BTreeSet<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a4_sheets_png_files_and_rolls_decode_label_for_label() {
     let env = Env::new();
-    let (batch, uris) = env.batch(COUNT);
+    let (batch, uris) = env.demo_batch(COUNT);
     assert_eq!(uris.len(), COUNT as usize);
 
     let pdf = env.path("sheets.pdf");
@@ -248,7 +227,7 @@ fn numbers_after(text: &str, key: &str) -> Vec<Vec<f64>> {
 #[test]
 fn pages_have_the_layouts_size_and_roll_modules_are_whole_dots() {
     let env = Env::new();
-    let (batch, _) = env.batch(8);
+    let (batch, _) = env.demo_batch(8);
     let mm = |pt: f64| pt * 25.4 / 72.0;
     for (layout, dpi, size) in [
         ("a4-3x7", 203, (210.0, 297.0)),
@@ -415,7 +394,7 @@ fn vietnamese_diacritics_are_drawn() {
 #[test]
 fn bad_input_is_refused_before_any_output() {
     let env = Env::new();
-    let (batch, _) = env.batch(10);
+    let (batch, _) = env.demo_batch(10);
     let target = env.path("labels.pdf");
     std::fs::write(&target, b"an earlier print").unwrap();
     let cases: [(&[&str], &str); 6] = [
@@ -466,7 +445,7 @@ fn bad_input_is_refused_before_any_output() {
 #[tokio::test]
 async fn hostile_and_emoji_names_still_print() {
     let env = Env::new();
-    let (batch, _) = env.batch(3);
+    let (batch, _) = env.demo_batch(3);
     let name = "Mật ong <!--<script> & \"Xuân\" 🍯\u{1b}[2J";
     let pool = sqlx::SqlitePool::connect(&env.db_url()).await.unwrap();
     sqlx::query("UPDATE products SET name = $1 WHERE id = 1")

@@ -5,9 +5,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
 use truyxuat::domain::certification::CertStatus;
-use truyxuat::labelling::{self, MintRequest};
-use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
-use truyxuat::store::StoreError;
+use truyxuat::labelling;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -15,36 +13,7 @@ use std::net::TcpStream;
 use crate::support::cli_env::{CliEnv, Server};
 use crate::support::fixtures::now;
 use crate::support::http::{Reply, TestApp};
-
-/// The keys `TestApp` serves with.
-fn keys() -> Keyring {
-    Keyring::single(KeySeed::from_bytes([7; 32]), now())
-}
-
-/// Mints `count` labels of a demo product; returns their paths (the part after the host).
-async fn mint(app: &TestApp, product_id: i64, count: u32, lot: Option<&str>) -> Vec<String> {
-    let store = &*app.db.store;
-    let request = MintRequest {
-        product_id,
-        count,
-        lot: lot.map(str::to_owned),
-        profile: Profile::Compact,
-    };
-    let batch = labelling::mint(store, &keys(), &request, 1000, now())
-        .await
-        .unwrap();
-    let printable = labelling::printable(store, batch.id).await.unwrap();
-    let base = LabelBase::parse("http://127.0.0.1:8080").unwrap();
-    let mut paths = Vec::new();
-    printable
-        .for_each_uri(&keys(), &base, printable.batch.all(), |_, _, uri| {
-            let path = uri.split_once("8080").unwrap().1.to_owned();
-            paths.push(path);
-            Ok::<_, StoreError>(())
-        })
-        .unwrap();
-    paths
-}
+use crate::support::labels::mint;
 
 /// Demo product 1 (Chè Ô Long, GTIN) lot CD-2026-10A: a genuine, activated label.
 async fn genuine(app: &TestApp) -> String {
@@ -249,19 +218,8 @@ async fn a_recall_made_by_another_process_shows_once_the_cache_expires() {
 #[test]
 fn a_server_without_a_scan_cache_shows_a_recall_by_the_cli_at_once() {
     let env = CliEnv::new();
-    env.ok(&["demo"]);
-    env.ok(&["keys", "new"]);
-    let batch = env.ok(&[
-        "mint",
-        "--product",
-        "1",
-        "--count",
-        "2",
-        "--lot",
-        "CD-2026-10A",
-    ]);
-    let uri = env.ok(&["labels", batch.trim(), "--range", "0..1"]);
-    let path = &uri.trim()["https://truyxuat.lamdong.gov.vn".len()..];
+    let (_, uris) = env.demo_batch(2);
+    let path = &uris[0]["https://truyxuat.lamdong.gov.vn".len()..];
     let server = env.serve_with(&[("TRUYXUAT_SCAN_CACHE_TTL_MS", "0")]);
     let verdict = |server: &Server| {
         let mut stream = TcpStream::connect(&server.address).unwrap();
@@ -703,13 +661,10 @@ async fn report_limits_count_each_shopper_behind_a_trusted_proxy() {
     use axum::extract::ConnectInfo;
     use std::net::SocketAddr;
 
-    let app = TestApp::with_settings(&["--trusted-proxies", "127.0.0.1, ::1"]).await;
-    let bundle = truyxuat::demo::bundle().unwrap();
-    app.db
-        .store
-        .import_registry(&bundle, now(), None)
+    let app = TestApp::with_settings(&["--trusted-proxies", "127.0.0.1, ::1"])
         .await
-        .unwrap();
+        .load_demo()
+        .await;
     let path = genuine(&app).await;
     let report = |peer: &'static str, forwarded: &'static str| {
         let path = path.clone();

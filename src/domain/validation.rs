@@ -87,7 +87,7 @@ impl Validator {
     /// empty, longer than `max` characters, or holding a control, bidi or line-break
     /// character.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> String {
-        self.checked_text(field, Some(value), max, false)
+        self.checked(field, Some(value), max, false, false)
             .unwrap_or_default()
     }
 
@@ -98,12 +98,12 @@ impl Validator {
         value: Option<&str>,
         max: usize,
     ) -> Option<String> {
-        self.checked_text(field, value, max, true)
+        self.checked(field, value, max, true, false)
     }
 
     /// A required multi-line text field (a report): line breaks and tabs are kept.
     pub fn multiline_text(&mut self, field: &str, value: &str, max: usize) -> String {
-        self.checked_lines(field, Some(value), max, false)
+        self.checked(field, Some(value), max, false, true)
             .unwrap_or_default()
     }
 
@@ -114,31 +114,25 @@ impl Validator {
         value: Option<&str>,
         max: usize,
     ) -> Option<String> {
-        self.checked_lines(field, value, max, true)
+        self.checked(field, value, max, true, true)
     }
 
-    fn checked_text(
+    fn checked(
         &mut self,
         field: &str,
         value: Option<&str>,
         max: usize,
         optional: bool,
+        multiline: bool,
     ) -> Option<String> {
         let value = value.unwrap_or_default();
-        self.allowed_chars(field, value, max, false)?;
-        self.sized(field, super::text::clean(value), max, optional)
-    }
-
-    fn checked_lines(
-        &mut self,
-        field: &str,
-        value: Option<&str>,
-        max: usize,
-        optional: bool,
-    ) -> Option<String> {
-        let value = value.unwrap_or_default();
-        self.allowed_chars(field, value, max, true)?;
-        self.sized(field, super::text::clean_multiline(value), max, optional)
+        self.allowed_chars(field, value, max, multiline)?;
+        let cleaned = if multiline {
+            super::text::clean_multiline(value)
+        } else {
+            super::text::clean(value)
+        };
+        self.sized(field, cleaned, max, optional)
     }
 
     /// Refuses a text holding a character no field may hold, or so long that reading it

@@ -60,6 +60,26 @@ impl CliEnv {
         c
     }
 
+    /// The demo registry, a signing key and an activated batch of `count` labels of demo
+    /// product 1 (a GTIN, lot CD-2026-10A); returns the batch id and its URIs.
+    pub fn demo_batch(&self, count: u32) -> (String, Vec<String>) {
+        self.ok(&["demo"]);
+        self.ok(&["keys", "new"]);
+        let count = count.to_string();
+        let mint = [
+            "mint",
+            "--product",
+            "1",
+            "--count",
+            &count,
+            "--lot",
+            "CD-2026-10A",
+        ];
+        let batch = self.ok(&mint).trim().to_owned();
+        let uris = self.ok(&["labels", &batch]);
+        (batch, uris.lines().map(str::to_owned).collect())
+    }
+
     /// Runs a command, keeping what it printed.
     pub fn run(&self, args: &[&str]) -> Output {
         let out = self.command().args(args).output().expect("run truyxuat");

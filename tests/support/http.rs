@@ -105,14 +105,21 @@ impl TestApp {
 
     /// The app on `db`, with the operator token set and the demo registry loaded.
     pub async fn on_with_demo(db: TestDb) -> TestApp {
-        let app = Self::build_on(db, Some(TOKEN), None, &[]).await;
+        Self::build_on(db, Some(TOKEN), None, &[])
+            .await
+            .load_demo()
+            .await
+    }
+
+    /// Loads the demo registry.
+    pub async fn load_demo(self) -> TestApp {
         let bundle = truyxuat::demo::bundle().expect("demo bundle");
-        app.db
+        self.db
             .store
             .import_registry(&bundle, now(), None)
             .await
             .expect("demo import");
-        app
+        self
     }
 
     async fn build_on(
@@ -150,14 +157,7 @@ impl TestApp {
 
     /// The app with the demo registry loaded.
     pub async fn with_demo() -> TestApp {
-        let app = TestApp::new().await;
-        let bundle = truyxuat::demo::bundle().expect("demo bundle");
-        app.db
-            .store
-            .import_registry(&bundle, now(), None)
-            .await
-            .expect("demo import");
-        app
+        TestApp::new().await.load_demo().await
     }
 
     pub async fn send(&self, request: Request<Body>) -> Reply {

@@ -4,4 +4,5 @@ pub mod cli_env;
 pub mod db;
 pub mod fixtures;
 pub mod http;
+pub mod labels;
 pub mod proxy;
