@@ -68,4 +68,4 @@ bench: test-deps ## Benchmarks, printed beside their baselines
 	bash bench/scan_page.sh 10
 
 soak: ## The label property tests with 1,000,000 cases
-	TRUYXUAT_PROPTEST_CASES=1000000 cargo test --release --lib labels::proptests -- --nocapture
+	TRUYXUAT_PROPTEST_CASES=1000000 cargo test --release --lib labelcode::proptests -- --nocapture

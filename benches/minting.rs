@@ -6,8 +6,9 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use truyxuat::labelling::{self, MintRequest};
-use truyxuat::labels::{KeySeed, Keyring, Profile};
+use truyxuat::app::{self, labels::MintRequest};
+use truyxuat::domain::batch::Profile;
+use truyxuat::labelcode::{KeySeed, Keyring};
 use truyxuat::store::{self, Store};
 
 const RUNS: usize = 15;
@@ -46,7 +47,7 @@ async fn measure(count: u32) -> (Duration, u64) {
             profile: Profile::Compact,
         };
         let started = Instant::now();
-        labelling::mint(&*store, &keys, &request, 1_000_000, Utc::now())
+        app::labels::mint(&*store, &keys, &request, 1_000_000, Utc::now())
             .await
             .expect("mint");
         times.push(started.elapsed());

@@ -15,8 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use truyxuat::labelling;
-use truyxuat::labels::keystore;
+use truyxuat::app;
+use truyxuat::labelcode::keystore;
 use truyxuat::render::{EcLevel, QrMatrix};
 
 const BIN: &str = env!("CARGO_BIN_EXE_truyxuat");
@@ -159,7 +159,7 @@ async fn check(bench: &Bench, what: &str, decoded: &[String], expected: &[String
     let keys = keystore::load(&bench.path("keys")).expect("keys");
     let mut genuine = 0;
     for uri in decoded {
-        if labelling::verify(&*store, &keys, uri)
+        if app::labels::verify(&*store, &keys, uri)
             .await
             .expect("verify")
             .is_genuine()

@@ -89,7 +89,7 @@ pub struct Settings {
     pub signing_key: Option<Secret>,
 
     /// The most labels one batch may hold.
-    #[arg(long, global = true, env = "TRUYXUAT_MAX_BATCH", default_value_t = crate::labelling::DEFAULT_MAX_BATCH)]
+    #[arg(long, global = true, env = "TRUYXUAT_MAX_BATCH", default_value_t = crate::app::labels::DEFAULT_MAX_BATCH)]
     pub max_batch: u32,
 
     /// How long, in milliseconds, a scan page may show records that another process (the
@@ -158,19 +158,21 @@ pub struct Settings {
 
 impl Settings {
     /// The signing keys: the one in `TRUYXUAT_SIGNING_KEY`, or those of the key folder.
-    pub fn keyring(&self) -> anyhow::Result<crate::labels::Keyring> {
+    pub fn keyring(&self) -> anyhow::Result<crate::labelcode::Keyring> {
         use anyhow::Context;
         match &self.signing_key {
-            Some(seed) => crate::labels::keystore::keyring_from_env(seed.expose(), ENV_KEY_EPOCH)
-                .context("TRUYXUAT_SIGNING_KEY is not a key"),
-            None => crate::labels::keystore::load(&self.key_dir)
+            Some(seed) => {
+                crate::labelcode::keystore::keyring_from_env(seed.expose(), ENV_KEY_EPOCH)
+                    .context("TRUYXUAT_SIGNING_KEY is not a key")
+            }
+            None => crate::labelcode::keystore::load(&self.key_dir)
                 .with_context(|| format!("cannot load the keys in {}", self.key_dir.display())),
         }
     }
 
     /// The base URL labels are minted with.
-    pub fn label_base(&self) -> anyhow::Result<crate::labels::LabelBase> {
-        crate::labels::LabelBase::parse(&self.base_url())
+    pub fn label_base(&self) -> anyhow::Result<crate::labelcode::LabelBase> {
+        crate::labelcode::LabelBase::parse(&self.base_url())
             .map_err(|e| anyhow::anyhow!("TRUYXUAT_BASE_URL: {e}"))
     }
 

@@ -1,17 +1,18 @@
 //! truyxuat: a product traceability QR service.
 //!
-//! Data flows one way: `web` and `cli` call domain services; services call the `store`;
-//! the store knows SQL and nothing of HTTP. `domain` and `labels` do no I/O (but for
-//! `labels::keystore`, which reads and writes the key folder).
+//! Data flows one way: `web` and `cli` call the application layer (`app`); it applies the
+//! rules of `domain` and calls the `store`, which knows SQL and nothing of HTTP. `domain`
+//! and `labelcode` (the label codec) do no I/O (but for `labelcode::keystore`, which reads
+//! and writes the key folder).
 #![forbid(unsafe_code)]
 
+pub mod app;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
-pub mod labelling;
-pub mod labels;
+pub mod labelcode;
 pub mod render;
 pub mod scans;
 pub mod store;

@@ -211,12 +211,12 @@ fn the_label_story_through_the_command_line() {
     assert!(!ring_verifies_short_form(&moved, &keys_json), "{moved}");
     // keys.json names the base URL the keys sign for; a verifier warns of a label that
     // points elsewhere (a genuine label's URI copied onto another site).
-    let document: truyxuat::labels::KeysDocument = serde_json::from_str(&keys_json).unwrap();
+    let document: truyxuat::labelcode::KeysDocument = serde_json::from_str(&keys_json).unwrap();
     assert_eq!(document.base_urls, vec!["https://truyxuat.lamdong.gov.vn"]);
     let copied = offline_uri.replace("TRUYXUAT.LAMDONG.GOV.VN", "TRUYXUAT-LAMDONG.EXAMPLE");
-    let read = truyxuat::labels::verify_offline(&offline_uri, &document).unwrap();
+    let read = truyxuat::labelcode::verify_offline(&offline_uri, &document).unwrap();
     assert!(!read.points_elsewhere);
-    let read = truyxuat::labels::verify_offline(&copied, &document).unwrap();
+    let read = truyxuat::labelcode::verify_offline(&copied, &document).unwrap();
     assert!(read.points_elsewhere, "{copied}");
     let out = env.run(&["verify", &copied]);
     let warned = String::from_utf8_lossy(&out.stderr);
@@ -312,7 +312,7 @@ fn a_key_from_the_environment_is_published_from_when_it_was_first_seen() {
         stream.read_to_string(&mut response).unwrap();
         server.stop();
         let body = response.split("\r\n\r\n").nth(1).unwrap().to_owned();
-        let document: truyxuat::labels::KeysDocument = serde_json::from_str(&body).unwrap();
+        let document: truyxuat::labelcode::KeysDocument = serde_json::from_str(&body).unwrap();
         document.keys[0].valid_from
     };
     let before = chrono::Utc::now();

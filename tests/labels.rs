@@ -4,10 +4,14 @@
 use std::sync::Arc;
 
 use chrono::Duration;
+use truyxuat::app::{
+    self,
+    labels::{MintRequest, VerdictKind},
+};
 use truyxuat::domain::batch::IndexRange;
+use truyxuat::domain::batch::Profile;
 use truyxuat::domain::scan::NewScan;
-use truyxuat::labelling::{self, MintRequest, VerdictKind};
-use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
+use truyxuat::labelcode::{KeySeed, Keyring, LabelBase};
 use truyxuat::store::{Store, StoreError};
 
 use crate::on_both_databases;
@@ -74,14 +78,14 @@ async fn mint(
         lot: lot.map(str::to_owned),
         profile,
     };
-    let batch = labelling::mint(store, keys, &request, 1_000_000, now())
+    let batch = app::labels::mint(store, keys, &request, 1_000_000, now())
         .await
         .unwrap();
     uris(store, keys, batch.id).await
 }
 
 async fn uris(store: &dyn Store, keys: &Keyring, batch: i64) -> Vec<String> {
-    let printable = labelling::printable(store, batch).await.unwrap();
+    let printable = app::labels::printable(store, batch).await.unwrap();
     let mut out = Vec::new();
     printable
         .for_each_uri(keys, &base(), printable.batch.all(), |_, _, uri| {
@@ -93,7 +97,7 @@ async fn uris(store: &dyn Store, keys: &Keyring, batch: i64) -> Vec<String> {
 }
 
 async fn verdict(store: &dyn Store, keys: &Keyring, uri: &str) -> VerdictKind {
-    labelling::verify(store, keys, uri).await.unwrap().verdict
+    app::labels::verify(store, keys, uri).await.unwrap().verdict
 }
 
 async fn minted_labels_verify_once_activated(store: Arc<dyn Store>) {
@@ -108,7 +112,7 @@ async fn minted_labels_verify_once_activated(store: Arc<dyn Store>) {
             with_lot[0]
         );
         for uri in &with_lot {
-            let v = labelling::verify(&*store, &keys, uri).await.unwrap();
+            let v = app::labels::verify(&*store, &keys, uri).await.unwrap();
             assert_eq!(v.verdict, VerdictKind::Genuine, "{uri}");
             assert_eq!(v.product.unwrap().data.name, "Chè Ô Long");
             assert_eq!(v.lot.unwrap().data.code, "L-01");
@@ -121,12 +125,12 @@ async fn minted_labels_verify_once_activated(store: Arc<dyn Store>) {
             verdict(&*store, &keys, &short[0]).await,
             VerdictKind::NotActivated
         );
-        let batch = labelling::verify(&*store, &keys, &short[0])
+        let batch = app::labels::verify(&*store, &keys, &short[0])
             .await
             .unwrap()
             .batch_id
             .unwrap();
-        labelling::activate(&*store, batch, "M-01", Some("0..2".parse().unwrap()), now())
+        app::labels::activate(&*store, batch, "M-01", Some("0..2".parse().unwrap()), now())
             .await
             .unwrap();
         let lower = if profile == Profile::Compact {
@@ -151,13 +155,13 @@ async fn batches_take_disjoint_ranges_of_the_key(store: Arc<dyn Store>) {
     all.sort();
     all.dedup();
     assert_eq!(all.len(), 2000);
-    let va = labelling::verify(&*store, &keys, &a[999]).await.unwrap();
-    let vb = labelling::verify(&*store, &keys, &b[0]).await.unwrap();
+    let va = app::labels::verify(&*store, &keys, &a[999]).await.unwrap();
+    let vb = app::labels::verify(&*store, &keys, &b[0]).await.unwrap();
     assert_eq!(va.index, Some(999));
     assert_eq!(vb.index, Some(0));
     assert_ne!(va.batch_id, vb.batch_id);
     // Listing a range gives exactly those labels.
-    let printable = labelling::printable(&*store, vb.batch_id.unwrap())
+    let printable = app::labels::printable(&*store, vb.batch_id.unwrap())
         .await
         .unwrap();
     let mut some = Vec::new();
@@ -186,12 +190,12 @@ async fn void_and_recall_give_their_own_verdicts(store: Arc<dyn Store>) {
     let keys = keyring();
     let (tea, _) = registry(&*store).await;
     let labels = mint(&*store, &keys, tea, 10, Some("L-01"), Profile::Compact).await;
-    let batch = labelling::verify(&*store, &keys, &labels[0])
+    let batch = app::labels::verify(&*store, &keys, &labels[0])
         .await
         .unwrap()
         .batch_id
         .unwrap();
-    labelling::void(&*store, batch, Some("3..5".parse().unwrap()), now())
+    app::labels::void(&*store, batch, Some("3..5".parse().unwrap()), now())
         .await
         .unwrap();
     assert_eq!(
@@ -205,7 +209,7 @@ async fn void_and_recall_give_their_own_verdicts(store: Arc<dyn Store>) {
         VerdictKind::Genuine
     );
 
-    let lot = labelling::recall(&*store, tea, "L-01", "nhiễm nấm mốc", now())
+    let lot = app::labels::recall(&*store, tea, "L-01", "nhiễm nấm mốc", now())
         .await
         .unwrap();
     assert_eq!(lot.recall_reason.as_deref(), Some("nhiễm nấm mốc"));
@@ -226,8 +230,8 @@ async fn rotation_keeps_old_labels_valid_and_revocation_has_its_verdict(store: A
     let new_kid = keys.active().unwrap().kid().to_owned();
     assert_ne!(old_kid, new_kid);
     let new = mint(&*store, &keys, tea, 3, Some("L-01"), Profile::Offline).await;
-    let v_old = labelling::verify(&*store, &keys, &old[0]).await.unwrap();
-    let v_new = labelling::verify(&*store, &keys, &new[0]).await.unwrap();
+    let v_old = app::labels::verify(&*store, &keys, &old[0]).await.unwrap();
+    let v_new = app::labels::verify(&*store, &keys, &new[0]).await.unwrap();
     assert_eq!(v_old.verdict, VerdictKind::Genuine);
     assert_eq!(v_old.kid.as_deref(), Some(old_kid.as_str()));
     assert_eq!(v_new.kid.as_deref(), Some(new_kid.as_str()));
@@ -235,7 +239,7 @@ async fn rotation_keeps_old_labels_valid_and_revocation_has_its_verdict(store: A
     assert_eq!(uris(&*store, &keys, v_old.batch_id.unwrap()).await, old);
 
     keys.revoke(&old_kid, now()).unwrap();
-    let revoked = labelling::verify(&*store, &keys, &old[0]).await.unwrap();
+    let revoked = app::labels::verify(&*store, &keys, &old[0]).await.unwrap();
     assert_eq!(revoked.verdict, VerdictKind::RevokedKey);
     assert_eq!(revoked.kid.as_deref(), Some(old_kid.as_str()));
     assert_eq!(verdict(&*store, &keys, &new[0]).await, VerdictKind::Genuine);
@@ -298,25 +302,25 @@ async fn bad_requests_change_nothing(store: Arc<dyn Store>) {
         (refuse(5, tea, Some("NO-SUCH-LOT")), "lot"),
         (refuse(5, jam, Some("M-01")), "lot"),
     ] {
-        match labelling::mint(&*store, &keys, &request, 1_000_000, now()).await {
+        match app::labels::mint(&*store, &keys, &request, 1_000_000, now()).await {
             Err(StoreError::Invalid(i)) => assert_eq!(i.errors[0].field, field),
             other => panic!("{request:?}: {other:?}"),
         }
     }
     assert!(store.list_batches(None).await.unwrap().is_empty());
     let labels = mint(&*store, &keys, tea, 5, None, Profile::Compact).await;
-    let batch = labelling::verify(&*store, &keys, &labels[0])
+    let batch = app::labels::verify(&*store, &keys, &labels[0])
         .await
         .unwrap()
         .batch_id
         .unwrap();
     assert!(
-        labelling::void(&*store, batch, Some("4..6".parse().unwrap()), now())
+        app::labels::void(&*store, batch, Some("4..6".parse().unwrap()), now())
             .await
             .is_err()
     );
     assert!(
-        labelling::activate(&*store, batch, "L-02", None, now())
+        app::labels::activate(&*store, batch, "L-02", None, now())
             .await
             .is_err()
     );
@@ -327,7 +331,7 @@ async fn bad_requests_change_nothing(store: Arc<dyn Store>) {
     // No key, no minting.
     let none = Keyring::new();
     assert!(
-        labelling::mint(&*store, &none, &refuse(5, tea, None), 10, now())
+        app::labels::mint(&*store, &none, &refuse(5, tea, None), 10, now())
             .await
             .is_err()
     );
@@ -340,7 +344,7 @@ async fn a_group_of_scans_counts_each_label_in_order(store: Arc<dyn Store>) {
     let keys = keyring();
     let (tea, _) = registry(&*store).await;
     let labels = mint(&*store, &keys, tea, 3, Some("L-01"), Profile::Compact).await;
-    let batch = labelling::verify(&*store, &keys, &labels[0])
+    let batch = app::labels::verify(&*store, &keys, &labels[0])
         .await
         .unwrap()
         .batch_id
@@ -379,9 +383,9 @@ async fn a_group_of_scans_counts_each_label_in_order(store: Arc<dyn Store>) {
 async fn a_batch_changed_label_by_label_still_gets_each_verdict(store: Arc<dyn Store>) {
     let keys = keyring();
     let (tea, _) = registry(&*store).await;
-    let count = labelling::MAX_HELD_RANGES as u32 + 10;
+    let count = app::labels::MAX_HELD_RANGES as u32 + 10;
     let labels = mint(&*store, &keys, tea, count, None, Profile::Compact).await;
-    let batch = labelling::verify(&*store, &keys, &labels[0])
+    let batch = app::labels::verify(&*store, &keys, &labels[0])
         .await
         .unwrap()
         .batch_id
@@ -392,16 +396,18 @@ async fn a_batch_changed_label_by_label_still_gets_each_verdict(store: Arc<dyn S
             end: i + 1,
         })
     };
-    for changes in [3, labelling::MAX_HELD_RANGES as u32 + 1] {
+    for changes in [3, app::labels::MAX_HELD_RANGES as u32 + 1] {
         for i in 0..changes {
-            labelling::activate(&*store, batch, "L-01", single(i), now())
+            app::labels::activate(&*store, batch, "L-01", single(i), now())
                 .await
                 .unwrap();
         }
-        labelling::void(&*store, batch, single(1), now())
+        app::labels::void(&*store, batch, single(1), now())
             .await
             .unwrap();
-        let genuine = labelling::verify(&*store, &keys, &labels[0]).await.unwrap();
+        let genuine = app::labels::verify(&*store, &keys, &labels[0])
+            .await
+            .unwrap();
         assert_eq!(genuine.verdict, VerdictKind::Genuine, "{changes} changes");
         assert_eq!(genuine.lot.unwrap().data.code, "L-01");
         assert_eq!(verdict(&*store, &keys, &labels[1]).await, VerdictKind::Void);

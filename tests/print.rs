@@ -8,9 +8,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use truyxuat::app;
 use truyxuat::domain::batch::IndexRange;
-use truyxuat::labelling;
-use truyxuat::labels::keystore;
+use truyxuat::labelcode::keystore;
 use truyxuat::render::{self, EcLevel, Format, Label, PrintJob};
 
 use crate::support::cli_env::CliEnv;
@@ -38,7 +38,7 @@ impl Env {
         let store = truyxuat::store::open(&self.db_url()).await.unwrap();
         let keys = keystore::load(&self.keys()).unwrap();
         for uri in uris {
-            let verdict = labelling::verify(&*store, &keys, uri).await.unwrap();
+            let verdict = app::labels::verify(&*store, &keys, uri).await.unwrap();
             assert!(verdict.is_genuine(), "{uri}: {}", verdict.reason);
         }
     }

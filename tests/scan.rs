@@ -4,8 +4,8 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
+use truyxuat::app;
 use truyxuat::domain::certification::CertStatus;
-use truyxuat::labelling;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -113,7 +113,7 @@ async fn each_label_state_gets_its_own_banner() {
     // Void.
     let labels = mint(&app, 1, 2, Some("CD-2026-10A")).await;
     let batch = store.list_batches(Some(1)).await.unwrap()[0].id;
-    labelling::void(store, batch, Some("1..2".parse().unwrap()), now())
+    app::labels::void(store, batch, Some("1..2".parse().unwrap()), now())
         .await
         .unwrap();
     assert_eq!(
@@ -121,7 +121,7 @@ async fn each_label_state_gets_its_own_banner() {
         vec!["Tem đã bị hủy"]
     );
     // Recalled, with the reason.
-    labelling::recall(
+    app::labels::recall(
         store,
         1,
         "CD-2026-10A",
@@ -139,7 +139,7 @@ async fn each_label_state_gets_its_own_banner() {
     // An expired certificate reads as expired (demo: Nhãn lồng, VietGAP until 2025-06-30).
     let longan = mint(&app, 8, 1, None).await;
     let batch = store.list_batches(Some(8)).await.unwrap()[0].id;
-    labelling::activate(store, batch, "NL-2026-07", None, now())
+    app::labels::activate(store, batch, "NL-2026-07", None, now())
         .await
         .unwrap();
     let page = app.get(&longan[0]).await;
@@ -175,7 +175,7 @@ async fn a_recall_or_a_revoked_certificate_shows_on_the_next_scan() {
         .set_certification_status(verified.id, CertStatus::Revoked, "Chi cục QLCL", now())
         .await
         .unwrap();
-    labelling::recall(store, 1, "CD-2026-10A", "Nhiễm khuẩn", now())
+    app::labels::recall(store, 1, "CD-2026-10A", "Nhiễm khuẩn", now())
         .await
         .unwrap();
     let after = app.get(&path).await;
@@ -198,7 +198,7 @@ async fn a_recall_made_by_another_process_shows_once_the_cache_expires() {
         vec!["Tem chính hãng"]
     );
     let other_process = truyxuat::store::open(&app.db.url).await.unwrap();
-    labelling::recall(&*other_process, 1, "CD-2026-10A", "Nhiễm khuẩn", now())
+    app::labels::recall(&*other_process, 1, "CD-2026-10A", "Nhiễm khuẩn", now())
         .await
         .unwrap();
     app.clock.advance(chrono::Duration::milliseconds(1900));

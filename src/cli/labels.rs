@@ -6,10 +6,10 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
+use crate::app::{self, labels::MintRequest};
 use crate::config::Settings;
 use crate::domain::batch::{IndexRange, parse_profile};
-use crate::labelling::{self, MintRequest};
-use crate::labels::{KeySeed, KeyStatus, keystore};
+use crate::labelcode::{KeySeed, KeyStatus, keystore};
 use crate::store::Store;
 
 /// `truyxuat keys ...`
@@ -31,7 +31,7 @@ pub enum KeysCommand {
 /// `truyxuat keys ...` on `keyring`, the keys as the settings give them.
 pub fn keys(
     settings: &Settings,
-    mut keyring: crate::labels::Keyring,
+    mut keyring: crate::labelcode::Keyring,
     command: KeysCommand,
     now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
@@ -111,7 +111,7 @@ pub async fn mint(
         lot,
         profile,
     };
-    let batch = labelling::mint(store, &keyring, &request, settings.max_batch, now).await?;
+    let batch = app::labels::mint(store, &keyring, &request, settings.max_batch, now).await?;
     println!("{}", batch.id);
     eprintln!(
         "batch {} minted: {} {} labels of product {} ({})",
@@ -133,7 +133,7 @@ pub async fn list(
 ) -> anyhow::Result<()> {
     let keyring = settings.keyring()?;
     let base = settings.label_base()?;
-    let printable = labelling::printable(store, batch).await?;
+    let printable = app::labels::printable(store, batch).await?;
     let range = range.unwrap_or_else(|| printable.batch.all());
     let mut out = BufWriter::new(std::io::stdout().lock());
     printable.for_each_uri(&keyring, &base, range, |_, _, uri| -> anyhow::Result<()> {
@@ -153,10 +153,10 @@ pub async fn verify(
     json: bool,
 ) -> anyhow::Result<()> {
     let keyring = settings.keyring()?;
-    let verdict = labelling::verify(store, &keyring, uri.trim()).await?;
+    let verdict = app::labels::verify(store, &keyring, uri.trim()).await?;
     // No proof covers the host: a genuine label's URI copied onto another site verifies.
-    if crate::labels::points_at(uri.trim(), &[settings.base_url()]) == Some(false) {
-        let stem = crate::labels::LabelUri::parse(uri.trim())
+    if crate::labelcode::points_at(uri.trim(), &[settings.base_url()]) == Some(false) {
+        let stem = crate::labelcode::LabelUri::parse(uri.trim())
             .map(|label| label.stem)
             .unwrap_or_default();
         eprintln!(

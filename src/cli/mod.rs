@@ -13,11 +13,11 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
+use crate::app;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, redact_url};
 use crate::domain::batch::IndexRange;
 use crate::domain::bundle::BundleInput;
-use crate::labelling;
 use crate::store::{self, ListQuery, Store};
 use crate::web;
 
@@ -216,7 +216,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Layouts => print::layouts(),
         Command::Activate { batch, lot, range } => {
             let store = open(&settings).await?;
-            let change = labelling::activate(&*store, batch, &lot, range, clock.now()).await?;
+            let change = app::labels::activate(&*store, batch, &lot, range, clock.now()).await?;
             eprintln!(
                 "labels {} of batch {batch} activated with lot {lot}",
                 change.range
@@ -224,7 +224,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Void { batch, range } => {
             let store = open(&settings).await?;
-            let change = labelling::void(&*store, batch, range, clock.now()).await?;
+            let change = app::labels::void(&*store, batch, range, clock.now()).await?;
             eprintln!("labels {} of batch {batch} voided", change.range);
         }
         Command::Recall {
@@ -233,7 +233,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             reason,
         } => {
             let store = open(&settings).await?;
-            labelling::recall(&*store, product, &lot, &reason, clock.now()).await?;
+            app::labels::recall(&*store, product, &lot, &reason, clock.now()).await?;
             eprintln!("lot {lot} of product {product} recalled");
         }
         Command::Verify { uri, json } => {
@@ -250,7 +250,7 @@ async fn published_keyring(
     settings: &Settings,
     store: &dyn Store,
     now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<crate::labels::Keyring> {
+) -> anyhow::Result<crate::labelcode::Keyring> {
     let keyring = settings.keyring()?;
     let Some(seed) = &settings.signing_key else {
         return Ok(keyring);
@@ -260,7 +260,7 @@ async fn published_keyring(
         .map(|k| k.kid().to_owned())
         .context("TRUYXUAT_SIGNING_KEY gives no key")?;
     let first_seen = store.key_first_seen(&kid, now).await?;
-    crate::labels::keystore::keyring_from_env(seed.expose(), first_seen)
+    crate::labelcode::keystore::keyring_from_env(seed.expose(), first_seen)
         .context("TRUYXUAT_SIGNING_KEY is not a key")
 }
 

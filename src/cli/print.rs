@@ -7,9 +7,9 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 
+use crate::app;
 use crate::config::Settings;
 use crate::domain::batch::IndexRange;
-use crate::labelling;
 use crate::render::{self, EcLevel, Format, Label, Layout, PrintJob};
 use crate::store::Store;
 
@@ -62,7 +62,7 @@ pub async fn print(settings: &Settings, store: &dyn Store, args: PrintArgs) -> a
     let layout: Layout = args.layout.parse().map_err(anyhow::Error::msg)?;
     let keyring = settings.keyring()?;
     let base = settings.label_base()?;
-    let printable = labelling::printable(store, args.batch).await?;
+    let printable = app::labels::printable(store, args.batch).await?;
     let range = args
         .range
         .unwrap_or_else(|| printable.batch.all())

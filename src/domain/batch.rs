@@ -8,8 +8,6 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::labels::Profile;
-
 /// The state of a label as a scan sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
@@ -29,6 +27,15 @@ impl LabelState {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
+}
+
+/// Which proof a label carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// The serial alone: verified online.
+    Compact,
+    /// The serial and an Ed25519 signature: verifiable offline.
+    Offline,
 }
 
 /// Which proof the labels of a batch carry, as stored.

@@ -38,7 +38,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::clock::Clock;
 use crate::config::Settings;
-use crate::labels::Keyring;
+use crate::labelcode::Keyring;
 use crate::scans::ScanRecorder;
 use crate::store::Store;
 use error::{ApiError, AppError, PageError};
@@ -89,7 +89,7 @@ impl AppState {
     }
 
     /// `keys.json`: the public keys, and the base URL their labels point at.
-    pub fn published_keys(&self) -> crate::labels::KeysDocument {
+    pub fn published_keys(&self) -> crate::labelcode::KeysDocument {
         let mut document = self.keyring.public_keys();
         document.base_urls = vec![self.settings.base_url()];
         document

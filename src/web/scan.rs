@@ -19,10 +19,10 @@ use super::error::{AppError, PageError};
 use super::i18n::Lang;
 use super::resolver::{self, Wanted};
 use super::scan_view::{self, ScanPage, cert_line};
+use crate::app::labels::{Verdict, VerdictKind};
 use crate::domain::gs1::DigitalLink;
 use crate::domain::scan::{NewScan, ReportInput, ScanSummary, client_kind};
-use crate::labelling::{Verdict, VerdictKind};
-use crate::labels;
+use crate::labelcode;
 
 /// Longest label URI path and query accepted; a label's is under 200 characters.
 const MAX_URI: usize = 2048;
@@ -212,7 +212,7 @@ async fn label_page(
 /// The verdict on a printed URI: the proof first (no database work for a forgery), then the
 /// records, through the scan cache.
 async fn verify(state: &AppState, printed: &str) -> Result<Verdict, Response> {
-    let label = match labels::verify(printed, &state.keyring) {
+    let label = match labelcode::verify(printed, &state.keyring) {
         Ok(label) => label,
         Err(rejection) => return Ok(Verdict::rejected(rejection)),
     };

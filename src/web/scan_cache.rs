@@ -14,10 +14,13 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::app::{
+    self,
+    labels::{BatchRecords, Verdict},
+};
 use crate::domain::certification::Certification;
 use crate::domain::organization::Organization;
-use crate::labelling::{self, BatchRecords, Verdict};
-use crate::labels::VerifiedLabel;
+use crate::labelcode::VerifiedLabel;
 use crate::store::{ListQuery, Store, StoreError};
 
 /// What a product's pages show about its producer and certificates.
@@ -46,7 +49,7 @@ impl ScanCache {
         label: VerifiedLabel,
         now: DateTime<Utc>,
     ) -> Result<Verdict, StoreError> {
-        labelling::verdict_on(store, label, async |batch| {
+        app::labels::verdict_on(store, label, async |batch| {
             self.batches
                 .get_or_load(batch.id, store, now, async || {
                     BatchRecords::load(store, batch).await

@@ -142,8 +142,8 @@ impl TestApp {
         args.extend(settings.iter().map(|s| s.to_string()));
         args.push("migrate".into());
         let cli = truyxuat::cli::Cli::parse_from(args);
-        let keyring = truyxuat::labels::Keyring::single(
-            truyxuat::labels::KeySeed::from_bytes([7; 32]),
+        let keyring = truyxuat::labelcode::Keyring::single(
+            truyxuat::labelcode::KeySeed::from_bytes([7; 32]),
             now(),
         );
         let clock = Arc::new(ManualClock::new(now()));

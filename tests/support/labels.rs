@@ -3,8 +3,9 @@
 
 #![allow(dead_code)]
 
-use truyxuat::labelling::{self, MintRequest};
-use truyxuat::labels::{KeySeed, Keyring, LabelBase, Profile};
+use truyxuat::app::{self, labels::MintRequest};
+use truyxuat::domain::batch::Profile;
+use truyxuat::labelcode::{KeySeed, Keyring, LabelBase};
 use truyxuat::store::StoreError;
 
 use super::fixtures::now;
@@ -25,10 +26,10 @@ pub async fn mint(app: &TestApp, product_id: i64, count: u32, lot: Option<&str>)
         lot: lot.map(str::to_owned),
         profile: Profile::Compact,
     };
-    let batch = labelling::mint(store, &keys(), &request, count.max(1000), now())
+    let batch = app::labels::mint(store, &keys(), &request, count.max(1000), now())
         .await
         .unwrap();
-    let printable = labelling::printable(store, batch.id).await.unwrap();
+    let printable = app::labels::printable(store, batch.id).await.unwrap();
     let base = LabelBase::parse("http://127.0.0.1:8080").unwrap();
     let mut paths = Vec::new();
     printable

@@ -33,7 +33,7 @@ impl LabelStore for ThisStore {
             .bind(&batch.kid)
             .fetch_one(&mut *c)
             .await?;
-            if u64::try_from(end).map_or(true, |end| end > crate::labels::LABEL_NUMBERS) {
+            if u64::try_from(end).map_or(true, |end| end > crate::labelcode::LABEL_NUMBERS) {
                 return Err(invalid(
                     "count",
                     "the signing key has no label numbers left: rotate to a new key",

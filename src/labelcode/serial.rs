@@ -16,7 +16,7 @@ pub const SERIAL_LEN: usize = 20;
 pub const SERIAL_BITS: u32 = 100;
 
 /// A well-formed serial in canonical (upper-case) form. Well-formed is not genuine:
-/// only [`crate::labels::verify`] says whether a keyring minted it.
+/// only [`crate::labelcode::verify`] says whether a keyring minted it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Serial([u8; SERIAL_LEN]);
 

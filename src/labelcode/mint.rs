@@ -5,7 +5,8 @@ use super::code::LABEL_NUMBERS;
 use super::keys::{KeyGeneration, KeyStatus};
 use super::serial::Serial;
 use super::uri::{LabelBase, Signature, write_label_uri};
-use super::verify::{Profile, write_signed_bytes};
+use super::verify::write_signed_bytes;
+use crate::domain::batch::Profile;
 use crate::domain::gs1::{self, DigitalLinkError};
 use crate::domain::gtin::Gtin;
 

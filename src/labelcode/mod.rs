@@ -29,6 +29,6 @@ pub use uri::{
     LabelBase, LabelForm, LabelUri, LabelUriError, Signature, label_uri, write_label_uri,
 };
 pub use verify::{
-    NotGenuine, OfflineVerified, Profile, Rejection, VerifiedLabel, points_at, signed_bytes,
-    verify, verify_offline,
+    NotGenuine, OfflineVerified, Rejection, VerifiedLabel, points_at, signed_bytes, verify,
+    verify_offline,
 };

@@ -8,11 +8,12 @@ pub use verdict::{BatchRecords, MAX_HELD_RANGES, Verdict, VerdictKind, verdict_o
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::batch::Profile;
 use crate::domain::batch::{IndexRange, LabelBatch, LabelState, NewBatch, RangeChange};
 use crate::domain::lot::Lot;
 use crate::domain::product::Product;
 use crate::domain::validation::Invalid;
-use crate::labels::{Keyring, LabelBase, MintError, Minter, Profile, Serial};
+use crate::labelcode::{Keyring, LabelBase, MintError, Minter, Serial};
 use crate::store::{Store, StoreError};
 
 /// The largest batch minted unless configured otherwise.

@@ -9,6 +9,7 @@ use chrono::{TimeZone as _, Utc};
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::batch::Profile;
 use crate::domain::gtin::{Gtin, check_digit};
 
 fn cases() -> u32 {

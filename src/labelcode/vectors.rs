@@ -6,6 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{TimeZone as _, Utc};
 
 use super::*;
+use crate::domain::batch::Profile;
 use crate::domain::gtin::Gtin;
 
 fn vector_key() -> Keyring {

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::domain::batch::{LabelBatch, LabelState, RangeChange};
 use crate::domain::lot::Lot;
 use crate::domain::product::Product;
-use crate::labels::{self, Keyring, Rejection, VerifiedLabel};
+use crate::labelcode::{self, Keyring, Rejection, VerifiedLabel};
 use crate::store::{Store, StoreError};
 
 /// What a scan of a URI finds.
@@ -128,7 +128,7 @@ pub async fn verify(
     keyring: &Keyring,
     uri: &str,
 ) -> Result<Verdict, StoreError> {
-    match labels::verify(uri, keyring) {
+    match labelcode::verify(uri, keyring) {
         Ok(label) => {
             verdict_on(store, label, async |batch| {
                 BatchRecords::load(store, batch).await.map(Box::new)

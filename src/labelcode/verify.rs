@@ -6,19 +6,11 @@ use ed25519_dalek::{Signature as DalekSignature, VerifyingKey};
 use super::keys::{KeyGeneration, KeyStatus, Keyring, KeysDocument};
 use super::serial::Serial;
 use super::uri::{LabelUri, LabelUriError, Signature};
+use crate::domain::batch::Profile;
 use crate::domain::gtin::Gtin;
 
 /// Domain separation prefix of the bytes an offline label's signature covers.
 pub const OFFLINE_DOMAIN: &[u8] = b"truyxuat/offline/v1\n";
-
-/// Which proof a label carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
-    /// The serial alone: verified online.
-    Compact,
-    /// The serial and an Ed25519 signature: verifiable offline.
-    Offline,
-}
 
 /// A label whose proof holds. Batch states (activated, void, recalled) are the caller's
 /// to decide from `(kid, label_number)`; so is checking, for compact labels, that `gtin`
