@@ -6,10 +6,11 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use truyxuat::app::{self, labels::MintRequest};
+use truyxuat::app::{self, App, Caller, labels::MintRequest};
+use truyxuat::clock::SystemClock;
 use truyxuat::domain::batch::Profile;
 use truyxuat::labelcode::{KeySeed, Keyring};
-use truyxuat::store::{self, Store};
+use truyxuat::store;
 
 const RUNS: usize = 15;
 
@@ -18,17 +19,17 @@ fn db_bytes(path: &Path) -> u64 {
     size(path) + size(&path.with_extension("db-wal"))
 }
 
-/// A fresh database with the demo registry; returns it and its folder.
-async fn fresh() -> (std::sync::Arc<dyn Store>, tempfile::TempDir) {
+/// A fresh database with the demo registry; returns the application on it and its folder.
+async fn fresh() -> (App, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = store::open(&url).await.expect("open store");
+    let app = App::new(store, std::sync::Arc::new(SystemClock));
     let bundle = truyxuat::demo::bundle().expect("demo data");
-    store
-        .import_registry(&bundle, Utc::now(), None)
+    app::registry::import(&app, &Caller::cli(), &bundle, None)
         .await
         .expect("demo import");
-    (store, dir)
+    (app, dir)
 }
 
 /// Median time and median database growth of minting `count` labels.
@@ -37,7 +38,7 @@ async fn measure(count: u32) -> (Duration, u64) {
     let mut times = Vec::new();
     let mut growths = Vec::new();
     for _ in 0..RUNS {
-        let (store, dir) = fresh().await;
+        let (app, dir) = fresh().await;
         let db = dir.path().join("bench.db");
         let before = db_bytes(&db);
         let request = MintRequest {
@@ -47,7 +48,7 @@ async fn measure(count: u32) -> (Duration, u64) {
             profile: Profile::Compact,
         };
         let started = Instant::now();
-        app::labels::mint(&*store, &keys, &request, 1_000_000, Utc::now())
+        app::labels::mint(&app, &Caller::cli(), &keys, &request, 1_000_000)
             .await
             .expect("mint");
         times.push(started.elapsed());

@@ -15,6 +15,7 @@ use truyxuat::labelcode::{KeySeed, Keyring, LabelBase};
 use truyxuat::store::{Store, StoreError};
 
 use crate::on_both_databases;
+use crate::support::changes::Changes;
 use crate::support::fixtures::*;
 
 on_both_databases!(
@@ -37,7 +38,7 @@ fn base() -> LabelBase {
 }
 
 /// A producer with a GTIN product (lot L-01) and a product without GTIN; their ids.
-async fn registry(store: &dyn Store) -> (i64, i64) {
+async fn registry(store: &Arc<dyn Store>) -> (i64, i64) {
     let coop = store
         .create_organization(&cooperative("HTX Chè Cầu Đất").build(), now())
         .await
@@ -65,7 +66,7 @@ async fn registry(store: &dyn Store) -> (i64, i64) {
 }
 
 async fn mint(
-    store: &dyn Store,
+    store: &Arc<dyn Store>,
     keys: &Keyring,
     product_id: i64,
     count: u32,
@@ -78,10 +79,8 @@ async fn mint(
         lot: lot.map(str::to_owned),
         profile,
     };
-    let batch = app::labels::mint(store, keys, &request, 1_000_000, now())
-        .await
-        .unwrap();
-    uris(store, keys, batch.id).await
+    let batch = store.mint(keys, &request, 1_000_000, now()).await.unwrap();
+    uris(&**store, keys, batch.id).await
 }
 
 async fn uris(store: &dyn Store, keys: &Keyring, batch: i64) -> Vec<String> {
@@ -102,10 +101,10 @@ async fn verdict(store: &dyn Store, keys: &Keyring, uri: &str) -> VerdictKind {
 
 async fn minted_labels_verify_once_activated(store: Arc<dyn Store>) {
     let keys = keyring();
-    let (tea, jam) = registry(&*store).await;
+    let (tea, jam) = registry(&store).await;
     for profile in [Profile::Compact, Profile::Offline] {
         // With --lot the labels carry the lot and are activated at once.
-        let with_lot = mint(&*store, &keys, tea, 5, Some("L-01"), profile).await;
+        let with_lot = mint(&store, &keys, tea, 5, Some("L-01"), profile).await;
         assert!(
             with_lot[0].contains("/01/08934588012112/10/L-01/21/"),
             "{}",
@@ -119,7 +118,7 @@ async fn minted_labels_verify_once_activated(store: Arc<dyn Store>) {
         }
         // Without a lot they wait for activation; the short form serves a product
         // without GTIN and is accepted in any case.
-        let short = mint(&*store, &keys, jam, 4, None, profile).await;
+        let short = mint(&store, &keys, jam, 4, None, profile).await;
         assert!(short[0].starts_with("HTTPS://TRUYXUAT.LAMDONG.GOV.VN/T/"));
         assert_eq!(
             verdict(&*store, &keys, &short[0]).await,
@@ -130,7 +129,8 @@ async fn minted_labels_verify_once_activated(store: Arc<dyn Store>) {
             .unwrap()
             .batch_id
             .unwrap();
-        app::labels::activate(&*store, batch, "M-01", Some("0..2".parse().unwrap()), now())
+        store
+            .activate(batch, "M-01", Some("0..2".parse().unwrap()), now())
             .await
             .unwrap();
         let lower = if profile == Profile::Compact {
@@ -148,9 +148,9 @@ async fn minted_labels_verify_once_activated(store: Arc<dyn Store>) {
 
 async fn batches_take_disjoint_ranges_of_the_key(store: Arc<dyn Store>) {
     let keys = keyring();
-    let (tea, _) = registry(&*store).await;
-    let a = mint(&*store, &keys, tea, 1000, None, Profile::Compact).await;
-    let b = mint(&*store, &keys, tea, 1000, None, Profile::Compact).await;
+    let (tea, _) = registry(&store).await;
+    let a = mint(&store, &keys, tea, 1000, None, Profile::Compact).await;
+    let b = mint(&store, &keys, tea, 1000, None, Profile::Compact).await;
     let mut all: Vec<_> = a.iter().chain(&b).collect();
     all.sort();
     all.dedup();
@@ -188,14 +188,15 @@ async fn batches_take_disjoint_ranges_of_the_key(store: Arc<dyn Store>) {
 
 async fn void_and_recall_give_their_own_verdicts(store: Arc<dyn Store>) {
     let keys = keyring();
-    let (tea, _) = registry(&*store).await;
-    let labels = mint(&*store, &keys, tea, 10, Some("L-01"), Profile::Compact).await;
+    let (tea, _) = registry(&store).await;
+    let labels = mint(&store, &keys, tea, 10, Some("L-01"), Profile::Compact).await;
     let batch = app::labels::verify(&*store, &keys, &labels[0])
         .await
         .unwrap()
         .batch_id
         .unwrap();
-    app::labels::void(&*store, batch, Some("3..5".parse().unwrap()), now())
+    store
+        .void(batch, Some("3..5".parse().unwrap()), now())
         .await
         .unwrap();
     assert_eq!(
@@ -209,7 +210,8 @@ async fn void_and_recall_give_their_own_verdicts(store: Arc<dyn Store>) {
         VerdictKind::Genuine
     );
 
-    let lot = app::labels::recall(&*store, tea, "L-01", "nhiễm nấm mốc", now())
+    let lot = store
+        .recall(tea, "L-01", "nhiễm nấm mốc", now())
         .await
         .unwrap();
     assert_eq!(lot.recall_reason.as_deref(), Some("nhiễm nấm mốc"));
@@ -223,13 +225,13 @@ async fn void_and_recall_give_their_own_verdicts(store: Arc<dyn Store>) {
 
 async fn rotation_keeps_old_labels_valid_and_revocation_has_its_verdict(store: Arc<dyn Store>) {
     let mut keys = keyring();
-    let (tea, _) = registry(&*store).await;
-    let old = mint(&*store, &keys, tea, 3, Some("L-01"), Profile::Offline).await;
+    let (tea, _) = registry(&store).await;
+    let old = mint(&store, &keys, tea, 3, Some("L-01"), Profile::Offline).await;
     let old_kid = keys.active().unwrap().kid().to_owned();
     keys.rotate(KeySeed::from_bytes([43; 32]), now()).unwrap();
     let new_kid = keys.active().unwrap().kid().to_owned();
     assert_ne!(old_kid, new_kid);
-    let new = mint(&*store, &keys, tea, 3, Some("L-01"), Profile::Offline).await;
+    let new = mint(&store, &keys, tea, 3, Some("L-01"), Profile::Offline).await;
     let v_old = app::labels::verify(&*store, &keys, &old[0]).await.unwrap();
     let v_new = app::labels::verify(&*store, &keys, &new[0]).await.unwrap();
     assert_eq!(v_old.verdict, VerdictKind::Genuine);
@@ -256,9 +258,9 @@ async fn rotation_keeps_old_labels_valid_and_revocation_has_its_verdict(store: A
 
 async fn forged_and_swapped_labels_are_not_genuine(store: Arc<dyn Store>) {
     let keys = keyring();
-    let (tea, jam) = registry(&*store).await;
-    let tea_labels = mint(&*store, &keys, tea, 2, Some("L-01"), Profile::Compact).await;
-    let jam_labels = mint(&*store, &keys, jam, 2, None, Profile::Compact).await;
+    let (tea, jam) = registry(&store).await;
+    let tea_labels = mint(&store, &keys, tea, 2, Some("L-01"), Profile::Compact).await;
+    let jam_labels = mint(&store, &keys, jam, 2, None, Profile::Compact).await;
     let jam_serial = jam_labels[0].rsplit('/').next().unwrap();
     // A real serial moved onto another product's URI.
     let moved =
@@ -288,7 +290,7 @@ async fn forged_and_swapped_labels_are_not_genuine(store: Arc<dyn Store>) {
 
 async fn bad_requests_change_nothing(store: Arc<dyn Store>) {
     let keys = keyring();
-    let (tea, jam) = registry(&*store).await;
+    let (tea, jam) = registry(&store).await;
     let refuse = |count, product_id, lot: Option<&str>| MintRequest {
         product_id,
         count,
@@ -302,28 +304,25 @@ async fn bad_requests_change_nothing(store: Arc<dyn Store>) {
         (refuse(5, tea, Some("NO-SUCH-LOT")), "lot"),
         (refuse(5, jam, Some("M-01")), "lot"),
     ] {
-        match app::labels::mint(&*store, &keys, &request, 1_000_000, now()).await {
-            Err(StoreError::Invalid(i)) => assert_eq!(i.errors[0].field, field),
+        match store.mint(&keys, &request, 1_000_000, now()).await {
+            Err(app::Error::Invalid(i)) => assert_eq!(i.errors[0].field, field),
             other => panic!("{request:?}: {other:?}"),
         }
     }
     assert!(store.list_batches(None).await.unwrap().is_empty());
-    let labels = mint(&*store, &keys, tea, 5, None, Profile::Compact).await;
+    let labels = mint(&store, &keys, tea, 5, None, Profile::Compact).await;
     let batch = app::labels::verify(&*store, &keys, &labels[0])
         .await
         .unwrap()
         .batch_id
         .unwrap();
     assert!(
-        app::labels::void(&*store, batch, Some("4..6".parse().unwrap()), now())
+        store
+            .void(batch, Some("4..6".parse().unwrap()), now())
             .await
             .is_err()
     );
-    assert!(
-        app::labels::activate(&*store, batch, "L-02", None, now())
-            .await
-            .is_err()
-    );
+    assert!(store.activate(batch, "L-02", None, now()).await.is_err());
     assert_eq!(
         verdict(&*store, &keys, &labels[4]).await,
         VerdictKind::NotActivated
@@ -331,7 +330,8 @@ async fn bad_requests_change_nothing(store: Arc<dyn Store>) {
     // No key, no minting.
     let none = Keyring::new();
     assert!(
-        app::labels::mint(&*store, &none, &refuse(5, tea, None), 10, now())
+        store
+            .mint(&none, &refuse(5, tea, None), 10, now())
             .await
             .is_err()
     );
@@ -342,8 +342,8 @@ async fn bad_requests_change_nothing(store: Arc<dyn Store>) {
 /// its own running count, and every scan is a row.
 async fn a_group_of_scans_counts_each_label_in_order(store: Arc<dyn Store>) {
     let keys = keyring();
-    let (tea, _) = registry(&*store).await;
-    let labels = mint(&*store, &keys, tea, 3, Some("L-01"), Profile::Compact).await;
+    let (tea, _) = registry(&store).await;
+    let labels = mint(&store, &keys, tea, 3, Some("L-01"), Profile::Compact).await;
     let batch = app::labels::verify(&*store, &keys, &labels[0])
         .await
         .unwrap()
@@ -382,9 +382,9 @@ async fn a_group_of_scans_counts_each_label_in_order(store: Arc<dyn Store>) {
 /// verdicts are the same either way.
 async fn a_batch_changed_label_by_label_still_gets_each_verdict(store: Arc<dyn Store>) {
     let keys = keyring();
-    let (tea, _) = registry(&*store).await;
+    let (tea, _) = registry(&store).await;
     let count = app::labels::MAX_HELD_RANGES as u32 + 10;
-    let labels = mint(&*store, &keys, tea, count, None, Profile::Compact).await;
+    let labels = mint(&store, &keys, tea, count, None, Profile::Compact).await;
     let batch = app::labels::verify(&*store, &keys, &labels[0])
         .await
         .unwrap()
@@ -398,13 +398,12 @@ async fn a_batch_changed_label_by_label_still_gets_each_verdict(store: Arc<dyn S
     };
     for changes in [3, app::labels::MAX_HELD_RANGES as u32 + 1] {
         for i in 0..changes {
-            app::labels::activate(&*store, batch, "L-01", single(i), now())
+            store
+                .activate(batch, "L-01", single(i), now())
                 .await
                 .unwrap();
         }
-        app::labels::void(&*store, batch, single(1), now())
-            .await
-            .unwrap();
+        store.void(batch, single(1), now()).await.unwrap();
         let genuine = app::labels::verify(&*store, &keys, &labels[0])
             .await
             .unwrap();

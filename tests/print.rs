@@ -79,6 +79,15 @@ fn decode_pdf(pdf: &Path, dpi: u32) -> Vec<String> {
             .arg(&page)
             .output()
             .unwrap();
+        // zbarimg exits 4 when it finds no code; anything else but success is a failure of
+        // the tool, which says why on its error output.
+        assert!(
+            out.status.success() || out.status.code() == Some(4),
+            "zbarimg failed on {}: {:?} {}",
+            page.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
         uris.extend(
             String::from_utf8(out.stdout)
                 .unwrap()

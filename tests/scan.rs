@@ -4,12 +4,12 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use serde_json::json;
-use truyxuat::app;
 use truyxuat::domain::certification::CertStatus;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
+use crate::support::changes::Changes;
 use crate::support::cli_env::{CliEnv, Server};
 use crate::support::fixtures::now;
 use crate::support::http::{Reply, TestApp};
@@ -101,7 +101,7 @@ async fn a_genuine_label_shows_product_origin_and_certificates_and_counts_scans(
 #[tokio::test]
 async fn each_label_state_gets_its_own_banner() {
     let app = TestApp::with_demo().await;
-    let store = &*app.db.store;
+    let store = &app.db.store;
     // Not activated: minted without a lot.
     let fresh = mint(&app, 1, 2, None).await;
     let page = app.get(&fresh[0]).await;
@@ -113,7 +113,8 @@ async fn each_label_state_gets_its_own_banner() {
     // Void.
     let labels = mint(&app, 1, 2, Some("CD-2026-10A")).await;
     let batch = store.list_batches(Some(1)).await.unwrap()[0].id;
-    app::labels::void(store, batch, Some("1..2".parse().unwrap()), now())
+    store
+        .void(batch, Some("1..2".parse().unwrap()), now())
         .await
         .unwrap();
     assert_eq!(
@@ -121,15 +122,15 @@ async fn each_label_state_gets_its_own_banner() {
         vec!["Tem đã bị hủy"]
     );
     // Recalled, with the reason.
-    app::labels::recall(
-        store,
-        1,
-        "CD-2026-10A",
-        "Phát hiện dư lượng thuốc bảo vệ thực vật",
-        now(),
-    )
-    .await
-    .unwrap();
+    store
+        .recall(
+            1,
+            "CD-2026-10A",
+            "Phát hiện dư lượng thuốc bảo vệ thực vật",
+            now(),
+        )
+        .await
+        .unwrap();
     let recalled = app.get(&labels[0]).await;
     assert_eq!(
         recalled.texts("#verdict strong.recall"),
@@ -139,7 +140,8 @@ async fn each_label_state_gets_its_own_banner() {
     // An expired certificate reads as expired (demo: Nhãn lồng, VietGAP until 2025-06-30).
     let longan = mint(&app, 8, 1, None).await;
     let batch = store.list_batches(Some(8)).await.unwrap()[0].id;
-    app::labels::activate(store, batch, "NL-2026-07", None, now())
+    store
+        .activate(batch, "NL-2026-07", None, now())
         .await
         .unwrap();
     let page = app.get(&longan[0]).await;
@@ -158,7 +160,7 @@ async fn each_label_state_gets_its_own_banner() {
 #[tokio::test]
 async fn a_recall_or_a_revoked_certificate_shows_on_the_next_scan() {
     let app = TestApp::with_demo().await;
-    let store = &*app.db.store;
+    let store = &app.db.store;
     let path = genuine(&app).await;
     let before = app.get(&path).await;
     assert_eq!(before.texts("#verdict strong"), vec!["Tem chính hãng"]);
@@ -175,7 +177,8 @@ async fn a_recall_or_a_revoked_certificate_shows_on_the_next_scan() {
         .set_certification_status(verified.id, CertStatus::Revoked, "Chi cục QLCL", now())
         .await
         .unwrap();
-    app::labels::recall(store, 1, "CD-2026-10A", "Nhiễm khuẩn", now())
+    store
+        .recall(1, "CD-2026-10A", "Nhiễm khuẩn", now())
         .await
         .unwrap();
     let after = app.get(&path).await;
@@ -198,7 +201,8 @@ async fn a_recall_made_by_another_process_shows_once_the_cache_expires() {
         vec!["Tem chính hãng"]
     );
     let other_process = truyxuat::store::open(&app.db.url).await.unwrap();
-    app::labels::recall(&*other_process, 1, "CD-2026-10A", "Nhiễm khuẩn", now())
+    other_process
+        .recall(1, "CD-2026-10A", "Nhiễm khuẩn", now())
         .await
         .unwrap();
     app.clock.advance(chrono::Duration::milliseconds(1900));

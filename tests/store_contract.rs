@@ -2,12 +2,14 @@
 
 use std::sync::Arc;
 
+use truyxuat::app::Error;
 use truyxuat::domain::bundle::{BundleCertification, RegistryBundle};
 use truyxuat::domain::certification::CertStatus;
 use truyxuat::domain::scan::ReportInput;
-use truyxuat::store::{ListQuery, Store, StoreError};
+use truyxuat::store::{ListQuery, Store};
 
 use crate::on_both_databases;
+use crate::support::changes::Changes;
 use crate::support::fixtures::*;
 
 on_both_databases!(
@@ -26,9 +28,9 @@ on_both_databases!(
     problem_reports_are_stored_as_typed_and_read_back_newest_first,
 );
 
-fn field_of(e: &StoreError) -> &str {
+fn field_of(e: &Error) -> &str {
     match e {
-        StoreError::Conflict(i) | StoreError::Invalid(i) => &i.errors[0].field,
+        Error::Conflict(i) | Error::Invalid(i) => &i.errors[0].field,
         other => panic!("expected a field error, got {other:?}"),
     }
 }
@@ -88,7 +90,7 @@ async fn organizations_are_created_read_updated_listed_and_searched(store: Arc<d
 
     assert!(matches!(
         store.update_organization(9999, &changed, now()).await,
-        Err(StoreError::NotFound)
+        Err(Error::NotFound(_))
     ));
     assert!(store.organization(9999).await.unwrap().is_none());
 }
@@ -210,7 +212,7 @@ async fn a_duplicate_gtin_is_a_conflict_and_changes_nothing(store: Arc<dyn Store
         )
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)));
+    assert!(matches!(err, Error::Conflict(_)));
     assert_eq!(field_of(&err), "gtin");
 
     let other = store
@@ -292,7 +294,7 @@ async fn certifications_are_created_updated_listed_and_reviewed(store: Arc<dyn S
     assert_eq!(verified.status, CertStatus::Verified);
     assert_eq!(
         verified.status_changed_by.as_deref(),
-        Some("thanh.tra@lamdong")
+        Some("cli:thanh.tra@lamdong")
     );
     assert_eq!(verified.status_changed_at, Some(now()));
 
@@ -352,7 +354,7 @@ async fn a_duplicate_certificate_number_for_one_issuer_is_a_conflict(store: Arc<
         .create_certification(&ocop(coop.id, council.id, "01/2025").build(), now())
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_)));
+    assert!(matches!(err, Error::Conflict(_)));
     assert_eq!(field_of(&err), "number");
     // Another issuer may use the same number.
     store

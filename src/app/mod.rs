@@ -1,4 +1,139 @@
-//! The application layer: what people and machines do with truyxuat, between the edges
-//! (web, cli) and the store. One module per area.
+//! The application layer: every change to the records, between the edges (web, cli) and the
+//! store. Each operation takes the caller (who acts, in which request), checks that the
+//! actor may, applies the rules of `domain`, and runs one store transaction in which it
+//! writes the change and one audit entry recording it. Nothing else writes to the store
+//! (but for what the public leaves behind: scans and reports).
 
 pub mod labels;
+pub mod registry;
+
+mod error;
+
+pub use error::Error;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::clock::Clock;
+use crate::domain::audit::{ActorRecord, AuditEntry, EntityRef};
+use crate::store::{Store, Writes};
+
+/// What the application layer works with.
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl App {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
+        App { store, clock }
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+}
+
+/// Who acts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    /// The local operator at the command line, by Unix user name.
+    Cli { user: String },
+    /// Whoever holds the operator token (`TRUYXUAT_ADMIN_TOKEN`).
+    OperatorToken,
+}
+
+impl Actor {
+    /// The operator at this machine's command line.
+    pub fn cli() -> Actor {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        Actor::Cli { user }
+    }
+
+    /// How audit entries record the actor.
+    pub fn record(&self) -> ActorRecord {
+        match self {
+            Actor::Cli { user } => ActorRecord::Cli { user: user.clone() },
+            Actor::OperatorToken => ActorRecord::OperatorToken,
+        }
+    }
+
+    /// The name a change shows as made by (a certificate's "verified by").
+    pub fn display_name(&self) -> String {
+        match self {
+            Actor::Cli { user } => format!("cli:{user}"),
+            Actor::OperatorToken => "operator".into(),
+        }
+    }
+
+    /// Whether the actor may do `action`. Today's actors are the province's operators,
+    /// who may do everything.
+    fn may(&self, _action: &str) -> bool {
+        match self {
+            Actor::Cli { .. } | Actor::OperatorToken => true,
+        }
+    }
+}
+
+/// Who asks for a change, and in which request: what its audit entry records.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub actor: Actor,
+    /// The HTTP request's id; None at the command line.
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    pub fn new(actor: Actor, request_id: Option<String>) -> Caller {
+        Caller { actor, request_id }
+    }
+
+    /// The local operator at the command line.
+    pub fn cli() -> Caller {
+        Caller::new(Actor::cli(), None)
+    }
+
+    /// Refuses `action` unless the actor may do it.
+    fn require(&self, action: &str) -> Result<(), Error> {
+        if self.actor.may(action) {
+            Ok(())
+        } else {
+            Err(Error::Forbidden(format!(
+                "{} may not {action}",
+                self.actor.display_name()
+            )))
+        }
+    }
+}
+
+/// Appends the audit entry of a change to the transaction that makes it.
+async fn audit(
+    tx: &mut dyn Writes,
+    caller: &Caller,
+    at: DateTime<Utc>,
+    action: &str,
+    entity: EntityRef,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<i64, Error> {
+    let entry = AuditEntry::new(
+        at,
+        caller.actor.record(),
+        action,
+        entity,
+        before,
+        after,
+        caller.request_id.clone(),
+    );
+    Ok(tx.append_audit(&entry).await?)
+}
+
+/// A record as an audit entry holds it.
+fn json(value: &impl Serialize) -> Result<serde_json::Value, Error> {
+    serde_json::to_value(value).map_err(|e| Error::Internal(format!("audit entry: {e}")))
+}

@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
 
-use crate::app::{self, labels::MintRequest};
+use crate::app::{self, App, Caller, labels::MintRequest};
 use crate::config::Settings;
 use crate::domain::batch::{IndexRange, parse_profile};
 use crate::labelcode::{KeySeed, KeyStatus, keystore};
@@ -96,12 +96,11 @@ pub fn keys(
 /// `truyxuat mint`: prints the new batch's id.
 pub async fn mint(
     settings: &Settings,
-    store: &dyn Store,
+    app: &App,
     product: i64,
     count: u32,
     lot: Option<String>,
     profile: &str,
-    now: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let profile = parse_profile(profile).map_err(anyhow::Error::msg)?;
     let keyring = settings.keyring()?;
@@ -111,7 +110,8 @@ pub async fn mint(
         lot,
         profile,
     };
-    let batch = app::labels::mint(store, &keyring, &request, settings.max_batch, now).await?;
+    let batch =
+        app::labels::mint(app, &Caller::cli(), &keyring, &request, settings.max_batch).await?;
     println!("{}", batch.id);
     eprintln!(
         "batch {} minted: {} {} labels of product {} ({})",

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
-use crate::app;
+use crate::app::{self, App, Caller};
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Settings, redact_url};
 use crate::domain::batch::IndexRange;
@@ -139,7 +139,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { demo, demo_pace_ms } => {
             let store = open(&settings).await?;
             if demo {
-                load_demo(&*store, clock.now(), demo_pace_ms).await?;
+                load_demo(&App::new(store.clone(), clock.clone()), demo_pace_ms).await?;
             }
             let listener = web::server::bind(settings.bind)
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -166,7 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { pace_ms } => {
             let store = open(&settings).await?;
-            load_demo(&*store, clock.now(), pace_ms).await?;
+            load_demo(&App::new(store, clock), pace_ms).await?;
         }
         Command::Products { json, search } => {
             let store = open(&settings).await?;
@@ -174,7 +174,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Import { file, dry_run } => {
             let store = open(&settings).await?;
-            import(&*store, &file, dry_run, clock.now()).await?;
+            import(&App::new(store, clock), &file, dry_run).await?;
         }
         Command::Keys(command) => {
             // A key from the environment is listed as published: dated from when this
@@ -194,16 +194,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             profile,
         } => {
             let store = open(&settings).await?;
-            labels::mint(
-                &settings,
-                &*store,
-                product,
-                count,
-                lot,
-                &profile,
-                clock.now(),
-            )
-            .await?;
+            let app = App::new(store, clock);
+            labels::mint(&settings, &app, product, count, lot, &profile).await?;
         }
         Command::Labels { batch, range } => {
             let store = open(&settings).await?;
@@ -215,16 +207,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Layouts => print::layouts(),
         Command::Activate { batch, lot, range } => {
-            let store = open(&settings).await?;
-            let change = app::labels::activate(&*store, batch, &lot, range, clock.now()).await?;
+            let app = App::new(open(&settings).await?, clock);
+            let change = app::labels::activate(&app, &Caller::cli(), batch, &lot, range).await?;
             eprintln!(
                 "labels {} of batch {batch} activated with lot {lot}",
                 change.range
             );
         }
         Command::Void { batch, range } => {
-            let store = open(&settings).await?;
-            let change = app::labels::void(&*store, batch, range, clock.now()).await?;
+            let app = App::new(open(&settings).await?, clock);
+            let change = app::labels::void(&app, &Caller::cli(), batch, range).await?;
             eprintln!("labels {} of batch {batch} voided", change.range);
         }
         Command::Recall {
@@ -232,8 +224,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             lot,
             reason,
         } => {
-            let store = open(&settings).await?;
-            app::labels::recall(&*store, product, &lot, &reason, clock.now()).await?;
+            let app = App::new(open(&settings).await?, clock);
+            app::labels::recall(&app, &Caller::cli(), product, &lot, &reason).await?;
             eprintln!("lot {lot} of product {product} recalled");
         }
         Command::Verify { uri, json } => {
@@ -279,20 +271,15 @@ async fn open(settings: &Settings) -> anyhow::Result<Arc<dyn Store>> {
         .with_context(|| format!("cannot open {}", redact_url(&settings.database_url)))
 }
 
-async fn load_demo(
-    store: &dyn Store,
-    now: chrono::DateTime<chrono::Utc>,
-    pace_ms: Option<u64>,
-) -> anyhow::Result<()> {
-    if store.count_organizations().await? > 0 {
+async fn load_demo(app: &App, pace_ms: Option<u64>) -> anyhow::Result<()> {
+    if app.store.count_organizations().await? > 0 {
         eprintln!("the registry already has data: demo data not loaded");
         return Ok(());
     }
     let bundle = crate::demo::bundle()?;
     eprintln!("loading demo data");
-    let summary = store
-        .import_registry(&bundle, now, pace_ms.map(Duration::from_millis))
-        .await?;
+    let pace = pace_ms.map(Duration::from_millis);
+    let summary = app::registry::import(app, &Caller::cli(), &bundle, pace).await?;
     eprintln!(
         "demo data loaded: {} organizations, {} products, {} certifications, {} lots",
         summary.organizations, summary.products, summary.certifications, summary.lots
@@ -369,12 +356,7 @@ async fn print_products(
     Ok(())
 }
 
-async fn import(
-    store: &dyn Store,
-    file: &std::path::Path,
-    dry_run: bool,
-    now: chrono::DateTime<chrono::Utc>,
-) -> anyhow::Result<()> {
+async fn import(app: &App, file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let input: BundleInput = serde_json::from_str(&text)
@@ -394,8 +376,7 @@ async fn import(
         );
         return Ok(());
     }
-    let summary = store
-        .import_registry(&bundle, now, None)
+    let summary = app::registry::import(app, &Caller::cli(), &bundle, None)
         .await
         .map_err(|e| anyhow::anyhow!("nothing imported: {e}"))?;
     println!(

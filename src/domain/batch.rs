@@ -180,6 +180,31 @@ pub struct RangeChange {
     pub lot_id: Option<i64>,
 }
 
+/// Refuses a change of `what` (the input `field`) while labels of `batches` print it: every
+/// printed label would then read as not genuine.
+pub fn refuse_printed_change(
+    batches: &[i64],
+    field: &str,
+    what: &str,
+) -> Result<(), crate::domain::validation::Invalid> {
+    if batches.is_empty() {
+        return Ok(());
+    }
+    let list = batches
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    Err(crate::domain::validation::Invalid::field(
+        field,
+        format!(
+            "{what} cannot change: labels of batch{} {list} carry it, and every one of them \
+             would then read as not genuine",
+            if batches.len() > 1 { "es" } else { "" }
+        ),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use super::product::{NewProduct, ProductInput};
 use super::validation::{FieldError, Invalid, Validator};
 
 /// A checked bundle, ready to store. Ids inside the entities are ignored: links are the keys.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RegistryBundle {
     /// (key, organization).
     pub organizations: Vec<(String, NewOrganization)>,
@@ -27,7 +27,7 @@ pub struct RegistryBundle {
 /// A bundle's links resolved to positions in its own lists, every rule that needs no
 /// database checked: what an import knows before it opens its transaction, so that the
 /// transaction itself only writes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BundleLinks {
     /// For each product, its producer's position in `organizations`.
     pub product_producer: Vec<usize>,
@@ -39,7 +39,7 @@ pub struct BundleLinks {
 }
 
 /// A certificate in a bundle, with its links given by bundle keys.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct BundleCertification {
     pub holder: String,
     pub product: Option<String>,

@@ -1,5 +1,6 @@
 //! Plain types and rules of the domain. No I/O: everything here is unit-tested directly.
 
+pub mod audit;
 pub mod batch;
 pub mod bundle;
 pub mod certification;

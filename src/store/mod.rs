@@ -15,8 +15,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::error::ErrorKind;
 
+use crate::domain::audit::{AuditEntry, StoredEntry};
 use crate::domain::batch::{LabelBatch, NewBatch, RangeChange};
-use crate::domain::bundle::{BundleCertification, ImportSummary, RegistryBundle};
+use crate::domain::bundle::{BundleCertification, BundleLinks, RegistryBundle};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
@@ -109,20 +110,21 @@ impl StoreError {
 /// their turn here, in order and without a timeout, rather than in SQLite's busy handler
 /// (which polls, favours no one, and gives up after its timeout). PostgreSQL takes many.
 #[derive(Debug, Default)]
-struct Writers(Option<tokio::sync::Mutex<()>>);
+struct Writers(Option<Arc<tokio::sync::Mutex<()>>>);
 
 impl Writers {
     fn one_at_a_time() -> Writers {
-        Writers(Some(tokio::sync::Mutex::new(())))
+        Writers(Some(Arc::default()))
     }
 
     fn many() -> Writers {
         Writers(None)
     }
 
-    async fn turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    /// Waits for this writer's turn, held until the guard is dropped.
+    async fn turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
         match &self.0 {
-            Some(lock) => Some(lock.lock().await),
+            Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         }
     }
@@ -182,95 +184,40 @@ impl ListQuery {
 
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
-    async fn create_organization(
-        &self,
-        org: &NewOrganization,
-        now: DateTime<Utc>,
-    ) -> Result<Organization, StoreError>;
     async fn organization(&self, id: i64) -> Result<Option<Organization>, StoreError>;
-    async fn update_organization(
-        &self,
-        id: i64,
-        org: &NewOrganization,
-        now: DateTime<Utc>,
-    ) -> Result<Organization, StoreError>;
     async fn list_organizations(&self, q: &ListQuery) -> Result<Vec<Organization>, StoreError>;
 }
 
 #[async_trait]
 pub trait ProductStore: Send + Sync {
-    /// Stores a product; its producer must be a producing organization.
-    async fn create_product(
-        &self,
-        product: &NewProduct,
-        now: DateTime<Utc>,
-    ) -> Result<Product, StoreError>;
     async fn product(&self, id: i64) -> Result<Option<Product>, StoreError>;
     async fn product_by_gtin(&self, gtin: &Gtin) -> Result<Option<Product>, StoreError>;
-    async fn update_product(
-        &self,
-        id: i64,
-        product: &NewProduct,
-        now: DateTime<Utc>,
-    ) -> Result<Product, StoreError>;
     /// Products, newest first, optionally of one producer.
     async fn list_products(
         &self,
         q: &ListQuery,
         producer_id: Option<i64>,
     ) -> Result<Vec<Product>, StoreError>;
+    /// Which of `gtins` (GTIN-14) some product already has.
+    async fn taken_gtins(&self, gtins: &[String]) -> Result<Vec<String>, StoreError>;
 }
 
 #[async_trait]
 pub trait CertificationStore: Send + Sync {
-    /// Stores a certificate as submitted; its issuer must be an authority.
-    async fn create_certification(
-        &self,
-        cert: &NewCertification,
-        now: DateTime<Utc>,
-    ) -> Result<Certification, StoreError>;
     async fn certification(&self, id: i64) -> Result<Option<Certification>, StoreError>;
-    async fn update_certification(
-        &self,
-        id: i64,
-        cert: &NewCertification,
-        now: DateTime<Utc>,
-    ) -> Result<Certification, StoreError>;
     /// Certificates, optionally of one product, ordered by validity end.
     async fn list_certifications(
         &self,
         q: &ListQuery,
         product_id: Option<i64>,
     ) -> Result<Vec<Certification>, StoreError>;
-    /// Moves a certificate to a new status, refused when the move is not allowed.
-    async fn set_certification_status(
-        &self,
-        id: i64,
-        status: CertStatus,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Certification, StoreError>;
 }
 
 #[async_trait]
 pub trait LotStore: Send + Sync {
-    async fn create_lot(&self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError>;
     async fn lot(&self, id: i64) -> Result<Option<Lot>, StoreError>;
-    async fn update_lot(
-        &self,
-        id: i64,
-        lot: &NewLot,
-        now: DateTime<Utc>,
-    ) -> Result<Lot, StoreError>;
     /// The lot of `product_id` with this code.
     async fn lot_by_code(&self, product_id: i64, code: &str) -> Result<Option<Lot>, StoreError>;
-    /// Marks a lot recalled: its labels then read as recalled.
-    async fn recall_lot(
-        &self,
-        id: i64,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Lot, StoreError>;
     /// Lots, newest production first, optionally of one product.
     async fn list_lots(
         &self,
@@ -281,13 +228,6 @@ pub trait LotStore: Send + Sync {
 
 #[async_trait]
 pub trait LabelStore: Send + Sync {
-    /// Takes the next `count` label numbers of the batch's key and stores the batch, in one
-    /// transaction: one row however many labels.
-    async fn create_batch(
-        &self,
-        batch: &NewBatch,
-        now: DateTime<Utc>,
-    ) -> Result<LabelBatch, StoreError>;
     async fn batch(&self, id: i64) -> Result<Option<LabelBatch>, StoreError>;
     /// The batch holding label `number` of key `kid`, if any.
     async fn batch_of_label(
@@ -297,13 +237,6 @@ pub trait LabelStore: Send + Sync {
     ) -> Result<Option<LabelBatch>, StoreError>;
     /// Batches, newest first, optionally of one product.
     async fn list_batches(&self, product_id: Option<i64>) -> Result<Vec<LabelBatch>, StoreError>;
-    /// Records a change (activation with a lot, or voiding) of a range of a batch's labels.
-    async fn change_labels(
-        &self,
-        batch_id: i64,
-        change: &RangeChange,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError>;
     /// The batch's range changes, oldest first, at most `limit`.
     async fn label_changes(
         &self,
@@ -318,6 +251,9 @@ pub trait LabelStore: Send + Sync {
     ) -> Result<Option<RangeChange>, StoreError>;
 }
 
+/// Scans and shoppers' reports: what the public leaves behind. They are observations, kept
+/// in their own tables, not changes to the records: written without an actor or an audit
+/// entry (a label is scanned millions of times).
 #[async_trait]
 pub trait ScanStore: Send + Sync {
     /// Stores scans in one transaction (a group commit of concurrent scans); returns each
@@ -348,27 +284,11 @@ pub struct Document {
 
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
-    /// Stores a document (once, however often it is sent) and returns its SHA-256 in hex.
-    async fn put_document(
-        &self,
-        content: &[u8],
-        media_type: &str,
-        file_name: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<String, StoreError>;
     async fn document(&self, sha256: &str) -> Result<Option<Document>, StoreError>;
 }
 
 #[async_trait]
 pub trait RegistryStore: Send + Sync {
-    /// Stores the whole bundle in one transaction. `pace` (for crash tests only) waits
-    /// between rows so that a kill can land in the middle.
-    async fn import_registry(
-        &self,
-        bundle: &RegistryBundle,
-        now: DateTime<Utc>,
-        pace: Option<std::time::Duration>,
-    ) -> Result<ImportSummary, StoreError>;
     /// How many organizations exist; zero means a fresh registry.
     async fn count_organizations(&self) -> Result<i64, StoreError>;
 }
@@ -382,6 +302,15 @@ pub trait KeyRecordStore: Send + Sync {
         kid: &str,
         now: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, StoreError>;
+}
+
+/// The audit log as stored, read in order.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// How many entries the log holds (the next entry's number).
+    async fn audit_size(&self) -> Result<i64, StoreError>;
+    /// Up to `limit` entries from number `from` on, in order.
+    async fn audit_entries(&self, from: i64, limit: i64) -> Result<Vec<StoredEntry>, StoreError>;
 }
 
 #[async_trait]
@@ -402,6 +331,144 @@ pub trait ChangeCounter: Send + Sync {
     fn local_changes(&self) -> u64;
 }
 
+/// Where every change to the records starts: one transaction of writes.
+#[async_trait]
+pub trait Transactions: Send + Sync {
+    /// Opens a write transaction (on SQLite, once this process's earlier writers are done).
+    async fn begin(&self) -> Result<Box<dyn Writes>, StoreError>;
+}
+
+/// The ids an import gave its entities, in the bundle's order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportedIds {
+    pub organizations: Vec<i64>,
+    pub products: Vec<i64>,
+    pub certifications: Vec<i64>,
+    pub lots: Vec<i64>,
+}
+
+/// One write transaction: the application layer reads the state a change starts from,
+/// writes the change and its audit entry, then commits. Nothing is kept unless `commit`
+/// succeeds; dropped uncommitted, the transaction is rolled back (and its connection
+/// closed, never reused). SQL keeps the constraints and optimistic guards; the rules
+/// (what may refer to what, which status may follow which) are the caller's.
+#[async_trait]
+pub trait Writes: Send {
+    async fn organization(&mut self, id: i64) -> Result<Option<Organization>, StoreError>;
+    async fn product(&mut self, id: i64) -> Result<Option<Product>, StoreError>;
+    async fn certification(&mut self, id: i64) -> Result<Option<Certification>, StoreError>;
+    async fn lot(&mut self, id: i64) -> Result<Option<Lot>, StoreError>;
+    async fn lot_by_code(&mut self, product_id: i64, code: &str)
+    -> Result<Option<Lot>, StoreError>;
+    async fn batch(&mut self, id: i64) -> Result<Option<LabelBatch>, StoreError>;
+    async fn document_stored(&mut self, sha256: &str) -> Result<bool, StoreError>;
+    /// The batches whose labels print product `id`'s GTIN.
+    async fn batches_of_product(&mut self, id: i64) -> Result<Vec<i64>, StoreError>;
+    /// The batches whose labels print lot `id`'s code (minted for it).
+    async fn batches_printing_lot(&mut self, id: i64) -> Result<Vec<i64>, StoreError>;
+    /// The batches with labels activated on lot `id`.
+    async fn batches_activated_on_lot(&mut self, id: i64) -> Result<Vec<i64>, StoreError>;
+
+    async fn insert_organization(
+        &mut self,
+        org: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError>;
+    async fn update_organization(
+        &mut self,
+        id: i64,
+        org: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError>;
+    async fn insert_product(
+        &mut self,
+        product: &NewProduct,
+        now: DateTime<Utc>,
+    ) -> Result<Product, StoreError>;
+    async fn update_product(
+        &mut self,
+        id: i64,
+        product: &NewProduct,
+        now: DateTime<Utc>,
+    ) -> Result<Product, StoreError>;
+    /// Stores a certificate as submitted.
+    async fn insert_certification(
+        &mut self,
+        cert: &NewCertification,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError>;
+    async fn update_certification(
+        &mut self,
+        id: i64,
+        cert: &NewCertification,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError>;
+    /// Moves a certificate from status `from` to `to`; a conflict when it is no longer in
+    /// `from` (changed meanwhile).
+    async fn set_certification_status(
+        &mut self,
+        id: i64,
+        from: CertStatus,
+        to: CertStatus,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError>;
+    async fn insert_lot(&mut self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError>;
+    async fn update_lot(
+        &mut self,
+        id: i64,
+        lot: &NewLot,
+        now: DateTime<Utc>,
+    ) -> Result<Lot, StoreError>;
+    /// Marks a lot recalled (the first recall's time and reason stand).
+    async fn recall_lot(
+        &mut self,
+        id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Lot, StoreError>;
+    /// Takes the next `count` label numbers of key `kid` (one statement, so concurrent
+    /// mints get disjoint ranges); returns the number after the last one taken.
+    async fn take_label_numbers(&mut self, kid: &str, count: u32) -> Result<u64, StoreError>;
+    /// Stores a batch whose first label number is `first_number`: one row however many
+    /// labels.
+    async fn insert_batch(
+        &mut self,
+        batch: &NewBatch,
+        first_number: u32,
+        now: DateTime<Utc>,
+    ) -> Result<LabelBatch, StoreError>;
+    /// Records a change (activation with a lot, or voiding) of a range of a batch's labels.
+    async fn insert_label_range(
+        &mut self,
+        batch_id: i64,
+        change: &RangeChange,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Stores a document (once, however often it is sent); returns its SHA-256 in hex.
+    async fn insert_document(
+        &mut self,
+        content: &[u8],
+        media_type: &str,
+        file_name: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError>;
+    /// Stores a whole resolved bundle with multi-row INSERTs (`pace`, for crash tests,
+    /// writes a row a statement and waits between them).
+    async fn insert_bundle(
+        &mut self,
+        bundle: &RegistryBundle,
+        links: &BundleLinks,
+        now: DateTime<Utc>,
+        pace: Option<std::time::Duration>,
+    ) -> Result<ImportedIds, StoreError>;
+    /// Appends an audit entry, numbered next after every entry committed before; returns
+    /// its number. Appenders are serialised, so numbers follow commit order without gaps.
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError>;
+    /// Commits: the change is acknowledged only once this returns Ok.
+    async fn commit(self: Box<Self>) -> Result<(), StoreError>;
+}
+
 /// Everything the service stores.
 pub trait Store:
     OrganizationStore
@@ -413,8 +480,10 @@ pub trait Store:
     + DocumentStore
     + RegistryStore
     + KeyRecordStore
+    + AuditStore
     + HealthStore
     + ChangeCounter
+    + Transactions
 {
 }
 
@@ -428,8 +497,10 @@ impl<T> Store for T where
         + DocumentStore
         + RegistryStore
         + KeyRecordStore
+        + AuditStore
         + HealthStore
         + ChangeCounter
+        + Transactions
 {
 }
 

@@ -10,6 +10,10 @@ type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;
 const BACKEND: &str = "postgres";
 const BEGIN: &str = "BEGIN";
+/// Appenders of audit entries take turns on a transaction-level advisory lock (held until
+/// commit), so entries are numbered in commit order without gaps. The key is arbitrary:
+/// "truyxuat audit" as a number.
+const AUDIT_APPENDERS_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(7461646974)");
 /// Readiness's write after a failed one (the server keeps its own disk in check).
 const PROBE_WRITE: &str = "INSERT INTO write_probe (id, written_at) VALUES (1, $1) \
     ON CONFLICT (id) DO UPDATE SET written_at = excluded.written_at";
@@ -55,3 +59,4 @@ include!("sql/common.rs");
 include!("sql/registry.rs");
 include!("sql/labels.rs");
 include!("sql/support.rs");
+include!("sql/writes.rs");

@@ -13,6 +13,8 @@ const BACKEND: &str = "sqlite";
 /// Takes the write lock at once: a deferred transaction that reads first may find, when it
 /// comes to write, that another process wrote meanwhile, and fail without waiting.
 const BEGIN: &str = "BEGIN IMMEDIATE";
+/// SQLite has one writer at a time, so appenders of audit entries are serialised already.
+const AUDIT_APPENDERS_LOCK: Option<&str> = None;
 /// Readiness's write after a failed one: 256 KiB, more than a group of scans or a document
 /// takes, so that a disk with room for a few bytes only is not called ready.
 const PROBE_WRITE: &str = "INSERT INTO write_probe (id, written_at, headroom) \
@@ -59,3 +61,4 @@ include!("sql/common.rs");
 include!("sql/registry.rs");
 include!("sql/labels.rs");
 include!("sql/support.rs");
+include!("sql/writes.rs");

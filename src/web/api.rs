@@ -12,8 +12,9 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::AppState;
-use super::auth::{ApiOperator, OPERATOR};
+use super::auth::ApiOperator;
 use super::error::{ApiError, AppError};
+use crate::app::registry;
 use crate::domain::bundle::BundleInput;
 use crate::domain::certification::{CertStatus, CertificationInput};
 use crate::domain::lot::LotInput;
@@ -104,15 +105,11 @@ async fn list_organizations(
 }
 
 async fn create_organization(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     WithRejection(Json(input), _): Body<OrganizationInput>,
 ) -> ApiResult {
-    created(
-        s.store
-            .create_organization(&input.validate()?, s.clock.now())
-            .await?,
-    )
+    created(registry::create_organization(&s.app, &caller, &input.validate()?).await?)
 }
 
 async fn organization(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
@@ -120,14 +117,12 @@ async fn organization(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiR
 }
 
 async fn update_organization(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     id: Id,
     WithRejection(Json(input), _): Body<OrganizationInput>,
 ) -> ApiResult {
-    ok(s.store
-        .update_organization(id.0.0, &input.validate()?, s.clock.now())
-        .await?)
+    ok(registry::update_organization(&s.app, &caller, id.0.0, &input.validate()?).await?)
 }
 
 async fn list_products(
@@ -139,15 +134,11 @@ async fn list_products(
 }
 
 async fn create_product(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     WithRejection(Json(input), _): Body<ProductInput>,
 ) -> ApiResult {
-    created(
-        s.store
-            .create_product(&input.validate()?, s.clock.now())
-            .await?,
-    )
+    created(registry::create_product(&s.app, &caller, &input.validate()?).await?)
 }
 
 async fn product(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
@@ -155,14 +146,12 @@ async fn product(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult
 }
 
 async fn update_product(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     id: Id,
     WithRejection(Json(input), _): Body<ProductInput>,
 ) -> ApiResult {
-    ok(s.store
-        .update_product(id.0.0, &input.validate()?, s.clock.now())
-        .await?)
+    ok(registry::update_product(&s.app, &caller, id.0.0, &input.validate()?).await?)
 }
 
 async fn list_certifications(
@@ -176,15 +165,11 @@ async fn list_certifications(
 }
 
 async fn create_certification(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     WithRejection(Json(input), _): Body<CertificationInput>,
 ) -> ApiResult {
-    created(
-        s.store
-            .create_certification(&input.validate()?, s.clock.now())
-            .await?,
-    )
+    created(registry::create_certification(&s.app, &caller, &input.validate()?).await?)
 }
 
 async fn certification(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
@@ -192,14 +177,13 @@ async fn certification(_: ApiOperator, State(s): State<AppState>, id: Id) -> Api
 }
 
 async fn update_certification(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     id: Id,
     WithRejection(Json(input), _): Body<CertificationInput>,
 ) -> ApiResult {
-    ok(s.store
-        .update_certification(id.0.0, &input.validate()?, s.clock.now())
-        .await?)
+    let cert = input.validate()?;
+    ok(registry::update_certification(&s.app, &caller, id.0.0, &cert).await?)
 }
 
 #[derive(Deserialize)]
@@ -208,16 +192,12 @@ struct StatusChange {
 }
 
 async fn set_certification_status(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     id: Id,
     WithRejection(Json(change), _): Body<StatusChange>,
 ) -> ApiResult {
-    let cert = s
-        .store
-        .set_certification_status(id.0.0, change.status, OPERATOR, s.clock.now())
-        .await?;
-    ok(cert)
+    ok(registry::set_certification_status(&s.app, &caller, id.0.0, change.status).await?)
 }
 
 async fn list_lots(
@@ -229,15 +209,11 @@ async fn list_lots(
 }
 
 async fn create_lot(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     WithRejection(Json(input), _): Body<LotInput>,
 ) -> ApiResult {
-    created(
-        s.store
-            .create_lot(&input.validate()?, s.clock.now())
-            .await?,
-    )
+    created(registry::create_lot(&s.app, &caller, &input.validate()?).await?)
 }
 
 async fn lot(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
@@ -245,14 +221,12 @@ async fn lot(_: ApiOperator, State(s): State<AppState>, id: Id) -> ApiResult {
 }
 
 async fn update_lot(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     id: Id,
     WithRejection(Json(input), _): Body<LotInput>,
 ) -> ApiResult {
-    ok(s.store
-        .update_lot(id.0.0, &input.validate()?, s.clock.now())
-        .await?)
+    ok(registry::update_lot(&s.app, &caller, id.0.0, &input.validate()?).await?)
 }
 
 #[derive(Deserialize)]
@@ -262,7 +236,7 @@ struct DocumentParams {
 
 /// Stores the request body as an evidence document; answers its SHA-256.
 async fn put_document(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     WithRejection(Query(p), _): Params<DocumentParams>,
     headers: HeaderMap,
@@ -281,10 +255,8 @@ async fn put_document(
     let mut v = Validator::default();
     let name = v.optional_text("name", p.name.as_deref(), 200);
     v.finish()?;
-    let sha256 = s
-        .store
-        .put_document(&body, media_type, name.as_deref(), s.clock.now())
-        .await?;
+    let sha256 =
+        registry::store_document(&s.app, &caller, &body, media_type, name.as_deref()).await?;
     created(json!({ "sha256": sha256, "size_bytes": body.len() }))
 }
 
@@ -323,14 +295,10 @@ async fn list_reports(
 
 /// Imports a whole bundle: every entity or none.
 async fn import(
-    _: ApiOperator,
+    ApiOperator(caller): ApiOperator,
     State(s): State<AppState>,
     WithRejection(Json(input), _): Body<BundleInput>,
 ) -> ApiResult {
     let bundle = input.validate()?;
-    created(
-        s.store
-            .import_registry(&bundle, s.clock.now(), None)
-            .await?,
-    )
+    created(registry::import(&s.app, &caller, &bundle, None).await?)
 }

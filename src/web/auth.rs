@@ -11,6 +11,7 @@ use sha2::Sha256;
 
 use super::AppState;
 use super::error::{ApiError, AppError, PageError};
+use crate::app::{Actor, Caller};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -18,9 +19,6 @@ type HmacSha256 = Hmac<Sha256>;
 pub const SESSION_COOKIE: &str = "truyxuat_session";
 /// How long a console session lasts.
 pub const SESSION_HOURS: i64 = 12;
-
-/// The identity recorded as "by" on changes made with the operator token.
-pub const OPERATOR: &str = "operator";
 
 fn mac(token: &str, message: &str) -> Option<HmacSha256> {
     let mut mac = HmacSha256::new_from_slice(token.as_bytes()).ok()?;
@@ -59,8 +57,17 @@ pub fn session_valid(token: &str, value: &str, now: DateTime<Utc>) -> bool {
             .is_some_and(|m| m.verify_slice(&sig).is_ok())
 }
 
-/// Proof that an API request carries the operator token.
-pub struct ApiOperator;
+/// The request id `SetRequestIdLayer` gave this request.
+fn request_id(parts: &Parts) -> Option<String> {
+    parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// An API request carrying the operator token: the caller of the changes it asks for.
+pub struct ApiOperator(pub Caller);
 
 impl FromRequestParts<AppState> for ApiOperator {
     type Rejection = ApiError;
@@ -74,15 +81,19 @@ impl FromRequestParts<AppState> for ApiOperator {
             .and_then(|v| v.strip_prefix("Bearer "))
             .ok_or(AppError::Unauthorized)?;
         if token_matches(configured, presented.trim()) {
-            Ok(ApiOperator)
+            Ok(ApiOperator(Caller::new(
+                Actor::OperatorToken,
+                request_id(parts),
+            )))
         } else {
             Err(AppError::Unauthorized.into())
         }
     }
 }
 
-/// Proof that a console request comes from a signed-in operator, on this site.
-pub struct ConsoleOperator;
+/// A console request from a signed-in operator, on this site: the caller of the changes
+/// it asks for.
+pub struct ConsoleOperator(pub Caller);
 
 impl FromRequestParts<AppState> for ConsoleOperator {
     type Rejection = PageError;
@@ -93,9 +104,9 @@ impl FromRequestParts<AppState> for ConsoleOperator {
             refuse_cross_site(parts)?;
         }
         match super::context::cookie(&parts.headers, SESSION_COOKIE) {
-            Some(value) if session_valid(configured, value, state.clock.now()) => {
-                Ok(ConsoleOperator)
-            }
+            Some(value) if session_valid(configured, value, state.clock.now()) => Ok(
+                ConsoleOperator(Caller::new(Actor::OperatorToken, request_id(parts))),
+            ),
             _ => Err(AppError::Unauthorized.into()),
         }
     }

@@ -16,11 +16,12 @@ use super::AppState;
 use super::auth::{self, ConsoleOperator, SESSION_COOKIE, SESSION_HOURS};
 use super::error::{AppError, PageError};
 use super::pages::{Layout, render};
+use crate::app::{self, registry};
 use crate::domain::organization::{OrgKind, Organization, OrganizationInput};
 use crate::domain::product::{Product, ProductInput};
 use crate::domain::province::{PROVINCES, Province};
 use crate::domain::validation::Invalid;
-use crate::store::{ListQuery, StoreError};
+use crate::store::ListQuery;
 
 type PageResult = Result<Response, PageError>;
 type Posted<T> = WithRejection<Form<T>, PageError>;
@@ -143,9 +144,9 @@ async fn dashboard(
 }
 
 /// A form's errors: a refusal renders the form again, anything else is an error page.
-fn form_errors(result: StoreError) -> Result<Invalid, PageError> {
+fn form_errors(result: app::Error) -> Result<Invalid, PageError> {
     match result {
-        StoreError::Invalid(i) | StoreError::Conflict(i) => Ok(i),
+        app::Error::Invalid(i) | app::Error::Conflict(i) => Ok(i),
         other => Err(other.into()),
     }
 }
@@ -185,13 +186,13 @@ async fn new_organization(_: ConsoleOperator) -> PageResult {
 }
 
 async fn create_organization(
-    _: ConsoleOperator,
+    ConsoleOperator(caller): ConsoleOperator,
     State(s): State<AppState>,
     WithRejection(Form(input), _): Posted<OrganizationInput>,
 ) -> PageResult {
     let errors = match input.validate() {
         Err(errors) => errors,
-        Ok(org) => match s.store.create_organization(&org, s.clock.now()).await {
+        Ok(org) => match registry::create_organization(&s.app, &caller, &org).await {
             Ok(_) => return Ok(Redirect::to("/console").into_response()),
             Err(e) => form_errors(e)?,
         },
@@ -236,13 +237,13 @@ async fn new_product(_: ConsoleOperator, State(s): State<AppState>) -> PageResul
 }
 
 async fn create_product(
-    _: ConsoleOperator,
+    ConsoleOperator(caller): ConsoleOperator,
     State(s): State<AppState>,
     WithRejection(Form(input), _): Posted<ProductInput>,
 ) -> PageResult {
     let errors = match input.validate() {
         Err(errors) => errors,
-        Ok(product) => match s.store.create_product(&product, s.clock.now()).await {
+        Ok(product) => match registry::create_product(&s.app, &caller, &product).await {
             Ok(_) => return Ok(Redirect::to("/console").into_response()),
             Err(e) => form_errors(e)?,
         },

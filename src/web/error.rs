@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::context;
 use super::i18n::{Lang, Texts};
+use crate::app;
 use crate::domain::validation::{FieldError, Invalid};
 use crate::store::StoreError;
 
@@ -28,6 +29,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("sign in first")]
     Unauthorized,
+    /// Signed in, but not allowed to do this.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     Unavailable(String),
     /// The client is over a rate limit; it may try again after the wait.
@@ -59,6 +63,21 @@ const UNAVAILABLE: &str = "the database is unavailable for now; nothing was stor
 /// Seconds a client should wait before trying again after a 503.
 pub const RETRY_AFTER_SECONDS: &str = "10";
 
+/// The application layer's refusals, mapped once for pages and problem+json.
+impl From<app::Error> for AppError {
+    fn from(e: app::Error) -> Self {
+        match e {
+            app::Error::Invalid(i) => AppError::Invalid(i),
+            app::Error::Conflict(i) => AppError::Conflict(i),
+            app::Error::NotFound(what) => AppError::NotFound(what),
+            app::Error::Forbidden(why) => AppError::Forbidden(why),
+            app::Error::Unauthorized => AppError::Unauthorized,
+            app::Error::Unavailable(why) => AppError::Unavailable(why),
+            app::Error::Internal(text) => AppError::Internal(text),
+        }
+    }
+}
+
 impl From<Invalid> for AppError {
     fn from(e: Invalid) -> Self {
         AppError::Invalid(e)
@@ -79,6 +98,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

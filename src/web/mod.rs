@@ -36,6 +36,7 @@ use tower_http::request_id::{
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::app::App;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::labelcode::Keyring;
@@ -49,6 +50,8 @@ use scan_cache::ScanCache;
 /// What every handler can reach.
 #[derive(Clone)]
 pub struct AppState {
+    /// The application layer, through which every change goes.
+    pub app: App,
     pub store: Arc<dyn Store>,
     pub settings: Arc<Settings>,
     pub clock: Arc<dyn Clock>,
@@ -77,6 +80,7 @@ impl AppState {
             clock.clone(),
         ));
         AppState {
+            app: App::new(store.clone(), clock.clone()),
             scans: ScanRecorder::start(store.clone()),
             store,
             settings: Arc::new(settings),

@@ -13,6 +13,7 @@ use tower::ServiceExt;
 use truyxuat::clock::ManualClock;
 use truyxuat::web::{self, AppState};
 
+use super::changes::Changes;
 use super::db::TestDb;
 use super::fixtures::now;
 

@@ -8,6 +8,7 @@ use truyxuat::domain::batch::Profile;
 use truyxuat::labelcode::{KeySeed, Keyring, LabelBase};
 use truyxuat::store::StoreError;
 
+use super::changes::Changes;
 use super::fixtures::now;
 use super::http::TestApp;
 
@@ -26,7 +27,10 @@ pub async fn mint(app: &TestApp, product_id: i64, count: u32, lot: Option<&str>)
         lot: lot.map(str::to_owned),
         profile: Profile::Compact,
     };
-    let batch = app::labels::mint(store, &keys(), &request, count.max(1000), now())
+    let batch = app
+        .db
+        .store
+        .mint(&keys(), &request, count.max(1000), now())
         .await
         .unwrap();
     let printable = app::labels::printable(store, batch.id).await.unwrap();

@@ -1,5 +1,6 @@
 //! Test fixtures: fresh databases and builder-style registry entities.
 
+pub mod changes;
 pub mod cli_env;
 pub mod db;
 pub mod fixtures;

@@ -6,15 +6,15 @@ mod verdict;
 
 pub use verdict::{BatchRecords, MAX_HELD_RANGES, Verdict, VerdictKind, verdict_on, verify};
 
-use chrono::{DateTime, Utc};
-
+use crate::app::{App, Caller, Error, audit, json};
+use crate::domain::audit::EntityRef;
 use crate::domain::batch::Profile;
 use crate::domain::batch::{IndexRange, LabelBatch, LabelState, NewBatch, RangeChange};
 use crate::domain::lot::Lot;
 use crate::domain::product::Product;
 use crate::domain::validation::Invalid;
 use crate::labelcode::{Keyring, LabelBase, MintError, Minter, Serial};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, Writes};
 
 /// The largest batch minted unless configured otherwise.
 pub const DEFAULT_MAX_BATCH: u32 = 1_000_000;
@@ -34,10 +34,19 @@ async fn product(store: &dyn Store, id: i64) -> Result<Product, StoreError> {
         .ok_or_else(|| refuse("product", format!("there is no product {id}")))
 }
 
-async fn lot_of(store: &dyn Store, product: &Product, code: &str) -> Result<Lot, StoreError> {
+/// Product `id` as the transaction sees it.
+async fn product_in(tx: &mut dyn Writes, id: i64) -> Result<Product, Error> {
+    Ok(tx
+        .product(id)
+        .await?
+        .ok_or_else(|| refuse("product", format!("there is no product {id}")))?)
+}
+
+/// The lot of `product` with `code`, as the transaction sees it.
+async fn lot_in(tx: &mut dyn Writes, product: &Product, code: &str) -> Result<Lot, Error> {
     // A code no lot can have (a NUL, say) is not looked up.
     crate::domain::lot::check_lot_code(code.trim()).map_err(|e| refuse("lot", e))?;
-    store
+    Ok(tx
         .lot_by_code(product.id, code.trim())
         .await?
         .ok_or_else(|| {
@@ -45,7 +54,15 @@ async fn lot_of(store: &dyn Store, product: &Product, code: &str) -> Result<Lot,
                 "lot",
                 format!("product {} has no lot '{}'", product.id, code.trim()),
             )
-        })
+        })?)
+}
+
+/// Batch `id` as the transaction sees it.
+async fn batch_in(tx: &mut dyn Writes, id: i64) -> Result<LabelBatch, Error> {
+    Ok(tx
+        .batch(id)
+        .await?
+        .ok_or_else(|| refuse("batch", format!("there is no batch {id}")))?)
 }
 
 /// What to mint.
@@ -60,12 +77,13 @@ pub struct MintRequest {
 
 /// Mints a batch: one row, whatever the count. Nothing is stored when the request is refused.
 pub async fn mint(
-    store: &dyn Store,
+    app: &App,
+    caller: &Caller,
     keyring: &Keyring,
     request: &MintRequest,
     max_batch: u32,
-    now: DateTime<Utc>,
-) -> Result<LabelBatch, StoreError> {
+) -> Result<LabelBatch, Error> {
+    caller.require("labels.mint")?;
     if request.count == 0 || request.count > max_batch {
         return Err(refuse(
             "count",
@@ -73,7 +91,8 @@ pub async fn mint(
                 "must be from 1 to {max_batch} labels, not {}",
                 request.count
             ),
-        ));
+        )
+        .into());
     }
     let key = keyring.active().ok_or_else(|| {
         refuse(
@@ -81,7 +100,9 @@ pub async fn mint(
             "there is no active signing key: run `truyxuat keys new` (or `keys rotate`)",
         )
     })?;
-    let product = product(store, request.product_id).await?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let product = product_in(&mut *tx, request.product_id).await?;
     let lot = match &request.lot {
         Some(code) => {
             if product.data.gtin.is_none() {
@@ -89,25 +110,37 @@ pub async fn mint(
                     "lot",
                     "a lot is printed only in GS1 labels, and this product has no GTIN: \
                      mint without --lot, then `truyxuat activate BATCH --lot CODE`",
-                ));
+                )
+                .into());
             }
-            Some(lot_of(store, &product, code).await?)
+            Some(lot_in(&mut *tx, &product, code).await?)
         }
         None => None,
     };
-    store
-        .create_batch(
-            &NewBatch {
-                product_id: product.id,
-                lot_id: lot.as_ref().map(|l| l.id),
-                kid: key.kid().to_owned(),
-                key_slot: key.slot(),
-                count: request.count,
-                profile: request.profile,
-            },
-            now,
+    let end = tx.take_label_numbers(key.kid(), request.count).await?;
+    if end > crate::labelcode::LABEL_NUMBERS {
+        return Err(refuse(
+            "count",
+            "the signing key has no label numbers left: rotate to a new key",
         )
-        .await
+        .into());
+    }
+    let first = u32::try_from(end - u64::from(request.count))
+        .map_err(|_| Error::Internal(format!("label number {end} out of range")))?;
+    let new = NewBatch {
+        product_id: product.id,
+        lot_id: lot.as_ref().map(|l| l.id),
+        kid: key.kid().to_owned(),
+        key_slot: key.slot(),
+        count: request.count,
+        profile: request.profile,
+    };
+    let batch = tx.insert_batch(&new, first, now).await?;
+    let entity = EntityRef::new("batch", batch.id);
+    let after = Some(json(&batch)?);
+    audit(&mut *tx, caller, now, "labels.mint", entity, None, after).await?;
+    tx.commit().await?;
+    Ok(batch)
 }
 
 /// A batch with what its labels print: the product and the lot in the URIs.
@@ -182,68 +215,98 @@ impl From<MintError> for StoreError {
 
 /// Ties labels of a batch to a lot of its product: they are then on a product.
 pub async fn activate(
-    store: &dyn Store,
+    app: &App,
+    caller: &Caller,
     batch_id: i64,
     lot_code: &str,
     range: Option<IndexRange>,
-    now: DateTime<Utc>,
-) -> Result<RangeChange, StoreError> {
-    let printable = printable(store, batch_id).await?;
-    let lot = lot_of(store, &printable.product, lot_code).await?;
-    if let Some(printed) = &printable.lot {
-        if printed.id != lot.id {
-            return Err(refuse(
-                "lot",
-                format!(
-                    "the labels of batch {batch_id} carry lot '{}' in their URI",
-                    printed.data.code
-                ),
-            ));
-        }
+) -> Result<RangeChange, Error> {
+    caller.require("labels.activate")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let batch = batch_in(&mut *tx, batch_id).await?;
+    let product = product_in(&mut *tx, batch.product_id).await?;
+    let lot = lot_in(&mut *tx, &product, lot_code).await?;
+    if let Some(printed) = batch.lot_id.filter(|&id| id != lot.id) {
+        let printed = tx
+            .lot(printed)
+            .await?
+            .map(|l| l.data.code)
+            .unwrap_or_default();
+        return Err(refuse(
+            "lot",
+            format!("the labels of batch {batch_id} carry lot '{printed}' in their URI"),
+        )
+        .into());
     }
     let change = RangeChange {
-        range: range_of(&printable.batch, range)?,
+        range: range_of(&batch, range)?,
         state: LabelState::Activated,
         lot_id: Some(lot.id),
     };
-    store.change_labels(batch_id, &change, now).await?;
+    change_labels(&mut *tx, caller, now, batch_id, &change, "labels.activate").await?;
+    tx.commit().await?;
     Ok(change)
 }
 
 /// Voids labels of a batch (misprinted, lost, destroyed): a scan then says so.
 pub async fn void(
-    store: &dyn Store,
+    app: &App,
+    caller: &Caller,
     batch_id: i64,
     range: Option<IndexRange>,
-    now: DateTime<Utc>,
-) -> Result<RangeChange, StoreError> {
-    let batch = store
-        .batch(batch_id)
-        .await?
-        .ok_or_else(|| refuse("batch", format!("there is no batch {batch_id}")))?;
+) -> Result<RangeChange, Error> {
+    caller.require("labels.void")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let batch = batch_in(&mut *tx, batch_id).await?;
     let change = RangeChange {
         range: range_of(&batch, range)?,
         state: LabelState::Void,
         lot_id: None,
     };
-    store.change_labels(batch_id, &change, now).await?;
+    change_labels(&mut *tx, caller, now, batch_id, &change, "labels.void").await?;
+    tx.commit().await?;
     Ok(change)
+}
+
+/// Records a change of a range of a batch's labels, and its audit entry.
+async fn change_labels(
+    tx: &mut dyn Writes,
+    caller: &Caller,
+    now: chrono::DateTime<chrono::Utc>,
+    batch_id: i64,
+    change: &RangeChange,
+    action: &str,
+) -> Result<(), Error> {
+    tx.insert_label_range(batch_id, change, now).await?;
+    let entity = EntityRef::new("batch", batch_id);
+    audit(tx, caller, now, action, entity, None, Some(json(change)?)).await?;
+    Ok(())
 }
 
 /// Recalls a lot of a product: every label tied to it then reads as recalled.
 pub async fn recall(
-    store: &dyn Store,
+    app: &App,
+    caller: &Caller,
     product_id: i64,
     lot_code: &str,
     reason: &str,
-    now: DateTime<Utc>,
-) -> Result<Lot, StoreError> {
+) -> Result<Lot, Error> {
+    caller.require("lot.recall")?;
     let mut v = crate::domain::validation::Validator::default();
     let reason = v.text("reason", reason, 500);
-    v.finish().map_err(StoreError::Invalid)?;
-    let product = product(store, product_id).await?;
-    let lot = lot_of(store, &product, lot_code).await?;
-    store.recall_lot(lot.id, &reason, now).await
+    v.finish()?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let product = product_in(&mut *tx, product_id).await?;
+    let before = lot_in(&mut *tx, &product, lot_code).await?;
+    let after = tx.recall_lot(before.id, &reason, now).await?;
+    let entity = EntityRef::new("lot", after.id);
+    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
+    audit(&mut *tx, caller, now, "lot.recall", entity, b, a).await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 fn range_of(batch: &LabelBatch, range: Option<IndexRange>) -> Result<IndexRange, StoreError> {

@@ -18,90 +18,12 @@ use crate::domain::batch::{LabelBatch, LabelState, NewBatch, RangeChange, profil
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
-use crate::domain::organization::{NewOrganization, OrgKind, Organization};
+use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
-use crate::domain::validation::{FieldError, Invalid};
+use crate::domain::validation::Invalid;
 
 type Conn = <Db as sqlx::Database>::Connection;
-
-/// A pooled connection taken for one write: closed rather than returned to the pool unless
-/// the write ended cleanly (committed, or refused and rolled back). A connection whose
-/// write failed can be left inside a transaction the driver no longer knows of (sqlx's
-/// SQLite driver after a failed COMMIT on a full disk): reused, it would answer later
-/// "commits" that never reach the file, and hold the write lock against everyone else.
-struct WriteConnection {
-    conn: sqlx::pool::PoolConnection<Db>,
-    clean: bool,
-}
-
-impl Drop for WriteConnection {
-    fn drop(&mut self) {
-        // Also when the request was abandoned halfway (a client that went away).
-        if !self.clean {
-            self.conn.close_on_drop();
-        }
-    }
-}
-
-impl ThisStore {
-    /// Runs `work` as one write transaction and returns its value once it is committed;
-    /// nothing is acknowledged before the commit has succeeded. A fault of the database marks
-    /// the write path unwell (see `readiness`) until a write succeeds again.
-    async fn write<T>(
-        &self,
-        work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let _turn = self.writers.turn().await;
-        let result = self.write_once(work).await;
-        match &result {
-            Ok(_) => self.health.wrote(),
-            Err(e) if e.is_fault() => self.health.failed(e),
-            Err(_) => {}
-        }
-        result
-    }
-
-    async fn write_once<T>(
-        &self,
-        work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let mut conn = WriteConnection {
-            conn: self.pool.acquire().await?,
-            clean: false,
-        };
-        let mut tx = sqlx::Connection::begin_with(&mut *conn.conn, BEGIN).await?;
-        match work(&mut tx).await {
-            Ok(value) => {
-                tx.commit().await?;
-                conn.clean = true;
-                Ok(value)
-            }
-            Err(refusal) => {
-                tx.rollback().await?;
-                conn.clean = !refusal.is_fault();
-                Err(refusal)
-            }
-        }
-    }
-
-    /// `write` for a change to the registry or the labels, counted once committed (after,
-    /// so that a cache that reads the count before loading never keeps what this change
-    /// replaced).
-    async fn change<T>(
-        &self,
-        work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
-        let value = self.write(work).await?;
-        self.changed();
-        Ok(value)
-    }
-
-    fn changed(&self) {
-        self.changes
-            .fetch_add(1, std::sync::atomic::Ordering::Release);
-    }
-}
 
 impl ChangeCounter for ThisStore {
     fn local_changes(&self) -> u64 {
@@ -117,47 +39,6 @@ fn unique_conflict(e: sqlx::Error, field: &str, message: &str) -> StoreError {
         }
         _ => StoreError::Database(e),
     }
-}
-
-fn invalid(field: &str, message: impl Into<String>) -> StoreError {
-    StoreError::Invalid(Invalid::field(field, message))
-}
-
-/// Requires organization `id` to exist and to be a producer (or an authority).
-async fn require_organization(
-    conn: &mut Conn,
-    id: i64,
-    field: &str,
-    producer: bool,
-) -> Result<(), StoreError> {
-    let kind: Option<String> = sqlx::query_scalar("SELECT kind FROM organizations WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let kind = kind.ok_or_else(|| invalid(field, format!("there is no organization {id}")))?;
-    let kind: OrgKind = kind
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("kind '{kind}'")))?;
-    match (producer, kind.is_producer()) {
-        (true, false) => Err(invalid(
-            field,
-            format!("organization {id} is not a producer"),
-        )),
-        (false, true) => Err(invalid(
-            field,
-            format!("organization {id} is not an authority"),
-        )),
-        _ => Ok(()),
-    }
-}
-
-/// The producer of product `id`, or a refusal of `field` when there is no such product.
-async fn producer_of(conn: &mut Conn, id: i64, field: &str) -> Result<i64, StoreError> {
-    sqlx::query_scalar("SELECT producer_id FROM products WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or_else(|| invalid(field, format!("there is no product {id}")))
 }
 
 async fn fetch_organization(conn: &mut Conn, id: i64) -> Result<Option<Organization>, StoreError> {
@@ -239,85 +120,6 @@ where
         .await?)
 }
 
-/// Checks what a certificate refers to: a producer, an authority, a product of that
-/// producer, and a stored evidence document.
-async fn check_certification_links(
-    conn: &mut Conn,
-    c: &NewCertification,
-) -> Result<(), StoreError> {
-    require_organization(conn, c.holder_id, "holder_id", true).await?;
-    require_organization(conn, c.issuer_id, "issuer_id", false).await?;
-    if let Some(product_id) = c.product_id {
-        if producer_of(conn, product_id, "product_id").await? != c.holder_id {
-            return Err(invalid(
-                "product_id",
-                "the product belongs to another producer",
-            ));
-        }
-    }
-    if let Some(sha) = &c.evidence_sha256 {
-        let found: Option<String> =
-            sqlx::query_scalar("SELECT sha256 FROM documents WHERE sha256 = $1")
-                .bind(sha)
-                .fetch_optional(&mut *conn)
-                .await?;
-        if found.is_none() {
-            return Err(invalid(
-                "evidence_sha256",
-                "no document with this SHA-256 is stored",
-            ));
-        }
-    }
-    Ok(())
-}
-
-async fn change_certification_status(
-    conn: &mut Conn,
-    id: i64,
-    to: CertStatus,
-    by: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let current: String = sqlx::query_scalar("SELECT status FROM certifications WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-    let from: CertStatus = current
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("status '{current}'")))?;
-    if !from.can_become(to) {
-        return Err(invalid(
-            "status",
-            format!(
-                "a {} certificate cannot become {}",
-                from.as_str(),
-                to.as_str()
-            ),
-        ));
-    }
-    // The status in the WHERE clause makes a concurrent change lose instead of overwrite.
-    let changed = sqlx::query(
-        "UPDATE certifications SET status = $1, status_changed_by = $2, status_changed_at = $3, \
-         updated_at = $4 WHERE id = $5 AND status = $6",
-    )
-    .bind(to.as_str())
-    .bind(by)
-    .bind(now)
-    .bind(now)
-    .bind(id)
-    .bind(from.as_str())
-    .execute(&mut *conn)
-    .await?;
-    if changed.rows_affected() == 0 {
-        return Err(StoreError::Conflict(Invalid::field(
-            "status",
-            "the certificate changed meanwhile; reload and try again",
-        )));
-    }
-    Ok(())
-}
-
 /// Fails with NotFound when an UPDATE touched no row.
 fn require_updated(result: <Db as sqlx::Database>::QueryResult) -> Result<(), StoreError> {
     if result.rows_affected() == 0 {
@@ -346,7 +148,7 @@ fn saved(
 }
 
 /// Runs the INSERT (`existing` None) or the UPDATE of row `existing` of one entity.
-async fn write<'q>(
+async fn insert_or_update<'q>(
     conn: &mut Conn,
     existing: Option<i64>,
     fields: impl FnOnce(&'static str) -> Scalar<'q>,
@@ -386,7 +188,7 @@ async fn save_organization(
     };
     // Organizations have no unique key, so the conflict never arises.
     saved(
-        write(conn, existing, fields, ORGANIZATION_SQL, now).await,
+        insert_or_update(conn, existing, fields, ORGANIZATION_SQL, now).await,
         "name",
         "",
     )
@@ -401,14 +203,13 @@ const PRODUCT_SQL: (&str, &str) = (
      updated_at = $10 WHERE id = $11 RETURNING id",
 );
 
-/// Writes a product; its producer must be a producing organization.
+/// Writes a product.
 async fn save_product(
     conn: &mut Conn,
     existing: Option<i64>,
     p: &NewProduct,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    require_organization(conn, p.producer_id, "producer_id", true).await?;
     let fields = |sql: &'static str| {
         sqlx::query_scalar(sql)
             .bind(p.producer_id)
@@ -423,7 +224,7 @@ async fn save_product(
             .bind(now)
     };
     saved(
-        write(conn, existing, fields, PRODUCT_SQL, now).await,
+        insert_or_update(conn, existing, fields, PRODUCT_SQL, now).await,
         "gtin",
         "another product already has this GTIN",
     )
@@ -439,14 +240,13 @@ const CERTIFICATION_SQL: (&str, &str) = (
      evidence_sha256 = $10, search_text = $11, updated_at = $12 WHERE id = $13 RETURNING id",
 );
 
-/// Writes a certificate (a new one as submitted) after checking what it refers to.
+/// Writes a certificate (a new one as submitted).
 async fn save_certification(
     conn: &mut Conn,
     existing: Option<i64>,
     c: &NewCertification,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    check_certification_links(conn, c).await?;
     let fields = |sql: &'static str| {
         sqlx::query_scalar(sql)
             .bind(c.holder_id)
@@ -463,7 +263,7 @@ async fn save_certification(
             .bind(now)
     };
     saved(
-        write(conn, existing, fields, CERTIFICATION_SQL, now).await,
+        insert_or_update(conn, existing, fields, CERTIFICATION_SQL, now).await,
         "number",
         "this issuer already has a certificate with this number",
     )
@@ -478,14 +278,13 @@ const LOT_SQL: (&str, &str) = (
      updated_at = $10 WHERE id = $11 RETURNING id",
 );
 
-/// Writes a lot of an existing product.
+/// Writes a lot.
 async fn save_lot(
     conn: &mut Conn,
     existing: Option<i64>,
     l: &NewLot,
     now: DateTime<Utc>,
 ) -> Result<i64, StoreError> {
-    producer_of(conn, l.product_id, "product_id").await?;
     let fields = |sql: &'static str| {
         sqlx::query_scalar(sql)
             .bind(l.product_id)
@@ -500,7 +299,7 @@ async fn save_lot(
             .bind(now)
     };
     saved(
-        write(conn, existing, fields, LOT_SQL, now).await,
+        insert_or_update(conn, existing, fields, LOT_SQL, now).await,
         "code",
         "this product already has a lot with this code",
     )
@@ -524,25 +323,4 @@ async fn batches_with_ranges_of_lot(conn: &mut Conn, id: i64) -> Result<Vec<i64>
     .bind(id)
     .fetch_all(&mut *conn)
     .await?)
-}
-
-/// A conflict on `field` when labels already carry `what`: every printed label would then
-/// read as not genuine.
-fn refuse_if_printed(batches: &[i64], field: &str, what: &str) -> Result<(), StoreError> {
-    if batches.is_empty() {
-        return Ok(());
-    }
-    let list = batches
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ");
-    Err(StoreError::Conflict(Invalid::field(
-        field,
-        format!(
-            "{what} cannot change: labels of batch{} {list} carry it, and every one of them \
-             would then read as not genuine",
-            if batches.len() > 1 { "es" } else { "" }
-        ),
-    )))
 }

@@ -12,58 +12,6 @@ async fn fetch_batch(conn: &mut Conn, id: i64) -> Result<Option<LabelBatch>, Sto
 
 #[async_trait]
 impl LabelStore for ThisStore {
-    async fn create_batch(
-        &self,
-        batch: &NewBatch,
-        now: DateTime<Utc>,
-    ) -> Result<LabelBatch, StoreError> {
-        self.change(async |c| {
-            producer_of(c, batch.product_id, "product_id").await?;
-            let count = i64::from(batch.count);
-            sqlx::query("INSERT INTO key_counters (kid, next_number) VALUES ($1, 0) ON CONFLICT (kid) DO NOTHING")
-                .bind(&batch.kid)
-                .execute(&mut *c)
-                .await?;
-            // One statement moves the counter, so concurrent mints get disjoint ranges.
-            let end: i64 = sqlx::query_scalar(
-                "UPDATE key_counters SET next_number = next_number + $1 WHERE kid = $2 \
-                 RETURNING next_number",
-            )
-            .bind(count)
-            .bind(&batch.kid)
-            .fetch_one(&mut *c)
-            .await?;
-            if u64::try_from(end).map_or(true, |end| end > crate::labelcode::LABEL_NUMBERS) {
-                return Err(invalid(
-                    "count",
-                    "the signing key has no label numbers left: rotate to a new key",
-                ));
-            }
-            let state = if batch.lot_id.is_some() {
-                LabelState::Activated
-            } else {
-                LabelState::Minted
-            };
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO label_batches (product_id, lot_id, kid, key_slot, first_number, count, \
-                 profile, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-            )
-            .bind(batch.product_id)
-            .bind(batch.lot_id)
-            .bind(&batch.kid)
-            .bind(i64::from(batch.key_slot))
-            .bind(end - count)
-            .bind(count)
-            .bind(profile_name(batch.profile))
-            .bind(state.as_str())
-            .bind(now)
-            .fetch_one(&mut *c)
-            .await?;
-            fetch_batch(c, id).await?.ok_or(StoreError::NotFound)
-        })
-        .await
-    }
-
     async fn batch(&self, id: i64) -> Result<Option<LabelBatch>, StoreError> {
         fetch_batch(&mut *self.pool.acquire().await?, id).await
     }
@@ -108,30 +56,6 @@ impl LabelStore for ThisStore {
             }
         };
         convert_all(rows)
-    }
-
-    async fn change_labels(
-        &self,
-        batch_id: i64,
-        change: &RangeChange,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        self.change(async |c| {
-            sqlx::query(
-                "INSERT INTO label_ranges (batch_id, first_index, end_index, state, lot_id, \
-                 created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-            )
-            .bind(batch_id)
-            .bind(i64::from(change.range.first))
-            .bind(i64::from(change.range.end))
-            .bind(change.state.as_str())
-            .bind(change.lot_id)
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
-            Ok(())
-        })
-        .await
     }
 
     async fn label_changes(

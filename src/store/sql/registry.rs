@@ -3,33 +3,8 @@
 
 #[async_trait]
 impl OrganizationStore for ThisStore {
-    async fn create_organization(
-        &self,
-        org: &NewOrganization,
-        now: DateTime<Utc>,
-    ) -> Result<Organization, StoreError> {
-        self.change(async |c| {
-            let id = save_organization(c, None, org, now).await?;
-            fetch_organization(c, id).await?.ok_or(StoreError::NotFound)
-        })
-        .await
-    }
-
     async fn organization(&self, id: i64) -> Result<Option<Organization>, StoreError> {
         fetch_organization(&mut *self.pool.acquire().await?, id).await
-    }
-
-    async fn update_organization(
-        &self,
-        id: i64,
-        o: &NewOrganization,
-        now: DateTime<Utc>,
-    ) -> Result<Organization, StoreError> {
-        self.change(async |c| {
-            save_organization(c, Some(id), o, now).await?;
-            fetch_organization(c, id).await?.ok_or(StoreError::NotFound)
-        })
-        .await
     }
 
     async fn list_organizations(&self, q: &ListQuery) -> Result<Vec<Organization>, StoreError> {
@@ -48,18 +23,6 @@ impl OrganizationStore for ThisStore {
 
 #[async_trait]
 impl ProductStore for ThisStore {
-    async fn create_product(
-        &self,
-        product: &NewProduct,
-        now: DateTime<Utc>,
-    ) -> Result<Product, StoreError> {
-        self.change(async |c| {
-            let id = save_product(c, None, product, now).await?;
-            fetch_product(c, id).await?.ok_or(StoreError::NotFound)
-        })
-        .await
-    }
-
     async fn product(&self, id: i64) -> Result<Option<Product>, StoreError> {
         fetch_product(&mut *self.pool.acquire().await?, id).await
     }
@@ -73,22 +36,20 @@ impl ProductStore for ThisStore {
             .transpose()
     }
 
-    async fn update_product(
-        &self,
-        id: i64,
-        p: &NewProduct,
-        now: DateTime<Utc>,
-    ) -> Result<Product, StoreError> {
-        self.change(async |c| {
-            let before = fetch_product(c, id).await?.ok_or(StoreError::NotFound)?;
-            if before.data.gtin != p.gtin {
-                let batches = batches_of(c, "product_id", id).await?;
-                refuse_if_printed(&batches, "gtin", "the GTIN")?;
+    async fn taken_gtins(&self, gtins: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut taken = Vec::new();
+        for chunk in gtins.chunks(ROWS_PER_INSERT) {
+            let mut query =
+                sqlx::QueryBuilder::<Db>::new("SELECT gtin FROM products WHERE gtin IN (");
+            let mut list = query.separated(", ");
+            for gtin in chunk {
+                list.push_bind(gtin.as_str());
             }
-            save_product(c, Some(id), p, now).await?;
-            fetch_product(c, id).await?.ok_or(StoreError::NotFound)
-        })
-        .await
+            query.push(")");
+            let found: Vec<String> = query.build_query_scalar().fetch_all(&self.pool).await?;
+            taken.extend(found);
+        }
+        Ok(taken)
     }
 
     async fn list_products(
@@ -112,37 +73,8 @@ impl ProductStore for ThisStore {
 
 #[async_trait]
 impl CertificationStore for ThisStore {
-    async fn create_certification(
-        &self,
-        cert: &NewCertification,
-        now: DateTime<Utc>,
-    ) -> Result<Certification, StoreError> {
-        self.change(async |c| {
-            let id = save_certification(c, None, cert, now).await?;
-            fetch_certification(c, id)
-                .await?
-                .ok_or(StoreError::NotFound)
-        })
-        .await
-    }
-
     async fn certification(&self, id: i64) -> Result<Option<Certification>, StoreError> {
         fetch_certification(&mut *self.pool.acquire().await?, id).await
-    }
-
-    async fn update_certification(
-        &self,
-        id: i64,
-        cert: &NewCertification,
-        now: DateTime<Utc>,
-    ) -> Result<Certification, StoreError> {
-        self.change(async |c| {
-            save_certification(c, Some(id), cert, now).await?;
-            fetch_certification(c, id)
-                .await?
-                .ok_or(StoreError::NotFound)
-        })
-        .await
     }
 
     async fn list_certifications(
@@ -162,56 +94,12 @@ impl CertificationStore for ThisStore {
         .await?;
         convert_all(rows)
     }
-
-    async fn set_certification_status(
-        &self,
-        id: i64,
-        status: CertStatus,
-        by: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Certification, StoreError> {
-        self.change(async |c| {
-            change_certification_status(c, id, status, by, now).await?;
-            fetch_certification(c, id)
-                .await?
-                .ok_or(StoreError::NotFound)
-        })
-        .await
-    }
 }
 
 #[async_trait]
 impl LotStore for ThisStore {
-    async fn create_lot(&self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
-        self.change(async |c| {
-            let id = save_lot(c, None, lot, now).await?;
-            fetch_lot(c, id).await?.ok_or(StoreError::NotFound)
-        })
-        .await
-    }
-
     async fn lot(&self, id: i64) -> Result<Option<Lot>, StoreError> {
         fetch_lot(&mut *self.pool.acquire().await?, id).await
-    }
-
-    async fn update_lot(&self, id: i64, l: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
-        self.change(async |c| {
-            let before = fetch_lot(c, id).await?.ok_or(StoreError::NotFound)?;
-            if before.data.code != l.code {
-                let batches = batches_of(c, "lot_id", id).await?;
-                refuse_if_printed(&batches, "code", "the lot code")?;
-            }
-            if before.data.product_id != l.product_id {
-                let mut batches = batches_of(c, "lot_id", id).await?;
-                batches.extend(batches_with_ranges_of_lot(c, id).await?);
-                batches.sort_unstable();
-                batches.dedup();
-                refuse_if_printed(&batches, "product_id", "the lot's product")?;
-            }
-            save_lot(c, Some(id), l, now).await?;
-            fetch_lot(c, id).await?.ok_or(StoreError::NotFound)
-        })
-        .await
     }
 
     async fn lot_by_code(&self, product_id: i64, code: &str) -> Result<Option<Lot>, StoreError> {
@@ -224,31 +112,6 @@ impl LotStore for ThisStore {
         .await?
         .map(Lot::try_from)
         .transpose()
-    }
-
-    async fn recall_lot(
-        &self,
-        id: i64,
-        reason: &str,
-        now: DateTime<Utc>,
-    ) -> Result<Lot, StoreError> {
-        self.change(async |c| {
-            // The first recall's time stands; a second recall only adds nothing.
-            require_updated(
-                sqlx::query(
-                    "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
-                     recall_reason = COALESCE(recall_reason, $2), updated_at = $3 WHERE id = $4",
-                )
-                .bind(now)
-                .bind(reason)
-                .bind(now)
-                .bind(id)
-                .execute(&mut *c)
-                .await?,
-            )?;
-            fetch_lot(c, id).await?.ok_or(StoreError::NotFound)
-        })
-        .await
     }
 
     async fn list_lots(

@@ -1,0 +1,408 @@
+//! The registry's changes: organizations, products, certificates (and their status), lots,
+//! evidence documents and whole imports. Each checks what the change refers to (a producer
+//! for a product, an authority for an issuer, a product of the holder for a certificate),
+//! writes it and its audit entry in one transaction.
+
+use sha2::{Digest, Sha256};
+
+use super::error::refuse;
+use super::{App, Caller, Error, audit, json};
+use crate::domain::audit::EntityRef;
+use crate::domain::batch::refuse_printed_change;
+use crate::domain::bundle::{ImportSummary, RegistryBundle};
+use crate::domain::certification::{CertStatus, Certification, NewCertification};
+use crate::domain::lot::{Lot, NewLot};
+use crate::domain::organization::{NewOrganization, Organization};
+use crate::domain::product::{NewProduct, Product};
+use crate::domain::validation::{FieldError, Invalid};
+use crate::store::{ImportedIds, Writes};
+
+/// Organization `id`, which must be a producer (or, with `producer` false, an authority);
+/// otherwise a refusal of `field`.
+async fn organization_of_kind(
+    tx: &mut dyn Writes,
+    id: i64,
+    field: &str,
+    producer: bool,
+) -> Result<Organization, Error> {
+    let org = tx
+        .organization(id)
+        .await?
+        .ok_or_else(|| refuse(field, format!("there is no organization {id}")))?;
+    match (producer, org.data.kind.is_producer()) {
+        (true, false) => Err(refuse(
+            field,
+            format!("organization {id} is not a producer"),
+        )),
+        (false, true) => Err(refuse(
+            field,
+            format!("organization {id} is not an authority"),
+        )),
+        _ => Ok(org),
+    }
+}
+
+/// Product `id`, or a refusal of `field`.
+async fn product_for(tx: &mut dyn Writes, id: i64, field: &str) -> Result<Product, Error> {
+    tx.product(id)
+        .await?
+        .ok_or_else(|| refuse(field, format!("there is no product {id}")))
+}
+
+pub async fn create_organization(
+    app: &App,
+    caller: &Caller,
+    org: &NewOrganization,
+) -> Result<Organization, Error> {
+    caller.require("organization.create")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let created = tx.insert_organization(org, now).await?;
+    let entity = EntityRef::new("organization", created.id);
+    let after = Some(json(&created)?);
+    audit(
+        &mut *tx,
+        caller,
+        now,
+        "organization.create",
+        entity,
+        None,
+        after,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+pub async fn update_organization(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    org: &NewOrganization,
+) -> Result<Organization, Error> {
+    caller.require("organization.update")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let before = tx
+        .organization(id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    let after = tx.update_organization(id, org, now).await?;
+    let entity = EntityRef::new("organization", id);
+    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
+    audit(&mut *tx, caller, now, "organization.update", entity, b, a).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub async fn create_product(
+    app: &App,
+    caller: &Caller,
+    product: &NewProduct,
+) -> Result<Product, Error> {
+    caller.require("product.create")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    organization_of_kind(&mut *tx, product.producer_id, "producer_id", true).await?;
+    let created = tx.insert_product(product, now).await?;
+    let entity = EntityRef::new("product", created.id);
+    let after = Some(json(&created)?);
+    audit(&mut *tx, caller, now, "product.create", entity, None, after).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Updates a product; its GTIN cannot change once labels print it.
+pub async fn update_product(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    product: &NewProduct,
+) -> Result<Product, Error> {
+    caller.require("product.update")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let before = tx.product(id).await?.ok_or(Error::NotFound("product"))?;
+    organization_of_kind(&mut *tx, product.producer_id, "producer_id", true).await?;
+    if before.data.gtin != product.gtin {
+        let batches = tx.batches_of_product(id).await?;
+        refuse_printed_change(&batches, "gtin", "the GTIN").map_err(Error::Conflict)?;
+    }
+    let after = tx.update_product(id, product, now).await?;
+    let entity = EntityRef::new("product", id);
+    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
+    audit(&mut *tx, caller, now, "product.update", entity, b, a).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Checks what a certificate refers to: a producer holding it, an authority issuing it, a
+/// product of that producer, and a stored evidence document.
+async fn check_certification_links(
+    tx: &mut dyn Writes,
+    cert: &NewCertification,
+) -> Result<(), Error> {
+    organization_of_kind(tx, cert.holder_id, "holder_id", true).await?;
+    organization_of_kind(tx, cert.issuer_id, "issuer_id", false).await?;
+    if let Some(product_id) = cert.product_id {
+        if product_for(tx, product_id, "product_id")
+            .await?
+            .data
+            .producer_id
+            != cert.holder_id
+        {
+            return Err(refuse(
+                "product_id",
+                "the product belongs to another producer",
+            ));
+        }
+    }
+    if let Some(sha) = &cert.evidence_sha256 {
+        if !tx.document_stored(sha).await? {
+            return Err(refuse(
+                "evidence_sha256",
+                "no document with this SHA-256 is stored",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Stores a certificate as submitted, for an inspector to verify.
+pub async fn create_certification(
+    app: &App,
+    caller: &Caller,
+    cert: &NewCertification,
+) -> Result<Certification, Error> {
+    caller.require("certification.create")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    check_certification_links(&mut *tx, cert).await?;
+    let created = tx.insert_certification(cert, now).await?;
+    let entity = EntityRef::new("certification", created.id);
+    let after = Some(json(&created)?);
+    audit(
+        &mut *tx,
+        caller,
+        now,
+        "certification.create",
+        entity,
+        None,
+        after,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+pub async fn update_certification(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    cert: &NewCertification,
+) -> Result<Certification, Error> {
+    caller.require("certification.update")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let before = tx
+        .certification(id)
+        .await?
+        .ok_or(Error::NotFound("certification"))?;
+    check_certification_links(&mut *tx, cert).await?;
+    let after = tx.update_certification(id, cert, now).await?;
+    let entity = EntityRef::new("certification", id);
+    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
+    audit(&mut *tx, caller, now, "certification.update", entity, b, a).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Moves a certificate to a new status, refused when the move is not allowed; the actor is
+/// recorded as the one who made it.
+pub async fn set_certification_status(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    to: CertStatus,
+) -> Result<Certification, Error> {
+    caller.require("certification.status")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let before = tx
+        .certification(id)
+        .await?
+        .ok_or(Error::NotFound("certification"))?;
+    if !before.status.can_become(to) {
+        return Err(refuse(
+            "status",
+            format!(
+                "a {} certificate cannot become {}",
+                before.status.as_str(),
+                to.as_str()
+            ),
+        ));
+    }
+    let by = caller.actor.display_name();
+    let after = tx
+        .set_certification_status(id, before.status, to, &by, now)
+        .await?;
+    let entity = EntityRef::new("certification", id);
+    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
+    audit(&mut *tx, caller, now, "certification.status", entity, b, a).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+pub async fn create_lot(app: &App, caller: &Caller, lot: &NewLot) -> Result<Lot, Error> {
+    caller.require("lot.create")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    product_for(&mut *tx, lot.product_id, "product_id").await?;
+    let created = tx.insert_lot(lot, now).await?;
+    let entity = EntityRef::new("lot", created.id);
+    let after = Some(json(&created)?);
+    audit(&mut *tx, caller, now, "lot.create", entity, None, after).await?;
+    tx.commit().await?;
+    Ok(created)
+}
+
+/// Updates a lot; its code cannot change once labels print it, nor its product once labels
+/// carry it.
+pub async fn update_lot(app: &App, caller: &Caller, id: i64, lot: &NewLot) -> Result<Lot, Error> {
+    caller.require("lot.update")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let before = tx.lot(id).await?.ok_or(Error::NotFound("lot"))?;
+    product_for(&mut *tx, lot.product_id, "product_id").await?;
+    if before.data.code != lot.code {
+        let batches = tx.batches_printing_lot(id).await?;
+        refuse_printed_change(&batches, "code", "the lot code").map_err(Error::Conflict)?;
+    }
+    if before.data.product_id != lot.product_id {
+        let mut batches = tx.batches_printing_lot(id).await?;
+        batches.extend(tx.batches_activated_on_lot(id).await?);
+        batches.sort_unstable();
+        batches.dedup();
+        refuse_printed_change(&batches, "product_id", "the lot's product")
+            .map_err(Error::Conflict)?;
+    }
+    let after = tx.update_lot(id, lot, now).await?;
+    let entity = EntityRef::new("lot", id);
+    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
+    audit(&mut *tx, caller, now, "lot.update", entity, b, a).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Stores an evidence document (judged by its content, see `domain::document`); returns
+/// its SHA-256. Storing the same bytes again changes nothing but is recorded all the same.
+pub async fn store_document(
+    app: &App,
+    caller: &Caller,
+    content: &[u8],
+    media_type: &str,
+    file_name: Option<&str>,
+) -> Result<String, Error> {
+    caller.require("document.store")?;
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let sha256 = tx
+        .insert_document(content, media_type, file_name, now)
+        .await?;
+    let entity = EntityRef::new("document", sha256.clone());
+    let after = Some(serde_json::json!({
+        "sha256": sha256,
+        "media_type": media_type,
+        "file_name": file_name,
+        "size_bytes": content.len(),
+    }));
+    audit(&mut *tx, caller, now, "document.store", entity, None, after).await?;
+    tx.commit().await?;
+    Ok(sha256)
+}
+
+/// What an import's audit entry records: the ids its entities got and the SHA-256 of the
+/// bundle's canonical JSON (the content itself would make one entry of megabytes).
+#[derive(serde::Serialize)]
+struct ImportRecord<'a> {
+    bundle_sha256: &'a str,
+    summary: ImportSummary,
+    ids: &'a ImportedIds,
+}
+
+/// Imports a whole bundle, all or nothing. Everything that needs no writing is done before
+/// the transaction opens (links resolved and checked, GTINs and documents looked up), so
+/// the transaction only writes and the scans waiting for it wait briefly. `pace` (crash
+/// tests only) writes a row a statement and waits between them.
+pub async fn import(
+    app: &App,
+    caller: &Caller,
+    bundle: &RegistryBundle,
+    pace: Option<std::time::Duration>,
+) -> Result<ImportSummary, Error> {
+    caller.require("registry.import")?;
+    let links = bundle.resolve()?;
+    refuse_taken_gtins(app, bundle).await?;
+    for (i, c) in bundle.certifications.iter().enumerate() {
+        if let Some(sha) = &c.cert.evidence_sha256 {
+            if app.store.document(sha).await?.is_none() {
+                return Err(refuse(
+                    &format!("certifications[{i}].evidence_sha256"),
+                    "no document with this SHA-256 is stored",
+                ));
+            }
+        }
+    }
+    let canonical =
+        serde_jcs::to_vec(bundle).map_err(|e| Error::Internal(format!("bundle as JSON: {e}")))?;
+    let bundle_sha256 = hex::encode(Sha256::digest(&canonical));
+    let summary = ImportSummary {
+        organizations: bundle.organizations.len(),
+        products: bundle.products.len(),
+        certifications: bundle.certifications.len(),
+        lots: bundle.lots.len(),
+    };
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let ids = tx.insert_bundle(bundle, &links, now, pace).await?;
+    let record = ImportRecord {
+        bundle_sha256: &bundle_sha256,
+        summary,
+        ids: &ids,
+    };
+    let entity = EntityRef::new("import", bundle_sha256.clone());
+    audit(
+        &mut *tx,
+        caller,
+        now,
+        "registry.import",
+        entity,
+        None,
+        Some(json(&record)?),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(summary)
+}
+
+/// Refuses a bundle whose GTINs are already taken, naming each product.
+async fn refuse_taken_gtins(app: &App, bundle: &RegistryBundle) -> Result<(), Error> {
+    let gtins: Vec<(usize, String)> = (bundle.products.iter().enumerate())
+        .filter_map(|(i, (_, _, p))| p.gtin.map(|g| (i, g.as_gtin14())))
+        .collect();
+    let wanted: Vec<String> = gtins.iter().map(|(_, g)| g.clone()).collect();
+    let taken: std::collections::HashSet<String> =
+        app.store.taken_gtins(&wanted).await?.into_iter().collect();
+    let errors: Vec<FieldError> = (gtins.iter())
+        .filter(|(_, gtin)| taken.contains(gtin))
+        .map(|(i, _)| FieldError {
+            field: format!("products[{i}].gtin"),
+            message: "another product already has this GTIN".into(),
+        })
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Conflict(Invalid { errors }))
+    }
+}

@@ -1,0 +1,705 @@
+// Write transactions in SQL: the one way anything is written. Part of the store compiled by
+// `include!` (see `common.rs`).
+
+/// One write transaction on a pooled connection of its own, begun and ended through the
+/// driver's transaction manager while this value owns the connection: so that a connection
+/// whose transaction did not end cleanly can be closed rather than returned to the pool. (A
+/// connection left inside a transaction the driver no longer tracks, as sqlx's SQLite driver
+/// could after a failed COMMIT on a full disk, would answer later "commits" that never reach
+/// the file, and hold the write lock against everyone else.)
+pub struct ThisWrites {
+    conn: sqlx::pool::PoolConnection<Db>,
+    /// Committed: the connection may go back to the pool.
+    committed: bool,
+    /// Whether the commit counts as a change to the registry or the labels (what the scan
+    /// cache watches); scans and probes do not.
+    counted: bool,
+    /// SQLite's writers of this process, one at a time: held until the transaction ends.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    health: std::sync::Arc<WriteHealth>,
+    changes: std::sync::Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Drop for ThisWrites {
+    fn drop(&mut self) {
+        // Uncommitted (refused, failed, or abandoned by a client that went away): closing
+        // the connection rolls the transaction back, and it is never used again.
+        if !self.committed {
+            self.conn.close_on_drop();
+        }
+    }
+}
+
+impl ThisStore {
+    /// Opens a write transaction; `counted` says whether its commit is a change to the
+    /// records.
+    async fn begin_writes(&self, counted: bool) -> Result<ThisWrites, StoreError> {
+        use sqlx::TransactionManager as _;
+        let turn = self.writers.turn().await;
+        let begun = async {
+            let mut conn = self.pool.acquire().await?;
+            let begin = <Db as sqlx::Database>::TransactionManager::begin(
+                &mut conn,
+                Some(std::borrow::Cow::Borrowed(BEGIN)),
+            )
+            .await;
+            if let Err(e) = begin {
+                conn.close_on_drop();
+                return Err(StoreError::from(e));
+            }
+            Ok(conn)
+        }
+        .await;
+        match begun {
+            Ok(conn) => Ok(ThisWrites {
+                conn,
+                committed: false,
+                counted,
+                _turn: turn,
+                health: self.health.clone(),
+                changes: self.changes.clone(),
+            }),
+            Err(e) => {
+                if e.is_fault() {
+                    self.health.failed(&e);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Runs `work` in one transaction that is not a change to the records (scans, reports,
+    /// probes) and returns its value once committed.
+    async fn write<T>(
+        &self,
+        work: impl AsyncFnOnce(&mut Conn) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut tx = self.begin_writes(false).await?;
+        let value = work(&mut tx.conn).await;
+        let value = tx.noting(value)?;
+        tx.finish().await?;
+        Ok(value)
+    }
+}
+
+impl ThisWrites {
+    /// Marks the write path unwell when a statement met a fault of the database (not a
+    /// refusal such as a duplicate).
+    fn noting<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
+        if let Err(e) = &result {
+            if e.is_fault() {
+                self.health.failed(e);
+            }
+        }
+        result
+    }
+
+    async fn finish(mut self) -> Result<(), StoreError> {
+        use sqlx::TransactionManager as _;
+        match <Db as sqlx::Database>::TransactionManager::commit(&mut self.conn).await {
+            Ok(()) => {
+                self.committed = true;
+                self.health.wrote();
+                if self.counted {
+                    // Counted after the commit, so that a cache that reads the count before
+                    // loading never keeps what this change replaced.
+                    self.changes
+                        .fetch_add(1, std::sync::atomic::Ordering::Release);
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let e = StoreError::from(e);
+                self.health.failed(&e);
+                Err(e)
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl Transactions for ThisStore {
+    async fn begin(&self) -> Result<Box<dyn Writes>, StoreError> {
+        Ok(Box::new(self.begin_writes(true).await?))
+    }
+}
+
+/// Rows in one multi-row INSERT: at most 16 parameters a row, far below both databases'
+/// limits, and few enough statements that a 60,000-row import writes in well under a second.
+const ROWS_PER_INSERT: usize = 500;
+
+/// Inserts `items` with multi-row statements (`per_statement` rows each, a pause between
+/// statements when `pace` is given, for crash tests) and returns their ids in `items`' order.
+///
+/// Ids are taken sorted: both databases give the rows of one INSERT increasing ids in the
+/// order of its VALUES (SQLite as max(rowid) + 1 each, PostgreSQL by one nextval per row, in
+/// order), whatever order RETURNING lists them in.
+async fn insert_all<'a, T>(
+    conn: &mut Conn,
+    head: &'static str,
+    items: &'a [T],
+    per_statement: usize,
+    pace: Option<std::time::Duration>,
+    bind: impl Fn(&mut sqlx::query_builder::Separated<'_, 'a, Db, &'static str>, &'a T),
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut ids = Vec::with_capacity(items.len());
+    for chunk in items.chunks(per_statement.max(1)) {
+        let mut query = sqlx::QueryBuilder::<Db>::new(head);
+        query.push_values(chunk, |mut row, item| bind(&mut row, item));
+        query.push(" RETURNING id");
+        let mut chunk_ids: Vec<i64> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+        chunk_ids.sort_unstable();
+        ids.extend(chunk_ids);
+        if let Some(d) = pace {
+            tokio::time::sleep(d).await;
+        }
+    }
+    Ok(ids)
+}
+
+#[async_trait]
+impl Writes for ThisWrites {
+    async fn organization(&mut self, id: i64) -> Result<Option<Organization>, StoreError> {
+        let found = fetch_organization(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn product(&mut self, id: i64) -> Result<Option<Product>, StoreError> {
+        let found = fetch_product(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn certification(&mut self, id: i64) -> Result<Option<Certification>, StoreError> {
+        let found = fetch_certification(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn lot(&mut self, id: i64) -> Result<Option<Lot>, StoreError> {
+        let found = fetch_lot(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn lot_by_code(
+        &mut self,
+        product_id: i64,
+        code: &str,
+    ) -> Result<Option<Lot>, StoreError> {
+        let found = async {
+            sqlx::query_as::<_, LotRow>(&format!(
+                "{LOT_SELECT} AND l.product_id = $1 AND l.code = $2"
+            ))
+            .bind(product_id)
+            .bind(code)
+            .fetch_optional(&mut *self.conn)
+            .await?
+            .map(Lot::try_from)
+            .transpose()
+        }
+        .await;
+        self.noting(found)
+    }
+
+    async fn batch(&mut self, id: i64) -> Result<Option<LabelBatch>, StoreError> {
+        let found = fetch_batch(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn document_stored(&mut self, sha256: &str) -> Result<bool, StoreError> {
+        let found: Result<Option<String>, sqlx::Error> =
+            sqlx::query_scalar("SELECT sha256 FROM documents WHERE sha256 = $1")
+                .bind(sha256.to_ascii_lowercase())
+                .fetch_optional(&mut *self.conn)
+                .await;
+        self.noting(found.map(|f| f.is_some()).map_err(StoreError::from))
+    }
+
+    async fn batches_of_product(&mut self, id: i64) -> Result<Vec<i64>, StoreError> {
+        let found = batches_of(&mut self.conn, "product_id", id).await;
+        self.noting(found)
+    }
+
+    async fn batches_printing_lot(&mut self, id: i64) -> Result<Vec<i64>, StoreError> {
+        let found = batches_of(&mut self.conn, "lot_id", id).await;
+        self.noting(found)
+    }
+
+    async fn batches_activated_on_lot(&mut self, id: i64) -> Result<Vec<i64>, StoreError> {
+        let found = batches_with_ranges_of_lot(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn insert_organization(
+        &mut self,
+        org: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            let id = save_organization(conn, None, org, now).await?;
+            fetch_organization(conn, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn update_organization(
+        &mut self,
+        id: i64,
+        org: &NewOrganization,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            save_organization(conn, Some(id), org, now).await?;
+            fetch_organization(conn, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn insert_product(
+        &mut self,
+        product: &NewProduct,
+        now: DateTime<Utc>,
+    ) -> Result<Product, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            let id = save_product(conn, None, product, now).await?;
+            fetch_product(conn, id).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn update_product(
+        &mut self,
+        id: i64,
+        product: &NewProduct,
+        now: DateTime<Utc>,
+    ) -> Result<Product, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            save_product(conn, Some(id), product, now).await?;
+            fetch_product(conn, id).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn insert_certification(
+        &mut self,
+        cert: &NewCertification,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            let id = save_certification(conn, None, cert, now).await?;
+            fetch_certification(conn, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn update_certification(
+        &mut self,
+        id: i64,
+        cert: &NewCertification,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            save_certification(conn, Some(id), cert, now).await?;
+            fetch_certification(conn, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn set_certification_status(
+        &mut self,
+        id: i64,
+        from: CertStatus,
+        to: CertStatus,
+        by: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Certification, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            // The status in the WHERE clause makes a concurrent change lose instead of
+            // overwrite.
+            let changed = sqlx::query(
+                "UPDATE certifications SET status = $1, status_changed_by = $2, \
+                 status_changed_at = $3, updated_at = $4 WHERE id = $5 AND status = $6",
+            )
+            .bind(to.as_str())
+            .bind(by)
+            .bind(now)
+            .bind(now)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *conn)
+            .await?;
+            if changed.rows_affected() == 0 {
+                return Err(StoreError::Conflict(Invalid::field(
+                    "status",
+                    "the certificate changed meanwhile; reload and try again",
+                )));
+            }
+            fetch_certification(conn, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn insert_lot(&mut self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            let id = save_lot(conn, None, lot, now).await?;
+            fetch_lot(conn, id).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn update_lot(
+        &mut self,
+        id: i64,
+        lot: &NewLot,
+        now: DateTime<Utc>,
+    ) -> Result<Lot, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            save_lot(conn, Some(id), lot, now).await?;
+            fetch_lot(conn, id).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn recall_lot(
+        &mut self,
+        id: i64,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<Lot, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            require_updated(
+                sqlx::query(
+                    "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
+                     recall_reason = COALESCE(recall_reason, $2), updated_at = $3 WHERE id = $4",
+                )
+                .bind(now)
+                .bind(reason)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?,
+            )?;
+            fetch_lot(conn, id).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn take_label_numbers(&mut self, kid: &str, count: u32) -> Result<u64, StoreError> {
+        let conn = &mut *self.conn;
+        let taken = async {
+            sqlx::query(
+                "INSERT INTO key_counters (kid, next_number) VALUES ($1, 0) \
+                 ON CONFLICT (kid) DO NOTHING",
+            )
+            .bind(kid)
+            .execute(&mut *conn)
+            .await?;
+            let end: i64 = sqlx::query_scalar(
+                "UPDATE key_counters SET next_number = next_number + $1 WHERE kid = $2 \
+                 RETURNING next_number",
+            )
+            .bind(i64::from(count))
+            .bind(kid)
+            .fetch_one(&mut *conn)
+            .await?;
+            u64::try_from(end).map_err(|_| StoreError::Corrupt(format!("key counter {end}")))
+        }
+        .await;
+        self.noting(taken)
+    }
+
+    async fn insert_batch(
+        &mut self,
+        batch: &NewBatch,
+        first_number: u32,
+        now: DateTime<Utc>,
+    ) -> Result<LabelBatch, StoreError> {
+        let conn = &mut *self.conn;
+        let state = if batch.lot_id.is_some() {
+            LabelState::Activated
+        } else {
+            LabelState::Minted
+        };
+        let stored = async {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO label_batches (product_id, lot_id, kid, key_slot, first_number, \
+                 count, profile, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 RETURNING id",
+            )
+            .bind(batch.product_id)
+            .bind(batch.lot_id)
+            .bind(&batch.kid)
+            .bind(i64::from(batch.key_slot))
+            .bind(i64::from(first_number))
+            .bind(i64::from(batch.count))
+            .bind(profile_name(batch.profile))
+            .bind(state.as_str())
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            fetch_batch(conn, id).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn insert_label_range(
+        &mut self,
+        batch_id: i64,
+        change: &RangeChange,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let stored = sqlx::query(
+            "INSERT INTO label_ranges (batch_id, first_index, end_index, state, lot_id, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(batch_id)
+        .bind(i64::from(change.range.first))
+        .bind(i64::from(change.range.end))
+        .bind(change.state.as_str())
+        .bind(change.lot_id)
+        .bind(now)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(stored.map(|_| ()).map_err(StoreError::from))
+    }
+
+    async fn insert_document(
+        &mut self,
+        content: &[u8],
+        media_type: &str,
+        file_name: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let sha256 = hex::encode(Sha256::digest(content));
+        let stored = sqlx::query(
+            "INSERT INTO documents (sha256, media_type, file_name, size_bytes, content, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(&sha256)
+        .bind(media_type)
+        .bind(file_name)
+        .bind(i64::try_from(content.len()).unwrap_or(i64::MAX))
+        .bind(content)
+        .bind(now)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(stored.map(|_| sha256).map_err(StoreError::from))
+    }
+
+    async fn insert_bundle(
+        &mut self,
+        bundle: &RegistryBundle,
+        links: &BundleLinks,
+        now: DateTime<Utc>,
+        pace: Option<std::time::Duration>,
+    ) -> Result<ImportedIds, StoreError> {
+        let rows = if pace.is_some() { 1 } else { ROWS_PER_INSERT };
+        let conn = &mut *self.conn;
+        let stored = async {
+            let orgs = insert_all(
+                conn,
+                "INSERT INTO organizations (kind, name, province, address, phone, email, \
+             search_text, updated_at, created_at) ",
+                &bundle.organizations,
+                rows,
+                pace,
+                |row, (_, o)| {
+                    row.push_bind(o.kind.as_str())
+                        .push_bind(&o.name)
+                        .push_bind(o.province.slug)
+                        .push_bind(&o.address)
+                        .push_bind(&o.phone)
+                        .push_bind(&o.email)
+                        .push_bind(organization_search_text(o))
+                        .push_bind(now)
+                        .push_bind(now);
+                },
+            )
+            .await?;
+            let products: Vec<(i64, &NewProduct)> = (links.product_producer.iter())
+                .zip(&bundle.products)
+                .map(|(&o, (_, _, p))| (orgs[o], p))
+                .collect();
+            let product_ids = insert_all(
+                conn,
+                "INSERT INTO products (producer_id, name, category, unit, description, \
+             photo_url, gtin, growing_area_code, search_text, updated_at, created_at) ",
+                &products,
+                rows,
+                pace,
+                |row, &(producer_id, p)| {
+                    row.push_bind(producer_id)
+                        .push_bind(&p.name)
+                        .push_bind(&p.category)
+                        .push_bind(&p.unit)
+                        .push_bind(&p.description)
+                        .push_bind(&p.photo_url)
+                        .push_bind(p.gtin.map(|g| g.as_gtin14()))
+                        .push_bind(&p.growing_area_code)
+                        .push_bind(product_search_text(p))
+                        .push_bind(now)
+                        .push_bind(now);
+                },
+            )
+            .await
+            // Only a write made since the GTINs were looked up can take one.
+            .map_err(|e| {
+                unique_conflict(e, "products", "a GTIN of this import was taken meanwhile")
+            })?;
+            let certs: Vec<(i64, i64, Option<i64>, &BundleCertification)> =
+                (links.certification.iter())
+                    .zip(&bundle.certifications)
+                    .map(|(&(holder, issuer, product), c)| {
+                        (
+                            orgs[holder],
+                            orgs[issuer],
+                            product.map(|p| product_ids[p]),
+                            c,
+                        )
+                    })
+                    .collect();
+            let certification_ids = insert_all(
+                conn,
+                "INSERT INTO certifications (holder_id, issuer_id, product_id, kind, ocop_stars, \
+             number, scope, issued_on, valid_until, evidence_sha256, search_text, status, \
+             status_changed_by, status_changed_at, updated_at, created_at) ",
+                &certs,
+                rows,
+                pace,
+                |row, &(holder, issuer, product, linked)| {
+                    let cert = &linked.cert;
+                    // A certificate imported with its verifier is verified from the import on.
+                    let status = match linked.verified_by {
+                        Some(_) => CertStatus::Verified,
+                        None => CertStatus::Submitted,
+                    };
+                    row.push_bind(holder)
+                        .push_bind(issuer)
+                        .push_bind(product)
+                        .push_bind(cert.kind.as_str())
+                        .push_bind(cert.ocop_stars)
+                        .push_bind(&cert.number)
+                        .push_bind(&cert.scope)
+                        .push_bind(cert.issued_on)
+                        .push_bind(cert.valid_until)
+                        .push_bind(&cert.evidence_sha256)
+                        .push_bind(certification_search_text(cert))
+                        .push_bind(status.as_str())
+                        .push_bind(&linked.verified_by)
+                        .push_bind(linked.verified_by.as_ref().map(|_| now))
+                        .push_bind(now)
+                        .push_bind(now);
+                },
+            )
+            .await?;
+            let lots: Vec<(i64, &NewLot)> = (links.lot_product.iter())
+                .zip(&bundle.lots)
+                .map(|(&p, (_, lot))| (product_ids[p], lot))
+                .collect();
+            let lot_ids = insert_all(
+                conn,
+                "INSERT INTO lots (product_id, code, produced_on, expires_on, quantity, \
+             growing_area, commune, province, search_text, updated_at, created_at) ",
+                &lots,
+                rows,
+                pace,
+                |row, &(product_id, l)| {
+                    row.push_bind(product_id)
+                        .push_bind(&l.code)
+                        .push_bind(l.produced_on)
+                        .push_bind(l.expires_on)
+                        .push_bind(l.quantity)
+                        .push_bind(&l.growing_area)
+                        .push_bind(&l.commune)
+                        .push_bind(l.province.map(|p| p.slug))
+                        .push_bind(lot_search_text(l))
+                        .push_bind(now)
+                        .push_bind(now);
+                },
+            )
+            .await?;
+            Ok(ImportedIds {
+                organizations: orgs,
+                products: product_ids,
+                certifications: certification_ids,
+                lots: lot_ids,
+            })
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError> {
+        let conn = &mut *self.conn;
+        let appended = async {
+            let bytes = entry
+                .canonical_bytes()
+                .map_err(|e| StoreError::Corrupt(format!("audit entry: {e}")))?;
+            let leaf = crate::domain::audit::leaf_hash(&bytes);
+            if let Some(lock) = AUDIT_APPENDERS_LOCK {
+                sqlx::query(lock).execute(&mut *conn).await?;
+            }
+            let seq: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_entries")
+                    .fetch_one(&mut *conn)
+                    .await?;
+            let entity_id = match &entry.entity.id {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            sqlx::query(
+                "INSERT INTO audit_entries (seq, at, action, entity_type, entity_id, entry, \
+                 leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(seq)
+            .bind(
+                DateTime::parse_from_rfc3339(&entry.at)
+                    .map(|t| t.with_timezone(&Utc))
+                    .map_err(|e| StoreError::Corrupt(format!("audit time: {e}")))?,
+            )
+            .bind(&entry.action)
+            .bind(&entry.entity.kind)
+            .bind(entity_id)
+            .bind(bytes)
+            .bind(leaf.to_vec())
+            .execute(&mut *conn)
+            .await?;
+            Ok(seq)
+        }
+        .await;
+        self.noting(appended)
+    }
+
+    async fn commit(self: Box<Self>) -> Result<(), StoreError> {
+        (*self).finish().await
+    }
+}
