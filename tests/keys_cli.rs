@@ -227,6 +227,36 @@ fn the_label_story_through_the_command_line() {
     let out = env.run(&["verify", &offline_uri]);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("warning"));
 
+    // Every change made here is in the audit log, the key folder's too, by the local
+    // operator, with the key's public half (never its seed).
+    let actions: Vec<(String, serde_json::Value)> =
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let store = truyxuat::store::open(&env.db_url()).await.unwrap();
+            let entries = store.audit_entries(0, 1000).await.unwrap();
+            entries
+                .iter()
+                .map(|e| {
+                    let entry = e.entry().unwrap();
+                    assert!(matches!(
+                        entry.actor,
+                        truyxuat::domain::audit::ActorRecord::Cli { .. }
+                    ));
+                    (entry.action, entry.entity.id)
+                })
+                .collect()
+        });
+    let of = |action: &str| -> Vec<serde_json::Value> {
+        (actions.iter())
+            .filter(|(a, _)| a == action)
+            .map(|(_, id)| id.clone())
+            .collect()
+    };
+    assert_eq!(of("registry.import").len(), 1);
+    assert_eq!(of("key.create"), vec![serde_json::json!(kid)]);
+    assert_eq!(of("key.rotate"), vec![serde_json::json!(new_kid)]);
+    assert_eq!(of("key.revoke"), vec![serde_json::json!(kid)]);
+    assert_eq!(of("labels.mint").len(), 3);
+
     // No private key bytes in the database or in anything the commands printed.
     let db = std::fs::read(env.db()).unwrap();
     for kid in [&kid, &new_kid] {

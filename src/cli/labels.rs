@@ -28,9 +28,11 @@ pub enum KeysCommand {
     Revoke { kid: String },
 }
 
-/// `truyxuat keys ...` on `keyring`, the keys as the settings give them.
-pub fn keys(
+/// `truyxuat keys ...` on `keyring`, the keys as the settings give them; a change of the
+/// key folder is recorded in the audit log through `app`.
+pub async fn keys(
     settings: &Settings,
+    app: &App,
     mut keyring: crate::labelcode::Keyring,
     command: KeysCommand,
     now: DateTime<Utc>,
@@ -49,9 +51,15 @@ pub fn keys(
                     );
                 }
             }
+            let action = if keyring.keys().is_empty() {
+                "key.create"
+            } else {
+                "key.rotate"
+            };
             let seed = KeySeed::generate(&mut rand::rngs::OsRng);
             let kid = keyring.rotate(seed, now)?.kid().to_owned();
             keystore::save(&settings.key_dir, &keyring)?;
+            record(app, &keyring, action, &kid).await?;
             println!("{kid}");
             eprintln!(
                 "key {kid} is now the signing key ({})",
@@ -61,6 +69,7 @@ pub fn keys(
         KeysCommand::Revoke { kid } => {
             keyring.revoke(&kid, now)?;
             keystore::save(&settings.key_dir, &keyring)?;
+            record(app, &keyring, "key.revoke", &kid).await?;
             eprintln!("key {kid} revoked: its labels now verify as \"revoked key\"");
             if keyring.active().is_none() {
                 eprintln!("there is no signing key now: run `truyxuat keys rotate` to mint again");
@@ -91,6 +100,28 @@ pub fn keys(
         }
     }
     Ok(())
+}
+
+/// Records a change of the key folder, made already, in the audit log.
+async fn record(
+    app: &App,
+    keyring: &crate::labelcode::Keyring,
+    action: &str,
+    kid: &str,
+) -> anyhow::Result<()> {
+    let public = keyring.public_keys();
+    let key = public
+        .keys
+        .iter()
+        .find(|k| k.kid == kid)
+        .context("the changed key is not in the keyring")?;
+    app::keys::record(app, &Caller::cli(), action, key)
+        .await
+        .with_context(|| {
+            format!(
+                "the key folder was changed ({action} {kid}) but the audit log could not record it"
+            )
+        })
 }
 
 /// `truyxuat mint`: prints the new batch's id.

@@ -177,15 +177,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             import(&App::new(store, clock), &file, dry_run).await?;
         }
         Command::Keys(command) => {
+            let store = open(&settings).await?;
             // A key from the environment is listed as published: dated from when this
             // service first saw it, which the database records.
-            let keyring = if settings.signing_key.is_some() {
-                let store = open(&settings).await?;
-                published_keyring(&settings, &*store, clock.now()).await?
-            } else {
-                settings.keyring()?
-            };
-            labels::keys(&settings, keyring, command, clock.now())?
+            let keyring = published_keyring(&settings, &*store, clock.now()).await?;
+            let now = clock.now();
+            labels::keys(&settings, &App::new(store, clock), keyring, command, now).await?
         }
         Command::Mint {
             product,
