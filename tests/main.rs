@@ -12,6 +12,7 @@ mod hostile;
 mod http;
 mod keys_cli;
 mod labels;
+mod people;
 mod print;
 mod scan;
 mod store_contract;

@@ -4,6 +4,7 @@
 //! writes the change and one audit entry recording it. Nothing else writes to the store
 //! (but for what the public leaves behind: scans and reports).
 
+pub mod accounts;
 pub mod keys;
 pub mod labels;
 pub mod registry;

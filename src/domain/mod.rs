@@ -9,6 +9,7 @@ pub mod gs1;
 pub mod gtin;
 pub mod lot;
 pub mod organization;
+pub mod people;
 pub mod product;
 pub mod province;
 pub mod scan;

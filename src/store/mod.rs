@@ -22,6 +22,7 @@ use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
+use crate::domain::people::{Membership, NewPerson, Person, PersonStatus};
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
 use crate::domain::validation::Invalid;
@@ -304,6 +305,46 @@ pub trait KeyRecordStore: Send + Sync {
     ) -> Result<DateTime<Utc>, StoreError>;
 }
 
+/// People, read.
+#[async_trait]
+pub trait PeopleStore: Send + Sync {
+    async fn person(&self, id: i64) -> Result<Option<Person>, StoreError>;
+    /// The person with this (normalised) login, and their password hash if one is set.
+    async fn person_by_login(
+        &self,
+        login: &str,
+    ) -> Result<Option<(Person, Option<String>)>, StoreError>;
+    /// People, by login, optionally those with a role in one organization.
+    async fn list_people(&self, organization_id: Option<i64>) -> Result<Vec<Person>, StoreError>;
+}
+
+/// A signed-in session as stored (its id only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub person_id: i64,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub ended_at: Option<DateTime<Utc>>,
+}
+
+/// Sessions: who is signed in where. Starting, using and ending one is no change to the
+/// records, so it has no audit entry (the log says who signed in and out).
+#[async_trait]
+pub trait SessionStore: Send + Sync {
+    async fn start_session(
+        &self,
+        id_hash: &[u8],
+        person_id: i64,
+        csrf_token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn session(&self, id_hash: &[u8]) -> Result<Option<SessionRecord>, StoreError>;
+    /// Notes that the session was used at `now` (for the idle timeout).
+    async fn touch_session(&self, id_hash: &[u8], now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn end_session(&self, id_hash: &[u8], now: DateTime<Utc>) -> Result<(), StoreError>;
+}
+
 /// The audit log as stored, read in order.
 #[async_trait]
 pub trait AuditStore: Send + Sync {
@@ -462,6 +503,42 @@ pub trait Writes: Send {
         now: DateTime<Utc>,
         pace: Option<std::time::Duration>,
     ) -> Result<ImportedIds, StoreError>;
+    async fn person(&mut self, id: i64) -> Result<Option<Person>, StoreError>;
+    async fn insert_person(
+        &mut self,
+        person: &NewPerson,
+        now: DateTime<Utc>,
+    ) -> Result<Person, StoreError>;
+    async fn set_person_status(
+        &mut self,
+        id: i64,
+        status: PersonStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Person, StoreError>;
+    /// Keeps a password as its argon2id hash (never the password).
+    async fn set_password_hash(
+        &mut self,
+        id: i64,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn insert_membership(
+        &mut self,
+        person_id: i64,
+        membership: &Membership,
+        now: DateTime<Utc>,
+    ) -> Result<Person, StoreError>;
+    async fn delete_membership(
+        &mut self,
+        person_id: i64,
+        organization_id: Option<i64>,
+    ) -> Result<Person, StoreError>;
+    /// Ends every session of a person (signed out everywhere).
+    async fn end_sessions_of(
+        &mut self,
+        person_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Appends an audit entry, numbered next after every entry committed before; returns
     /// its number. Appenders are serialised, so numbers follow commit order without gaps.
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError>;
@@ -480,6 +557,8 @@ pub trait Store:
     + DocumentStore
     + RegistryStore
     + KeyRecordStore
+    + PeopleStore
+    + SessionStore
     + AuditStore
     + HealthStore
     + ChangeCounter
@@ -497,6 +576,8 @@ impl<T> Store for T where
         + DocumentStore
         + RegistryStore
         + KeyRecordStore
+        + PeopleStore
+        + SessionStore
         + AuditStore
         + HealthStore
         + ChangeCounter

@@ -62,3 +62,4 @@ include!("sql/registry.rs");
 include!("sql/labels.rs");
 include!("sql/support.rs");
 include!("sql/writes.rs");
+include!("sql/people.rs");

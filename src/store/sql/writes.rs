@@ -658,6 +658,125 @@ impl Writes for ThisWrites {
         self.noting(stored)
     }
 
+    async fn person(&mut self, id: i64) -> Result<Option<Person>, StoreError> {
+        let found = fetch_person(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn insert_person(
+        &mut self,
+        person: &NewPerson,
+        now: DateTime<Utc>,
+    ) -> Result<Person, StoreError> {
+        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO people (login, display_name, status, created_at, updated_at) \
+             VALUES ($1, $2, 'active', $3, $3) RETURNING id",
+        )
+        .bind(&person.login)
+        .bind(&person.display_name)
+        .bind(now)
+        .fetch_one(&mut *self.conn)
+        .await;
+        let id = self.noting(
+            inserted.map_err(|e| unique_conflict(e, "login", "someone already has this login")),
+        )?;
+        let person = self.person_changed(id).await;
+        self.noting(person)
+    }
+
+    async fn set_person_status(
+        &mut self,
+        id: i64,
+        status: PersonStatus,
+        now: DateTime<Utc>,
+    ) -> Result<Person, StoreError> {
+        let updated = sqlx::query("UPDATE people SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status.as_str())
+            .bind(now)
+            .bind(id)
+            .execute(&mut *self.conn)
+            .await;
+        self.noting(updated.map_err(StoreError::from).and_then(require_updated))?;
+        let person = self.person_changed(id).await;
+        self.noting(person)
+    }
+
+    async fn set_password_hash(
+        &mut self,
+        id: i64,
+        hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let updated =
+            sqlx::query("UPDATE people SET password_hash = $1, updated_at = $2 WHERE id = $3")
+                .bind(hash)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *self.conn)
+                .await;
+        self.noting(updated.map_err(StoreError::from).and_then(require_updated))
+    }
+
+    async fn insert_membership(
+        &mut self,
+        person_id: i64,
+        membership: &Membership,
+        now: DateTime<Utc>,
+    ) -> Result<Person, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO memberships (person_id, organization_id, role, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(person_id)
+        .bind(membership.organization_id)
+        .bind(membership.role.as_str())
+        .bind(now)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(inserted.map(|_| ()).map_err(|e| {
+            unique_conflict(
+                e,
+                "organization_id",
+                "this person already has a role in this organization",
+            )
+        }))?;
+        let person = self.person_changed(person_id).await;
+        self.noting(person)
+    }
+
+    async fn delete_membership(
+        &mut self,
+        person_id: i64,
+        organization_id: Option<i64>,
+    ) -> Result<Person, StoreError> {
+        let deleted = sqlx::query(
+            "DELETE FROM memberships WHERE person_id = $1 \
+             AND COALESCE(organization_id, 0) = COALESCE($2, 0)",
+        )
+        .bind(person_id)
+        .bind(organization_id)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(deleted.map_err(StoreError::from).and_then(require_updated))?;
+        let person = self.person_changed(person_id).await;
+        self.noting(person)
+    }
+
+    async fn end_sessions_of(
+        &mut self,
+        person_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let ended = sqlx::query(
+            "UPDATE sessions SET ended_at = $1 WHERE person_id = $2 AND ended_at IS NULL",
+        )
+        .bind(now)
+        .bind(person_id)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(ended.map(|_| ()).map_err(StoreError::from))
+    }
+
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError> {
         let conn = &mut *self.conn;
         let appended = async {

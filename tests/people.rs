@@ -1,0 +1,191 @@
+//! People on both databases: created with their roles, signed in by password, signed out
+//! everywhere when their password changes, when they are disabled or lose a role; every
+//! change recorded, no password or hash in the audit log.
+
+use std::sync::Arc;
+
+use truyxuat::app::{Error, accounts};
+use truyxuat::domain::people::{Membership, PersonInput, PersonStatus, Role};
+use truyxuat::store::Store;
+
+use crate::on_both_databases;
+use crate::support::changes::{Changes, app_at};
+use crate::support::fixtures::*;
+
+on_both_databases!(
+    people_sign_in_with_their_roles_and_are_signed_out_when_they_change,
+    memberships_name_an_organization_of_the_right_kind,
+);
+
+async fn people_sign_in_with_their_roles_and_are_signed_out_when_they_change(
+    store: Arc<dyn Store>,
+) {
+    let app = app_at(&store, now());
+    let cli = truyxuat::app::Caller::cli();
+    let coop = store
+        .create_organization(&cooperative("HTX Chè").build(), now())
+        .await
+        .unwrap();
+    let person = PersonInput {
+        login: " An@HTX.vn ".into(),
+        display_name: "Nguyễn Văn An".into(),
+    }
+    .validate()
+    .unwrap();
+    let password = "chè ô long cầu đất";
+    let an = accounts::create_person(
+        &app,
+        &cli,
+        &person,
+        &[Membership::of(coop.id, Role::Editor)],
+        Some(password),
+    )
+    .await
+    .unwrap();
+    assert_eq!(an.login, "an@htx.vn");
+    assert_eq!(an.memberships, vec![Membership::of(coop.id, Role::Editor)]);
+    // The same login twice is a conflict on the login.
+    match accounts::create_person(&app, &cli, &person, &[], None).await {
+        Err(Error::Conflict(i)) => assert_eq!(i.errors[0].field, "login"),
+        other => panic!("{other:?}"),
+    }
+
+    // Signing in: right password, any spelling of the login; all else the same refusal.
+    let signed = accounts::authenticate(&app, "AN@htx.vn", password)
+        .await
+        .unwrap();
+    assert_eq!(signed.id, an.id);
+    for (login, password) in [
+        ("an@htx.vn", "chè ô long cầu đất "),
+        ("nobody@htx.vn", password),
+        ("not a login", password),
+    ] {
+        assert!(matches!(
+            accounts::authenticate(&app, login, password).await,
+            Err(Error::Unauthorized)
+        ));
+    }
+
+    // Each of these ends every session of the person.
+    let session = |n: u8| vec![n; 32];
+    for (n, change) in ["password", "disable", "revoke"].into_iter().enumerate() {
+        let id = session(n as u8);
+        store
+            .start_session(&id, an.id, "csrf", now())
+            .await
+            .unwrap();
+        assert!(
+            store
+                .session(&id)
+                .await
+                .unwrap()
+                .unwrap()
+                .ended_at
+                .is_none()
+        );
+        match change {
+            "password" => accounts::set_password(&app, &cli, an.id, "một mật khẩu mới")
+                .await
+                .unwrap(),
+            "disable" => {
+                accounts::set_status(&app, &cli, an.id, PersonStatus::Disabled)
+                    .await
+                    .unwrap();
+                assert!(matches!(
+                    accounts::authenticate(&app, "an@htx.vn", "một mật khẩu mới").await,
+                    Err(Error::Unauthorized)
+                ));
+                accounts::set_status(&app, &cli, an.id, PersonStatus::Active)
+                    .await
+                    .unwrap();
+            }
+            _ => {
+                accounts::revoke_role(&app, &cli, an.id, Some(coop.id))
+                    .await
+                    .unwrap();
+            }
+        }
+        assert_eq!(
+            store.session(&id).await.unwrap().unwrap().ended_at,
+            Some(now()),
+            "{change}"
+        );
+    }
+    assert!(
+        store
+            .person(an.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .memberships
+            .is_empty()
+    );
+    assert!(
+        accounts::authenticate(&app, "an@htx.vn", "một mật khẩu mới")
+            .await
+            .is_ok()
+    );
+
+    // Recorded, without the password or its hash.
+    let entries = store.audit_entries(0, 100).await.unwrap();
+    let actions: Vec<String> = entries.iter().map(|e| e.entry().unwrap().action).collect();
+    assert_eq!(
+        actions,
+        [
+            "organization.create",
+            "person.create",
+            "person.password",
+            "person.status",
+            "person.status",
+            "person.revoke"
+        ]
+    );
+    for e in &entries {
+        let text = String::from_utf8_lossy(&e.bytes);
+        assert!(
+            !text.contains("mật khẩu") && !text.contains("argon2"),
+            "{text}"
+        );
+    }
+}
+
+async fn memberships_name_an_organization_of_the_right_kind(store: Arc<dyn Store>) {
+    let app = app_at(&store, now());
+    let cli = truyxuat::app::Caller::cli();
+    let coop = store
+        .create_organization(&cooperative("HTX Chè").build(), now())
+        .await
+        .unwrap();
+    let dept = store
+        .create_organization(&department("Sở NN&MT").build(), now())
+        .await
+        .unwrap();
+    let person = |login: &str| {
+        PersonInput {
+            login: login.into(),
+            display_name: "Người".into(),
+        }
+        .validate()
+        .unwrap()
+    };
+    for (n, membership, ok) in [
+        (0, Membership::of(coop.id, Role::Owner), true),
+        (1, Membership::of(dept.id, Role::Inspector), true),
+        (2, Membership::operator(), true),
+        (3, Membership::of(dept.id, Role::Editor), false),
+        (4, Membership::of(coop.id, Role::Inspector), false),
+        (5, Membership::of(999, Role::Viewer), false),
+    ] {
+        let made = accounts::create_person(
+            &app,
+            &cli,
+            &person(&format!("p{n}@htx.vn")),
+            &[membership],
+            None,
+        )
+        .await;
+        assert_eq!(made.is_ok(), ok, "{membership:?}: {made:?}");
+    }
+    // A refused person is not half made.
+    assert!(store.person_by_login("p3@htx.vn").await.unwrap().is_none());
+}
