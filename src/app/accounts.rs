@@ -9,7 +9,8 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::error::refuse;
-use super::{App, Caller, Error, audit, json};
+use super::permissions::Target;
+use super::{App, Caller, Error, audit, json, organization_target};
 use crate::domain::audit::EntityRef;
 use crate::domain::people::{Membership, NewPerson, Person, PersonStatus, Role, check_password};
 use crate::store::Writes;
@@ -124,7 +125,7 @@ pub async fn create_person(
     memberships: &[Membership],
     password: Option<&str>,
 ) -> Result<Person, Error> {
-    caller.require("person.create")?;
+    caller.require("person.create", &Target::everything())?;
     let hash = match password {
         Some(p) => {
             check_password(p, &person.login)?;
@@ -156,7 +157,7 @@ pub async fn set_password(
     person_id: i64,
     password: &str,
 ) -> Result<(), Error> {
-    caller.require("person.password")?;
+    caller.require("person.password", &Target::person(person_id))?;
     let person = app
         .store
         .person(person_id)
@@ -192,7 +193,7 @@ pub async fn set_status(
     person_id: i64,
     status: PersonStatus,
 ) -> Result<Person, Error> {
-    caller.require("person.status")?;
+    caller.require("person.status", &Target::everything())?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let before = tx
@@ -210,6 +211,18 @@ pub async fn set_status(
     Ok(after)
 }
 
+/// Whether the caller holds, where `membership` is, a role at least as large: nobody gives
+/// more than they hold (an operator holds everything).
+pub fn grants_at_most_held(caller: &Caller, membership: &Membership) -> bool {
+    caller.actor.grants().iter().any(|g| {
+        g.role == Role::Operator
+            || (g.organization.is_some()
+                && g.organization == membership.organization_id
+                && membership.role != Role::Operator
+                && membership.role.rank() <= g.role.rank())
+    })
+}
+
 /// Gives a person a role.
 pub async fn grant(
     app: &App,
@@ -217,9 +230,20 @@ pub async fn grant(
     person_id: i64,
     membership: &Membership,
 ) -> Result<Person, Error> {
-    caller.require("person.grant")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
+    let target = match membership.organization_id {
+        Some(org) => organization_target(&mut *tx, org).await?,
+        None => Target::everything(),
+    };
+    caller.require("person.grant", &target)?;
+    if !grants_at_most_held(caller, membership) {
+        return Err(Error::Forbidden(format!(
+            "{} may not give the role {} here",
+            caller.actor.display_name(),
+            membership.role
+        )));
+    }
     let before = tx
         .person(person_id)
         .await?
@@ -241,9 +265,13 @@ pub async fn revoke_role(
     person_id: i64,
     organization_id: Option<i64>,
 ) -> Result<Person, Error> {
-    caller.require("person.revoke")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
+    let target = match organization_id {
+        Some(org) => organization_target(&mut *tx, org).await?,
+        None => Target::everything(),
+    };
+    caller.require("person.revoke", &target)?;
     let before = tx
         .person(person_id)
         .await?

@@ -2,6 +2,7 @@
 //! key, a rotation, a revocation) are recorded in the audit log all the same, with the
 //! key's public half.
 
+use super::permissions::Target;
 use super::{App, Caller, Error, audit, json};
 use crate::domain::audit::EntityRef;
 use crate::labelcode::PublicKeyEntry;
@@ -14,7 +15,7 @@ pub async fn record(
     action: &str,
     key: &PublicKeyEntry,
 ) -> Result<(), Error> {
-    caller.require(action)?;
+    caller.require(action, &Target::everything())?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let entity = EntityRef::new("key", key.kid.clone());

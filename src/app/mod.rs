@@ -7,6 +7,7 @@
 pub mod accounts;
 pub mod keys;
 pub mod labels;
+pub mod permissions;
 pub mod registry;
 
 mod error;
@@ -21,6 +22,7 @@ use serde::Serialize;
 use crate::clock::Clock;
 use crate::domain::audit::{ActorRecord, AuditEntry, EntityRef};
 use crate::store::{Store, Writes};
+use permissions::{Grant, Target};
 
 /// What the application layer works with.
 #[derive(Clone)]
@@ -46,6 +48,13 @@ pub enum Actor {
     Cli { user: String },
     /// Whoever holds the operator token (`TRUYXUAT_ADMIN_TOKEN`).
     OperatorToken,
+    /// A person signed in, with their roles.
+    Person {
+        id: i64,
+        login: String,
+        display_name: String,
+        grants: Vec<Grant>,
+    },
 }
 
 impl Actor {
@@ -62,6 +71,10 @@ impl Actor {
         match self {
             Actor::Cli { user } => ActorRecord::Cli { user: user.clone() },
             Actor::OperatorToken => ActorRecord::OperatorToken,
+            Actor::Person { id, login, .. } => ActorRecord::Person {
+                id: *id,
+                login: login.clone(),
+            },
         }
     }
 
@@ -70,15 +83,30 @@ impl Actor {
         match self {
             Actor::Cli { user } => format!("cli:{user}"),
             Actor::OperatorToken => "operator".into(),
+            Actor::Person { display_name, .. } => display_name.clone(),
         }
     }
 
-    /// Whether the actor may do `action`. Today's actors are the province's operators,
-    /// who may do everything.
-    fn may(&self, _action: &str) -> bool {
+    /// The roles the actor acts with: the command line and the operator token are the
+    /// province's operators.
+    pub fn grants(&self) -> Vec<Grant> {
         match self {
-            Actor::Cli { .. } | Actor::OperatorToken => true,
+            Actor::Cli { .. } | Actor::OperatorToken => vec![Grant::operator()],
+            Actor::Person { grants, .. } => grants.clone(),
         }
+    }
+
+    /// The person acting, if a person is.
+    pub fn person_id(&self) -> Option<i64> {
+        match self {
+            Actor::Person { id, .. } => Some(*id),
+            _ => None,
+        }
+    }
+
+    /// Whether the actor may do `action` to `target` (see `docs/permissions.md`).
+    pub fn may(&self, action: &str, target: &Target) -> bool {
+        permissions::allows(&self.grants(), self.person_id(), action, target)
     }
 }
 
@@ -100,17 +128,27 @@ impl Caller {
         Caller::new(Actor::cli(), None)
     }
 
-    /// Refuses `action` unless the actor may do it.
-    fn require(&self, action: &str) -> Result<(), Error> {
-        if self.actor.may(action) {
+    /// Refuses `action` on `target` unless the actor may do it.
+    fn require(&self, action: &str, target: &Target) -> Result<(), Error> {
+        if self.actor.may(action, target) {
             Ok(())
         } else {
             Err(Error::Forbidden(format!(
-                "{} may not {action}",
+                "{} may not do {action} here",
                 self.actor.display_name()
             )))
         }
     }
+}
+
+/// What a record of organization `id` is, for permissions: the organization and its
+/// province.
+async fn organization_target(tx: &mut dyn Writes, id: i64) -> Result<Target, Error> {
+    Ok(match tx.organization(id).await? {
+        Some(org) => Target::organization(org.id, org.data.province.slug),
+        // A record of no organization: only those who may act on everything.
+        None => Target::everything(),
+    })
 }
 
 /// Appends the audit entry of a change to the transaction that makes it.

@@ -6,7 +6,8 @@
 use sha2::{Digest, Sha256};
 
 use super::error::refuse;
-use super::{App, Caller, Error, audit, json};
+use super::permissions::Target;
+use super::{App, Caller, Error, audit, json, organization_target};
 use crate::domain::audit::EntityRef;
 use crate::domain::batch::refuse_printed_change;
 use crate::domain::bundle::{ImportSummary, RegistryBundle};
@@ -54,7 +55,7 @@ pub async fn create_organization(
     caller: &Caller,
     org: &NewOrganization,
 ) -> Result<Organization, Error> {
-    caller.require("organization.create")?;
+    caller.require("organization.create", &Target::everything())?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let created = tx.insert_organization(org, now).await?;
@@ -80,13 +81,14 @@ pub async fn update_organization(
     id: i64,
     org: &NewOrganization,
 ) -> Result<Organization, Error> {
-    caller.require("organization.update")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let before = tx
         .organization(id)
         .await?
         .ok_or(Error::NotFound("organization"))?;
+    let target = Target::organization(id, before.data.province.slug);
+    caller.require("organization.update", &target)?;
     let after = tx.update_organization(id, org, now).await?;
     let entity = EntityRef::new("organization", id);
     let (b, a) = (Some(json(&before)?), Some(json(&after)?));
@@ -100,9 +102,10 @@ pub async fn create_product(
     caller: &Caller,
     product: &NewProduct,
 ) -> Result<Product, Error> {
-    caller.require("product.create")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
+    let target = organization_target(&mut *tx, product.producer_id).await?;
+    caller.require("product.create", &target)?;
     organization_of_kind(&mut *tx, product.producer_id, "producer_id", true).await?;
     let created = tx.insert_product(product, now).await?;
     let entity = EntityRef::new("product", created.id);
@@ -119,10 +122,13 @@ pub async fn update_product(
     id: i64,
     product: &NewProduct,
 ) -> Result<Product, Error> {
-    caller.require("product.update")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let before = tx.product(id).await?.ok_or(Error::NotFound("product"))?;
+    for producer in [before.data.producer_id, product.producer_id] {
+        let target = organization_target(&mut *tx, producer).await?;
+        caller.require("product.update", &target)?;
+    }
     organization_of_kind(&mut *tx, product.producer_id, "producer_id", true).await?;
     if before.data.gtin != product.gtin {
         let batches = tx.batches_of_product(id).await?;
@@ -174,9 +180,10 @@ pub async fn create_certification(
     caller: &Caller,
     cert: &NewCertification,
 ) -> Result<Certification, Error> {
-    caller.require("certification.create")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
+    let target = organization_target(&mut *tx, cert.holder_id).await?;
+    caller.require("certification.create", &target)?;
     check_certification_links(&mut *tx, cert).await?;
     let created = tx.insert_certification(cert, now).await?;
     let entity = EntityRef::new("certification", created.id);
@@ -201,13 +208,16 @@ pub async fn update_certification(
     id: i64,
     cert: &NewCertification,
 ) -> Result<Certification, Error> {
-    caller.require("certification.update")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let before = tx
         .certification(id)
         .await?
         .ok_or(Error::NotFound("certification"))?;
+    for holder in [before.data.holder_id, cert.holder_id] {
+        let target = organization_target(&mut *tx, holder).await?;
+        caller.require("certification.update", &target)?;
+    }
     check_certification_links(&mut *tx, cert).await?;
     let after = tx.update_certification(id, cert, now).await?;
     let entity = EntityRef::new("certification", id);
@@ -225,13 +235,14 @@ pub async fn set_certification_status(
     id: i64,
     to: CertStatus,
 ) -> Result<Certification, Error> {
-    caller.require("certification.status")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let before = tx
         .certification(id)
         .await?
         .ok_or(Error::NotFound("certification"))?;
+    let target = organization_target(&mut *tx, before.data.holder_id).await?;
+    caller.require("certification.status", &target)?;
     if !before.status.can_become(to) {
         return Err(refuse(
             "status",
@@ -254,10 +265,11 @@ pub async fn set_certification_status(
 }
 
 pub async fn create_lot(app: &App, caller: &Caller, lot: &NewLot) -> Result<Lot, Error> {
-    caller.require("lot.create")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
-    product_for(&mut *tx, lot.product_id, "product_id").await?;
+    let product = product_for(&mut *tx, lot.product_id, "product_id").await?;
+    let target = organization_target(&mut *tx, product.data.producer_id).await?;
+    caller.require("lot.create", &target)?;
     let created = tx.insert_lot(lot, now).await?;
     let entity = EntityRef::new("lot", created.id);
     let after = Some(json(&created)?);
@@ -269,11 +281,14 @@ pub async fn create_lot(app: &App, caller: &Caller, lot: &NewLot) -> Result<Lot,
 /// Updates a lot; its code cannot change once labels print it, nor its product once labels
 /// carry it.
 pub async fn update_lot(app: &App, caller: &Caller, id: i64, lot: &NewLot) -> Result<Lot, Error> {
-    caller.require("lot.update")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let before = tx.lot(id).await?.ok_or(Error::NotFound("lot"))?;
-    product_for(&mut *tx, lot.product_id, "product_id").await?;
+    for product_id in [before.data.product_id, lot.product_id] {
+        let product = product_for(&mut *tx, product_id, "product_id").await?;
+        let target = organization_target(&mut *tx, product.data.producer_id).await?;
+        caller.require("lot.update", &target)?;
+    }
     if before.data.code != lot.code {
         let batches = tx.batches_printing_lot(id).await?;
         refuse_printed_change(&batches, "code", "the lot code").map_err(Error::Conflict)?;
@@ -303,7 +318,7 @@ pub async fn store_document(
     media_type: &str,
     file_name: Option<&str>,
 ) -> Result<String, Error> {
-    caller.require("document.store")?;
+    caller.require("document.store", &Target::unowned())?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let sha256 = tx
@@ -340,7 +355,7 @@ pub async fn import(
     bundle: &RegistryBundle,
     pace: Option<std::time::Duration>,
 ) -> Result<ImportSummary, Error> {
-    caller.require("registry.import")?;
+    caller.require("registry.import", &Target::everything())?;
     let links = bundle.resolve()?;
     refuse_taken_gtins(app, bundle).await?;
     for (i, c) in bundle.certifications.iter().enumerate() {

@@ -6,7 +6,7 @@ mod verdict;
 
 pub use verdict::{BatchRecords, MAX_HELD_RANGES, Verdict, VerdictKind, verdict_on, verify};
 
-use crate::app::{App, Caller, Error, audit, json};
+use crate::app::{App, Caller, Error, audit, json, organization_target};
 use crate::domain::audit::EntityRef;
 use crate::domain::batch::Profile;
 use crate::domain::batch::{IndexRange, LabelBatch, LabelState, NewBatch, RangeChange};
@@ -83,7 +83,6 @@ pub async fn mint(
     request: &MintRequest,
     max_batch: u32,
 ) -> Result<LabelBatch, Error> {
-    caller.require("labels.mint")?;
     if request.count == 0 || request.count > max_batch {
         return Err(refuse(
             "count",
@@ -103,6 +102,8 @@ pub async fn mint(
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let product = product_in(&mut *tx, request.product_id).await?;
+    let target = organization_target(&mut *tx, product.data.producer_id).await?;
+    caller.require("labels.mint", &target)?;
     let lot = match &request.lot {
         Some(code) => {
             if product.data.gtin.is_none() {
@@ -221,11 +222,12 @@ pub async fn activate(
     lot_code: &str,
     range: Option<IndexRange>,
 ) -> Result<RangeChange, Error> {
-    caller.require("labels.activate")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let batch = batch_in(&mut *tx, batch_id).await?;
     let product = product_in(&mut *tx, batch.product_id).await?;
+    let target = organization_target(&mut *tx, product.data.producer_id).await?;
+    caller.require("labels.activate", &target)?;
     let lot = lot_in(&mut *tx, &product, lot_code).await?;
     if let Some(printed) = batch.lot_id.filter(|&id| id != lot.id) {
         let printed = tx
@@ -256,10 +258,12 @@ pub async fn void(
     batch_id: i64,
     range: Option<IndexRange>,
 ) -> Result<RangeChange, Error> {
-    caller.require("labels.void")?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let batch = batch_in(&mut *tx, batch_id).await?;
+    let product = product_in(&mut *tx, batch.product_id).await?;
+    let target = organization_target(&mut *tx, product.data.producer_id).await?;
+    caller.require("labels.void", &target)?;
     let change = RangeChange {
         range: range_of(&batch, range)?,
         state: LabelState::Void,
@@ -293,13 +297,14 @@ pub async fn recall(
     lot_code: &str,
     reason: &str,
 ) -> Result<Lot, Error> {
-    caller.require("lot.recall")?;
     let mut v = crate::domain::validation::Validator::default();
     let reason = v.text("reason", reason, 500);
     v.finish()?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let product = product_in(&mut *tx, product_id).await?;
+    let target = organization_target(&mut *tx, product.data.producer_id).await?;
+    caller.require("lot.recall", &target)?;
     let before = lot_in(&mut *tx, &product, lot_code).await?;
     let after = tx.recall_lot(before.id, &reason, now).await?;
     let entity = EntityRef::new("lot", after.id);
