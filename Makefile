@@ -10,9 +10,8 @@ INCLUDED_SOURCES := $(wildcard src/store/sql/*.rs)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-run: ## Build, migrate, load the demo data once and serve http://127.0.0.1:8080/
-	TRUYXUAT_ADMIN_TOKEN="$${TRUYXUAT_ADMIN_TOKEN:-demo-admin-token}" \
-	  cargo run --release -- serve --demo
+run: ## Build, migrate, load the demo data (and demo people) once and serve http://127.0.0.1:8080/
+	cargo run --release -- serve --demo
 
 test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm, zbarimg, time
 	@missing=(); \

@@ -69,16 +69,6 @@ pub struct Settings {
     #[arg(long, global = true, env = "TRUYXUAT_KEY_DIR", default_value = "keys")]
     pub key_dir: PathBuf,
 
-    /// Operator token for the console and the JSON API (at least 8 characters). Without it
-    /// the console and API refuse every request.
-    #[arg(
-        long,
-        global = true,
-        env = "TRUYXUAT_ADMIN_TOKEN",
-        hide_env_values = true
-    )]
-    pub admin_token: Option<Secret>,
-
     /// A single signing key (64 hex digits) instead of the key folder, for containers.
     #[arg(
         long,
@@ -235,7 +225,6 @@ impl fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("base_url", &self.base_url())
             .field("key_dir", &self.key_dir)
-            .field("admin_token", &self.admin_token)
             .field("signing_key", &self.signing_key)
             .field("max_batch", &self.max_batch)
             .field("scan_cache_ttl_ms", &self.scan_cache_ttl_ms)

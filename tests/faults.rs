@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 
 use crate::support::db::TestDb;
-use crate::support::http::{Reply, TOKEN, TestApp};
+use crate::support::http::{Reply, TestApp};
 use crate::support::proxy::CuttableProxy;
 
 /// A tmpfs of its own, mounted for the test and unmounted after: a disk that fills up.
@@ -108,7 +108,7 @@ fn unique_pdf(n: usize, size: usize) -> Vec<u8> {
 async fn upload(app: &TestApp, pdf: Vec<u8>) -> Reply {
     app.send(
         Request::post("/api/v1/documents")
-            .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+            .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
             .header(header::CONTENT_TYPE, "application/pdf")
             .body(Body::from(pdf))
             .unwrap(),

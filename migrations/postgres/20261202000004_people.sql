@@ -58,12 +58,16 @@ CREATE TABLE api_tokens (
     -- The first characters, shown in lists so a person can tell their tokens apart.
     prefix          TEXT NOT NULL,
     person_id       BIGINT NOT NULL REFERENCES people (id),
-    organization_id BIGINT NOT NULL REFERENCES organizations (id),
-    role            TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'printer', 'viewer', 'inspector')),
+    -- The organization the token acts for, with `role` (at most its maker's); none for an
+    -- operator's token.
+    organization_id BIGINT REFERENCES organizations (id),
+    role            TEXT NOT NULL
+        CHECK (role IN ('owner', 'editor', 'printer', 'viewer', 'inspector', 'operator')),
     name            TEXT NOT NULL,
     created_at      TIMESTAMPTZ NOT NULL,
     expires_at      TIMESTAMPTZ NOT NULL,
     last_used_at    TIMESTAMPTZ,
-    revoked_at      TIMESTAMPTZ
+    revoked_at      TIMESTAMPTZ,
+    CHECK ((role = 'operator') = (organization_id IS NULL))
 );
 CREATE INDEX api_tokens_person ON api_tokens (person_id);

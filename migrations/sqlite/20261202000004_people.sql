@@ -58,12 +58,16 @@ CREATE TABLE api_tokens (
     -- The first characters, shown in lists so a person can tell their tokens apart.
     prefix          TEXT NOT NULL,
     person_id       INTEGER NOT NULL REFERENCES people (id),
-    organization_id INTEGER NOT NULL REFERENCES organizations (id),
-    role            TEXT NOT NULL CHECK (role IN ('owner', 'editor', 'printer', 'viewer', 'inspector')),
+    -- The organization the token acts for, with `role` (at most its maker's); none for an
+    -- operator's token.
+    organization_id INTEGER REFERENCES organizations (id),
+    role            TEXT NOT NULL
+        CHECK (role IN ('owner', 'editor', 'printer', 'viewer', 'inspector', 'operator')),
     name            TEXT NOT NULL,
     created_at      TEXT NOT NULL,
     expires_at      TEXT NOT NULL,
     last_used_at    TEXT,
-    revoked_at      TEXT
+    revoked_at      TEXT,
+    CHECK ((role = 'operator') = (organization_id IS NULL))
 );
 CREATE INDEX api_tokens_person ON api_tokens (person_id);

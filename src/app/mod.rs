@@ -4,6 +4,7 @@
 //! writes the change and one audit entry recording it. Nothing else writes to the store
 //! (but for what the public leaves behind: scans and reports).
 
+pub mod access;
 pub mod accounts;
 pub mod keys;
 pub mod labels;
@@ -55,6 +56,13 @@ pub enum Actor {
         display_name: String,
         grants: Vec<Grant>,
     },
+    /// An API token, acting for its maker with one role in one organization.
+    Token {
+        id: i64,
+        person_id: i64,
+        display_name: String,
+        grant: Grant,
+    },
 }
 
 impl Actor {
@@ -75,6 +83,10 @@ impl Actor {
                 id: *id,
                 login: login.clone(),
             },
+            Actor::Token { id, person_id, .. } => ActorRecord::Token {
+                id: *id,
+                person: *person_id,
+            },
         }
     }
 
@@ -83,7 +95,9 @@ impl Actor {
         match self {
             Actor::Cli { user } => format!("cli:{user}"),
             Actor::OperatorToken => "operator".into(),
-            Actor::Person { display_name, .. } => display_name.clone(),
+            Actor::Person { display_name, .. } | Actor::Token { display_name, .. } => {
+                display_name.clone()
+            }
         }
     }
 
@@ -93,6 +107,7 @@ impl Actor {
         match self {
             Actor::Cli { .. } | Actor::OperatorToken => vec![Grant::operator()],
             Actor::Person { grants, .. } => grants.clone(),
+            Actor::Token { grant, .. } => vec![grant.clone()],
         }
     }
 
@@ -100,6 +115,7 @@ impl Actor {
     pub fn person_id(&self) -> Option<i64> {
         match self {
             Actor::Person { id, .. } => Some(*id),
+            Actor::Token { person_id, .. } => Some(*person_id),
             _ => None,
         }
     }

@@ -421,3 +421,34 @@ async fn refuse_taken_gtins(app: &App, bundle: &RegistryBundle) -> Result<(), Er
         Err(Error::Conflict(Invalid { errors }))
     }
 }
+
+/// The organizations whose records `caller` may read: their own, their province's
+/// (inspectors), everyone's (operators).
+pub async fn readable_organizations(
+    app: &App,
+    caller: &Caller,
+) -> Result<Vec<Organization>, Error> {
+    let all = app
+        .store
+        .list_organizations(&crate::store::ListQuery {
+            limit: Some(crate::store::ListQuery::MAX_LIMIT),
+            ..Default::default()
+        })
+        .await?;
+    Ok(all
+        .into_iter()
+        .filter(|o| {
+            let target = Target::organization(o.id, o.data.province.slug);
+            caller.actor.may("registry.read", &target)
+        })
+        .collect())
+}
+
+/// Refuses `caller` a record of organization `id` they may not read.
+pub async fn require_readable(app: &App, caller: &Caller, id: i64) -> Result<(), Error> {
+    let target = match app.store.organization(id).await? {
+        Some(o) => Target::organization(o.id, o.data.province.slug),
+        None => Target::everything(),
+    };
+    caller.require("registry.read", &target)
+}

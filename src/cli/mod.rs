@@ -2,6 +2,7 @@
 //! library; errors end the process with a message and a non-zero exit.
 
 mod labels;
+mod people;
 mod print;
 pub mod terminal;
 
@@ -129,6 +130,14 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// People who sign in: add, list, disable, enable, make a password reset link.
+    #[command(subcommand)]
+    Users(people::UsersCommand),
+    /// Print a one-time link (7 days) inviting someone to a role.
+    Invite(people::RoleArgs),
+    /// API tokens for integrations: create (printed once), list, revoke.
+    #[command(subcommand)]
+    Tokens(people::TokensCommand),
 }
 
 /// Runs a parsed command line.
@@ -150,9 +159,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 database = %redact_url(&settings.database_url),
                 "serving"
             );
-            if settings.admin_token.is_none() {
-                tracing::warn!("TRUYXUAT_ADMIN_TOKEN is not set: the console and API are disabled");
-            }
             let keyring = published_keyring(&settings, &*store, clock.now()).await?;
             let state = web::AppState::new(store, settings, clock, keyring);
             web::serve(listener, state).await?;
@@ -229,6 +235,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&settings).await?;
             labels::verify(&settings, &*store, &uri, json).await?;
         }
+        Command::Users(command) => {
+            let app = App::new(open(&settings).await?, clock);
+            people::users(&app, &settings.base_url(), command).await?;
+        }
+        Command::Invite(role) => {
+            let app = App::new(open(&settings).await?, clock);
+            people::invite(&app, &settings.base_url(), role).await?;
+        }
+        Command::Tokens(command) => {
+            let app = App::new(open(&settings).await?, clock);
+            people::tokens(&app, command).await?;
+        }
     }
     Ok(())
 }
@@ -281,6 +299,13 @@ async fn load_demo(app: &App, pace_ms: Option<u64>) -> anyhow::Result<()> {
         "demo data loaded: {} organizations, {} products, {} certifications, {} lots",
         summary.organizations, summary.products, summary.certifications, summary.lots
     );
+    // A password of its own for each demo database, shown this once.
+    let password = crate::domain::secrets::random_secret(&mut rand::rngs::OsRng, 10);
+    crate::demo::people(app, &password).await?;
+    eprintln!("demo people, each with the password {password} (shown only now):");
+    for (login, name, _, role) in crate::demo::PEOPLE {
+        eprintln!("  {login:<28} {role:<9} {name}");
+    }
     Ok(())
 }
 

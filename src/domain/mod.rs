@@ -13,6 +13,7 @@ pub mod people;
 pub mod product;
 pub mod province;
 pub mod scan;
+pub mod secrets;
 pub mod text;
 pub mod validation;
 

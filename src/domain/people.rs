@@ -72,7 +72,7 @@ impl Role {
 
 impl fmt::Display for Role {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -215,6 +215,64 @@ pub fn normalize_login(login: &str) -> Result<String, String> {
         }
     }
 }
+
+/// An API token as stored: never the token, only a prefix to tell it apart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    pub id: i64,
+    pub prefix: String,
+    pub person_id: i64,
+    /// The organization it acts for (none for an operator's token), with `role`.
+    pub organization_id: Option<i64>,
+    pub role: Role,
+    pub name: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    /// Whether the token may be used at `now`.
+    pub fn usable(&self, now: DateTime<Utc>) -> bool {
+        self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// What a one-time link is for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LinkPurpose {
+    /// Joining an organization with a role (or becoming an operator): the person opening it
+    /// makes an account, or adds the role to theirs.
+    Invitation {
+        organization_id: Option<i64>,
+        role: Role,
+    },
+    /// Setting a new password for an account.
+    Reset { person_id: i64 },
+}
+
+/// A one-time link as stored (its token only as a hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessLink {
+    pub purpose: LinkPurpose,
+    pub made_by: Option<i64>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+impl AccessLink {
+    /// Whether the link may be opened at `now`: not used, not revoked, not expired.
+    pub fn open(&self, now: DateTime<Utc>) -> bool {
+        self.used_at.is_none() && self.revoked_at.is_none() && now < self.expires_at
+    }
+}
+
+/// How long a one-time link lasts.
+pub const LINK_DAYS: i64 = 7;
 
 /// The shortest password taken.
 pub const MIN_PASSWORD: usize = 10;

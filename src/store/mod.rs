@@ -22,7 +22,7 @@ use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
-use crate::domain::people::{Membership, NewPerson, Person, PersonStatus};
+use crate::domain::people::{AccessLink, ApiToken, Membership, NewPerson, Person, PersonStatus};
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
 use crate::domain::validation::Invalid;
@@ -318,6 +318,17 @@ pub trait PeopleStore: Send + Sync {
     async fn list_people(&self, organization_id: Option<i64>) -> Result<Vec<Person>, StoreError>;
 }
 
+/// API tokens and one-time links, read (by the hash of what their holder presents).
+#[async_trait]
+pub trait AccessStore: Send + Sync {
+    async fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>, StoreError>;
+    /// A person's tokens, newest first.
+    async fn api_tokens_of(&self, person_id: i64) -> Result<Vec<ApiToken>, StoreError>;
+    /// Notes the token was used at `now` (no change to the records).
+    async fn touch_api_token(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn access_link_by_hash(&self, hash: &[u8]) -> Result<Option<AccessLink>, StoreError>;
+}
+
 /// A signed-in session as stored (its id only as a hash).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionRecord {
@@ -539,6 +550,30 @@ pub trait Writes: Send {
         person_id: i64,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    async fn insert_api_token(
+        &mut self,
+        hash: &[u8],
+        token: &ApiToken,
+    ) -> Result<ApiToken, StoreError>;
+    async fn api_token(&mut self, id: i64) -> Result<Option<ApiToken>, StoreError>;
+    async fn revoke_api_token(
+        &mut self,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<ApiToken, StoreError>;
+    async fn insert_access_link(
+        &mut self,
+        hash: &[u8],
+        link: &AccessLink,
+    ) -> Result<(), StoreError>;
+    async fn access_link(&mut self, hash: &[u8]) -> Result<Option<AccessLink>, StoreError>;
+    async fn revoke_access_link(
+        &mut self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Marks a link used, once: a conflict when it was used (or revoked) meanwhile.
+    async fn use_access_link(&mut self, hash: &[u8], now: DateTime<Utc>) -> Result<(), StoreError>;
     /// Appends an audit entry, numbered next after every entry committed before; returns
     /// its number. Appenders are serialised, so numbers follow commit order without gaps.
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError>;
@@ -559,6 +594,7 @@ pub trait Store:
     + KeyRecordStore
     + PeopleStore
     + SessionStore
+    + AccessStore
     + AuditStore
     + HealthStore
     + ChangeCounter
@@ -578,6 +614,7 @@ impl<T> Store for T where
         + KeyRecordStore
         + PeopleStore
         + SessionStore
+        + AccessStore
         + AuditStore
         + HealthStore
         + ChangeCounter

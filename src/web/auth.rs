@@ -1,167 +1,290 @@
-//! Who may use the console and the API: whoever holds the operator token. The API takes it
-//! as a bearer token; the console signs a session cookie with it after a login form.
-//! (Per-person accounts for cooperatives and inspectors come later.)
+//! Who is asking. People sign in with their login and password and carry a session cookie
+//! (the session is kept server-side, its id only as a hash); integrations send an API token
+//! as `Authorization: Bearer`. Forms of the signed-in areas carry a CSRF token, and every
+//! unsafe request there must come from this site.
 
-use axum::extract::FromRequestParts;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{Method, header};
-use chrono::{DateTime, Utc};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use chrono::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use super::AppState;
 use super::error::{ApiError, AppError, PageError};
-use crate::app::{Actor, Caller};
+use crate::app::{self, Caller};
+use crate::domain::people::{Person, PersonStatus};
+use crate::domain::secrets::{random_secret, secret_hash};
 
-type HmacSha256 = Hmac<Sha256>;
+/// A session ends after this long without a request…
+pub const SESSION_IDLE: Duration = Duration::hours(2);
+/// …and this long after sign-in, whatever happens.
+pub const SESSION_ABSOLUTE: Duration = Duration::hours(12);
+/// A session's last use is written at most this often.
+const TOUCH_EVERY: Duration = Duration::minutes(1);
 
-/// The name of the console session cookie.
-pub const SESSION_COOKIE: &str = "truyxuat_session";
-/// How long a console session lasts.
-pub const SESSION_HOURS: i64 = 12;
-
-fn mac(token: &str, message: &str) -> Option<HmacSha256> {
-    let mut mac = HmacSha256::new_from_slice(token.as_bytes()).ok()?;
-    mac.update(message.as_bytes());
-    Some(mac)
-}
-
-/// Compares a presented token with the configured one in constant time.
-pub fn token_matches(configured: &str, presented: &str) -> bool {
-    // Comparing MACs of both keeps the time independent of where they differ.
-    match (mac(configured, "token"), mac(presented, "token")) {
-        (Some(a), Some(b)) => a.verify_slice(&b.finalize().into_bytes()).is_ok(),
-        _ => false,
+/// The session cookie's name: `__Host-` when served over https, so that the browser keeps it
+/// to this host, secure and on every path.
+pub fn session_cookie(https: bool) -> &'static str {
+    if https {
+        "__Host-truyxuat_session"
+    } else {
+        "truyxuat_session"
     }
 }
 
-/// A session cookie value valid until `expires`.
-pub fn session_value(token: &str, expires: DateTime<Utc>) -> String {
-    let expiry = expires.timestamp();
-    let sig = mac(token, &format!("console-session:{expiry}"))
-        .map(|m| hex::encode(m.finalize().into_bytes()))
-        .unwrap_or_default();
-    format!("{expiry}.{sig}")
-}
-
-/// Whether a session cookie value was made with `token` and has not expired.
-pub fn session_valid(token: &str, value: &str, now: DateTime<Utc>) -> bool {
-    let Some((expiry, sig)) = value.split_once('.') else {
-        return false;
-    };
-    let (Ok(expiry), Ok(sig)) = (expiry.parse::<i64>(), hex::decode(sig)) else {
-        return false;
-    };
-    expiry > now.timestamp()
-        && mac(token, &format!("console-session:{expiry}"))
-            .is_some_and(|m| m.verify_slice(&sig).is_ok())
-}
-
 /// The request id `SetRequestIdLayer` gave this request.
-fn request_id(parts: &Parts) -> Option<String> {
-    parts
-        .headers
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned)
 }
 
-/// An API request carrying the operator token: the caller of the changes it asks for.
-pub struct ApiOperator(pub Caller);
+/// A new session for `person`: stored (its id hashed), and the `Set-Cookie` value that
+/// gives its id to the browser.
+pub async fn start_session(state: &AppState, person: &Person) -> Result<HeaderValue, AppError> {
+    let id = random_secret(&mut rand::rngs::OsRng, 32);
+    let csrf = random_secret(&mut rand::rngs::OsRng, 20);
+    state
+        .store
+        .start_session(&secret_hash(&id), person.id, &csrf, state.clock.now())
+        .await?;
+    let https = state.settings.base_url().starts_with("https://");
+    let cookie = format!(
+        "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}{}",
+        session_cookie(https),
+        SESSION_ABSOLUTE.num_seconds(),
+        if https { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&cookie).map_err(|e| AppError::Internal(format!("cookie: {e}")))
+}
 
-impl FromRequestParts<AppState> for ApiOperator {
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn end_cookie(https: bool) -> HeaderValue {
+    let cookie = format!(
+        "{}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0{}",
+        session_cookie(https),
+        if https { "; Secure" } else { "" }
+    );
+    HeaderValue::from_str(&cookie)
+        .unwrap_or(HeaderValue::from_static("truyxuat_session=; Max-Age=0"))
+}
+
+/// A request from a signed-in person, as the `signed_in` middleware found it.
+#[derive(Clone)]
+pub struct Signed {
+    pub caller: Caller,
+    pub person: Person,
+    /// The session's form token, to put in every form.
+    pub csrf: String,
+    /// The hash of the session id (to end it).
+    pub session: Vec<u8>,
+}
+
+impl FromRequestParts<AppState> for Signed {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, PageError> {
+        parts
+            .extensions
+            .get::<Signed>()
+            .cloned()
+            .ok_or_else(|| AppError::Unauthorized.into())
+    }
+}
+
+/// The signed-in person of a request, if its session cookie names a live session of an
+/// active person.
+async fn signed_person(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed>, AppError> {
+    let https = state.settings.base_url().starts_with("https://");
+    let Some(id) = super::context::cookie(headers, session_cookie(https)) else {
+        return Ok(None);
+    };
+    let hash = secret_hash(id);
+    let now = state.clock.now();
+    let Some(session) = state.store.session(&hash).await? else {
+        return Ok(None);
+    };
+    let live = session.ended_at.is_none()
+        && now - session.last_seen_at < SESSION_IDLE
+        && now - session.created_at < SESSION_ABSOLUTE;
+    if !live {
+        return Ok(None);
+    }
+    let Some(person) = state.store.person(session.person_id).await? else {
+        return Ok(None);
+    };
+    if person.status != PersonStatus::Active {
+        return Ok(None);
+    }
+    if now - session.last_seen_at > TOUCH_EVERY {
+        state.store.touch_session(&hash, now).await?;
+    }
+    let actor = app::access::signed_in_actor(&state.app, &person).await?;
+    Ok(Some(Signed {
+        caller: Caller::new(actor, request_id(headers)),
+        person,
+        csrf: session.csrf_token,
+        session: hash,
+    }))
+}
+
+/// The largest form a signed-in area reads to find its CSRF token.
+const MAX_FORM: usize = 1024 * 1024;
+
+/// Middleware of the signed-in areas: no session, no entry (the sign-in page); an unsafe
+/// request must come from this site and carry the session's CSRF token (a form field `csrf`
+/// or an `X-CSRF-Token` header).
+pub async fn signed_in(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let signed = match signed_person(&state, request.headers()).await {
+        Ok(Some(signed)) => signed,
+        Ok(None) => return PageError(AppError::Unauthorized).into_response(),
+        Err(e) => return PageError(e).into_response(),
+    };
+    let (mut parts, body) = request.into_parts();
+    let body = if is_safe(&parts.method) {
+        body
+    } else {
+        if let Err(e) = refuse_cross_site(&parts) {
+            return PageError(e).into_response();
+        }
+        let bytes = match axum::body::to_bytes(body, MAX_FORM).await {
+            Ok(bytes) => bytes,
+            Err(_) => {
+                return PageError(AppError::BadRequest("the form is too large".into()))
+                    .into_response();
+            }
+        };
+        let sent = parts
+            .headers
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .or_else(|| form_field(&bytes, "csrf"));
+        if !sent.is_some_and(|t| same_secret(&t, &signed.csrf)) {
+            return PageError(AppError::Forbidden(
+                "the form has expired or came from another site: reload the page and try again"
+                    .into(),
+            ))
+            .into_response();
+        }
+        Body::from(bytes)
+    };
+    parts.extensions.insert(signed);
+    next.run(Request::from_parts(parts, body)).await
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v)
+}
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Compares two secrets in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    let mac = |v: &str| {
+        let mut m = HmacSha256::new_from_slice(b"truyxuat/compare").ok()?;
+        m.update(v.as_bytes());
+        Some(m)
+    };
+    match (mac(a), mac(b)) {
+        (Some(x), Some(y)) => x.verify_slice(&y.finalize().into_bytes()).is_ok(),
+        _ => false,
+    }
+}
+
+/// Refuses an unsafe request from another site: its `Origin` (or, without one, its
+/// `Referer`) must be this host. A request with neither relies on its CSRF token.
+pub fn refuse_cross_site(parts: &Parts) -> Result<(), AppError> {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok());
+    let from = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let site = from(header::ORIGIN).or_else(|| from(header::REFERER));
+    match (site, host) {
+        (Some(site), Some(host)) => {
+            let site_host = site
+                .split_once("://")
+                .map_or(site, |(_, rest)| rest)
+                .split('/')
+                .next()
+                .unwrap_or_default();
+            if site_host.eq_ignore_ascii_case(host) {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden(
+                    "a form from another site was refused".into(),
+                ))
+            }
+        }
+        (Some(_), None) => Err(AppError::Forbidden(
+            "a form from another site was refused".into(),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// An API request with a valid token: the caller of what it asks.
+pub struct ApiCaller(pub Caller);
+
+impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let configured = state.admin_token().ok_or_else(not_configured)?;
         let presented = parts
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
             .ok_or(AppError::Unauthorized)?;
-        if token_matches(configured, presented.trim()) {
-            Ok(ApiOperator(Caller::new(
-                Actor::OperatorToken,
-                request_id(parts),
-            )))
-        } else {
-            Err(AppError::Unauthorized.into())
-        }
+        let actor = app::access::token_actor(&state.app, presented)
+            .await
+            .map_err(AppError::from)?;
+        Ok(ApiCaller(Caller::new(actor, request_id(&parts.headers))))
     }
-}
-
-/// A console request from a signed-in operator, on this site: the caller of the changes
-/// it asks for.
-pub struct ConsoleOperator(pub Caller);
-
-impl FromRequestParts<AppState> for ConsoleOperator {
-    type Rejection = PageError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
-        let configured = state.admin_token().ok_or_else(not_configured)?;
-        if parts.method != Method::GET && parts.method != Method::HEAD {
-            refuse_cross_site(parts)?;
-        }
-        match super::context::cookie(&parts.headers, SESSION_COOKIE) {
-            Some(value) if session_valid(configured, value, state.clock.now()) => Ok(
-                ConsoleOperator(Caller::new(Actor::OperatorToken, request_id(parts))),
-            ),
-            _ => Err(AppError::Unauthorized.into()),
-        }
-    }
-}
-
-/// Refuses a form post whose `Origin` is another site (the session cookie is also
-/// `SameSite=Strict`; this covers older browsers).
-pub fn refuse_cross_site(parts: &Parts) -> Result<(), AppError> {
-    let origin = parts
-        .headers
-        .get(header::ORIGIN)
-        .and_then(|v| v.to_str().ok());
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
-    match (origin, host) {
-        (Some(origin), Some(host)) => {
-            let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
-            if origin_host.eq_ignore_ascii_case(host) {
-                Ok(())
-            } else {
-                Err(AppError::BadRequest(
-                    "a form from another site was refused".into(),
-                ))
-            }
-        }
-        _ => Ok(()),
-    }
-}
-
-fn not_configured() -> AppError {
-    AppError::Unavailable(
-        "the console and API are disabled: set TRUYXUAT_ADMIN_TOKEN to enable them".into(),
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::{Duration, TimeZone};
 
     #[test]
-    fn sessions_expire_and_are_bound_to_the_token() {
-        let now = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
-        let value = session_value("token-one", now + Duration::hours(1));
-        assert!(session_valid("token-one", &value, now));
-        assert!(!session_valid("token-two", &value, now));
-        assert!(!session_valid(
-            "token-one",
-            &value,
-            now + Duration::hours(2)
-        ));
-        assert!(!session_valid("token-one", "9999999999.00", now));
-        assert!(token_matches("token-one", "token-one"));
-        assert!(!token_matches("token-one", "token-one "));
+    fn secrets_compare_equal_only_when_equal() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abc "));
+    }
+
+    #[test]
+    fn a_form_from_another_site_is_refused() {
+        let parts = |origin: Option<&str>, referer: Option<&str>| {
+            let mut r = axum::http::Request::post("/console").header("host", "truyxuat.vn");
+            if let Some(o) = origin {
+                r = r.header("origin", o);
+            }
+            if let Some(f) = referer {
+                r = r.header("referer", f);
+            }
+            r.body(()).unwrap().into_parts().0
+        };
+        assert!(refuse_cross_site(&parts(Some("https://truyxuat.vn"), None)).is_ok());
+        assert!(refuse_cross_site(&parts(Some("https://evil.example"), None)).is_err());
+        assert!(refuse_cross_site(&parts(None, Some("https://evil.example/x"))).is_err());
+        assert!(refuse_cross_site(&parts(None, Some("https://truyxuat.vn/console"))).is_ok());
+        assert!(refuse_cross_site(&parts(None, None)).is_ok());
     }
 }

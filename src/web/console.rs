@@ -1,23 +1,25 @@
-//! The console: pages for operators to sign in and add organizations and products. Forms
-//! work without JavaScript; a refused form comes back with every error beside its field.
+//! The console: the pages of signed-in people, each showing and changing what their roles
+//! allow. Forms work without JavaScript, carry the session's CSRF token, and a refused form
+//! comes back with every error beside its field.
 
 use askama::Template;
-use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use axum_extra::extract::WithRejection;
-use chrono::Duration;
 use serde::Deserialize;
 use strum::IntoEnumIterator;
 
 use super::AppState;
-use super::auth::{self, ConsoleOperator, SESSION_COOKIE, SESSION_HOURS};
+use super::auth::{self, Signed};
 use super::error::{AppError, PageError};
 use super::pages::{Layout, render};
-use crate::app::{self, registry};
+use crate::app::permissions::Target;
+use crate::app::{self, access, registry};
 use crate::domain::organization::{OrgKind, Organization, OrganizationInput};
+use crate::domain::people::{Membership, Role};
 use crate::domain::product::{Product, ProductInput};
 use crate::domain::province::{PROVINCES, Province};
 use crate::domain::validation::Invalid;
@@ -26,10 +28,9 @@ use crate::store::ListQuery;
 type PageResult = Result<Response, PageError>;
 type Posted<T> = WithRejection<Form<T>, PageError>;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/console", get(dashboard))
-        .route("/console/login", get(login_form).post(login))
         .route("/console/logout", post(logout))
         .route(
             "/console/organizations/new",
@@ -39,85 +40,47 @@ pub fn router() -> Router<AppState> {
             "/console/products/new",
             get(new_product).post(create_product),
         )
+        .route(
+            "/console/products/{id}",
+            get(edit_product).post(update_product),
+        )
+        .route("/console/invite", get(invite_form).post(invite))
+        // Every console page needs a signed-in person; every form, its CSRF token.
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
 }
 
-#[derive(Template)]
-#[template(path = "console/login.html")]
-struct LoginPage {
-    layout: Layout,
-    failed: bool,
-}
-
-async fn login_form() -> PageResult {
-    let layout = Layout::current("Console", "/console/login");
-    render(&LoginPage {
-        layout: title_is_login(layout),
-        failed: false,
-    })
-}
-
-fn title_is_login(layout: Layout) -> Layout {
-    Layout {
-        title: layout.t.login.to_owned(),
-        ..layout
-    }
-}
-
-#[derive(Deserialize)]
-struct LoginForm {
-    token: String,
-}
-
-async fn login(
-    State(s): State<AppState>,
-    parts: axum::http::request::Parts,
-    WithRejection(Form(form), _): Posted<LoginForm>,
-) -> PageResult {
-    auth::refuse_cross_site(&parts)?;
-    let configured = s.admin_token().ok_or_else(|| {
-        AppError::Unavailable("set TRUYXUAT_ADMIN_TOKEN to enable the console".into())
-    })?;
-    if !auth::token_matches(configured, form.token.trim()) {
-        let page = render(&LoginPage {
-            layout: title_is_login(Layout::current("", "/console/login")),
-            failed: true,
-        })?;
-        return Ok((StatusCode::UNAUTHORIZED, page).into_response());
-    }
-    let expires = s.clock.now() + Duration::hours(SESSION_HOURS);
-    let secure = if s.settings.base_url().starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        auth::session_value(configured, expires),
-        SESSION_HOURS * 3600
-    );
-    let mut response = Redirect::to("/console").into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        response.headers_mut().insert(header::SET_COOKIE, v);
-    }
+/// Signs out: the session ends here and now, and its cookie is removed.
+async fn logout(signed: Signed, State(s): State<AppState>) -> PageResult {
+    s.store.end_session(&signed.session, s.clock.now()).await?;
+    tracing::info!(person = signed.person.id, "signed out");
+    let https = s.settings.base_url().starts_with("https://");
+    let mut response = Redirect::to("/").into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, auth::end_cookie(https));
     Ok(response)
 }
 
-async fn logout() -> Response {
-    let mut response = Redirect::to("/").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("truyxuat_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
-    response
+/// The organizations whose records the signed-in person may read.
+async fn readable_organizations(
+    s: &AppState,
+    signed: &Signed,
+) -> Result<Vec<Organization>, PageError> {
+    Ok(registry::readable_organizations(&s.app, &signed.caller).await?)
 }
 
 #[derive(Template)]
 #[template(path = "console/dashboard.html")]
 struct Dashboard {
     layout: Layout,
+    csrf: String,
+    person: String,
     query: String,
     products: Vec<Product>,
     organizations: Vec<Organization>,
+    may_add_organization: bool,
+    may_add_product: bool,
+    may_invite: bool,
 }
 
 #[derive(Deserialize)]
@@ -126,20 +89,50 @@ struct SearchParams {
     q: String,
 }
 
+/// The records the signed-in person may read: their organization's, their province's
+/// (inspectors), everyone's (operators).
 async fn dashboard(
-    _: ConsoleOperator,
+    signed: Signed,
     State(s): State<AppState>,
     WithRejection(Query(p), _): WithRejection<Query<SearchParams>, PageError>,
 ) -> PageResult {
     let q = ListQuery {
         search: Some(p.q.clone()).filter(|q| !q.trim().is_empty()),
+        limit: Some(ListQuery::MAX_LIMIT),
         ..Default::default()
     };
+    let organizations = readable_organizations(&s, &signed).await?;
+    let readable: Vec<i64> = organizations.iter().map(|o| o.id).collect();
+    let products = s
+        .store
+        .list_products(&q, None)
+        .await?
+        .into_iter()
+        .filter(|p| readable.contains(&p.data.producer_id))
+        .collect();
+    // Links only to what the person may do.
+    let may_anywhere = |action| {
+        organizations.iter().any(|o| {
+            let target = Target::organization(o.id, o.data.province.slug);
+            signed.caller.actor.may(action, &target)
+        })
+    };
+    let may_add_product = may_anywhere("product.create");
+    let may_invite = may_anywhere("person.invite");
+    let may_add_organization = signed
+        .caller
+        .actor
+        .may("organization.create", &Target::everything());
     render(&Dashboard {
         layout: Layout::current("Console", "/console"),
+        csrf: signed.csrf,
+        person: signed.person.display_name,
         query: p.q,
-        products: s.store.list_products(&q, None).await?,
-        organizations: s.store.list_organizations(&q).await?,
+        products,
+        organizations,
+        may_add_organization,
+        may_add_product,
+        may_invite,
     })
 }
 
@@ -155,19 +148,21 @@ fn form_errors(result: app::Error) -> Result<Invalid, PageError> {
 #[template(path = "console/organization_form.html")]
 struct OrganizationForm {
     layout: Layout,
+    csrf: String,
     input: OrganizationInput,
     errors: Invalid,
     kinds: Vec<OrgKind>,
     provinces: &'static [Province],
 }
 
-fn organization_form(input: OrganizationInput, errors: Invalid) -> OrganizationForm {
+fn organization_form(csrf: String, input: OrganizationInput, errors: Invalid) -> OrganizationForm {
     let layout = Layout::current("", "/console/organizations/new");
     OrganizationForm {
         layout: Layout {
             title: layout.t.new_organization.to_owned(),
             ..layout
         },
+        csrf,
         input,
         errors,
         kinds: OrgKind::iter().collect(),
@@ -175,8 +170,9 @@ fn organization_form(input: OrganizationInput, errors: Invalid) -> OrganizationF
     }
 }
 
-async fn new_organization(_: ConsoleOperator) -> PageResult {
+async fn new_organization(signed: Signed) -> PageResult {
     render(&organization_form(
+        signed.csrf,
         OrganizationInput {
             kind: "cooperative".into(),
             ..Default::default()
@@ -186,69 +182,211 @@ async fn new_organization(_: ConsoleOperator) -> PageResult {
 }
 
 async fn create_organization(
-    ConsoleOperator(caller): ConsoleOperator,
+    signed: Signed,
     State(s): State<AppState>,
     WithRejection(Form(input), _): Posted<OrganizationInput>,
 ) -> PageResult {
     let errors = match input.validate() {
         Err(errors) => errors,
-        Ok(org) => match registry::create_organization(&s.app, &caller, &org).await {
+        Ok(org) => match registry::create_organization(&s.app, &signed.caller, &org).await {
             Ok(_) => return Ok(Redirect::to("/console").into_response()),
             Err(e) => form_errors(e)?,
         },
     };
-    refused(render(&organization_form(input, errors))?)
+    refused(render(&organization_form(signed.csrf, input, errors))?)
 }
 
 #[derive(Template)]
 #[template(path = "console/product_form.html")]
 struct ProductForm {
     layout: Layout,
+    csrf: String,
+    /// Where the form posts: a new product, or product `id`.
+    action: String,
     input: ProductInput,
     errors: Invalid,
     producers: Vec<Organization>,
 }
 
-async fn product_form(s: &AppState, input: ProductInput, errors: Invalid) -> PageResult {
-    let producers = s
-        .store
-        .list_organizations(&ListQuery {
-            limit: Some(ListQuery::MAX_LIMIT),
-            ..Default::default()
-        })
+/// The product form, offering the producers the person may add products for.
+async fn product_form(
+    s: &AppState,
+    signed: &Signed,
+    product: Option<i64>,
+    input: ProductInput,
+    errors: Invalid,
+) -> PageResult {
+    let producers = readable_organizations(s, signed)
         .await?
         .into_iter()
-        .filter(|o| o.data.kind.is_producer())
+        .filter(|o| {
+            let target = Target::organization(o.id, o.data.province.slug);
+            o.data.kind.is_producer() && signed.caller.actor.may("product.create", &target)
+        })
         .collect();
-    let layout = Layout::current("", "/console/products/new");
-    render(&ProductForm {
+    let action = match product {
+        Some(id) => format!("/console/products/{id}"),
+        None => "/console/products/new".into(),
+    };
+    let layout = Layout::current("", &action);
+    let status = if errors.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = render(&ProductForm {
         layout: Layout {
             title: layout.t.new_product.to_owned(),
             ..layout
         },
+        csrf: signed.csrf.clone(),
+        action,
         input,
         errors,
         producers,
-    })
+    })?;
+    Ok((status, page).into_response())
 }
 
-async fn new_product(_: ConsoleOperator, State(s): State<AppState>) -> PageResult {
-    product_form(&s, ProductInput::default(), Invalid::default()).await
+async fn new_product(signed: Signed, State(s): State<AppState>) -> PageResult {
+    product_form(
+        &s,
+        &signed,
+        None,
+        ProductInput::default(),
+        Invalid::default(),
+    )
+    .await
 }
 
 async fn create_product(
-    ConsoleOperator(caller): ConsoleOperator,
+    signed: Signed,
     State(s): State<AppState>,
     WithRejection(Form(input), _): Posted<ProductInput>,
 ) -> PageResult {
     let errors = match input.validate() {
         Err(errors) => errors,
-        Ok(product) => match registry::create_product(&s.app, &caller, &product).await {
+        Ok(product) => match registry::create_product(&s.app, &signed.caller, &product).await {
             Ok(_) => return Ok(Redirect::to("/console").into_response()),
             Err(e) => form_errors(e)?,
         },
     };
-    refused(product_form(&s, input, errors).await?)
+    product_form(&s, &signed, None, input, errors).await
+}
+
+/// A product's form, for those who may read it (others get 403).
+async fn edit_product(
+    signed: Signed,
+    State(s): State<AppState>,
+    WithRejection(Path(id), _): WithRejection<Path<i64>, PageError>,
+) -> PageResult {
+    let product = s
+        .store
+        .product(id)
+        .await?
+        .ok_or(AppError::NotFound("product"))?;
+    let producer = s
+        .store
+        .organization(product.data.producer_id)
+        .await?
+        .ok_or(AppError::NotFound("producer"))?;
+    registry::require_readable(&s.app, &signed.caller, producer.id).await?;
+    let input = ProductInput {
+        producer_id: Some(product.data.producer_id),
+        name: product.data.name,
+        category: product.data.category,
+        unit: product.data.unit,
+        description: product.data.description,
+        photo_url: product.data.photo_url,
+        gtin: product.data.gtin.map(|g| g.as_gtin14()),
+        growing_area_code: product.data.growing_area_code,
+    };
+    product_form(&s, &signed, Some(id), input, Invalid::default()).await
+}
+
+async fn update_product(
+    signed: Signed,
+    State(s): State<AppState>,
+    WithRejection(Path(id), _): WithRejection<Path<i64>, PageError>,
+    WithRejection(Form(input), _): Posted<ProductInput>,
+) -> PageResult {
+    let errors = match input.validate() {
+        Err(errors) => errors,
+        Ok(product) => match registry::update_product(&s.app, &signed.caller, id, &product).await {
+            Ok(_) => return Ok(Redirect::to("/console").into_response()),
+            Err(e) => form_errors(e)?,
+        },
+    };
+    product_form(&s, &signed, Some(id), input, errors).await
+}
+
+#[derive(Template)]
+#[template(path = "console/invite.html")]
+struct InvitePage {
+    layout: Layout,
+    csrf: String,
+    organizations: Vec<Organization>,
+    roles: Vec<Role>,
+    link: Option<String>,
+}
+
+async fn invite_page(s: &AppState, signed: &Signed, link: Option<String>) -> PageResult {
+    let organizations = readable_organizations(s, signed)
+        .await?
+        .into_iter()
+        .filter(|o| {
+            let target = Target::organization(o.id, o.data.province.slug);
+            signed.caller.actor.may("person.invite", &target)
+        })
+        .collect();
+    let layout = Layout::current("", "/console/invite");
+    render(&InvitePage {
+        layout: Layout {
+            title: layout.t.invite.to_owned(),
+            ..layout
+        },
+        csrf: signed.csrf.clone(),
+        organizations,
+        roles: vec![
+            Role::Owner,
+            Role::Editor,
+            Role::Printer,
+            Role::Viewer,
+            Role::Inspector,
+        ],
+        link,
+    })
+}
+
+async fn invite_form(signed: Signed, State(s): State<AppState>) -> PageResult {
+    invite_page(&s, &signed, None).await
+}
+
+#[derive(Deserialize)]
+struct InviteForm {
+    #[serde(default, deserialize_with = "crate::domain::int_or_blank")]
+    organization_id: Option<i64>,
+    #[serde(default)]
+    role: String,
+}
+
+/// Makes an invitation link and shows it once.
+async fn invite(
+    signed: Signed,
+    State(s): State<AppState>,
+    WithRejection(Form(form), _): Posted<InviteForm>,
+) -> PageResult {
+    let role: Role = form
+        .role
+        .parse()
+        .map_err(|e: String| AppError::Invalid(Invalid::field("role", e)))?;
+    let membership = Membership {
+        organization_id: form.organization_id,
+        role,
+    };
+    let secret = access::invite(&s.app, &signed.caller, &membership).await?;
+    let link = format!("{}/link/{secret}", s.settings.base_url());
+    invite_page(&s, &signed, Some(link)).await
 }
 
 /// A form shown again with its errors answers 422, so that scripts and tests see the refusal.

@@ -223,13 +223,14 @@ impl IntoResponse for PageError {
         let ctx = context::current();
         let status = self.0.status();
         if status == StatusCode::UNAUTHORIZED {
-            return axum::response::Redirect::to("/console/login").into_response();
+            return axum::response::Redirect::to("/login").into_response();
         }
         let t = ctx.lang.texts();
         let (title, detail) = match &self.0 {
             // A shopper or a cooperative reads what happened in their language.
             AppError::Unavailable(_) => (t.unavailable_title.into(), t.unavailable_body.into()),
             AppError::TooMany(_) => (t.too_many_title.into(), t.too_many_body.into()),
+            AppError::Forbidden(_) => (t.forbidden_title.into(), t.forbidden_body.into()),
             other => other.public_text(t),
         };
         let retry = matches!(self.0, AppError::Unavailable(_));

@@ -17,6 +17,7 @@ pub mod scan;
 pub mod scan_cache;
 pub mod scan_view;
 pub mod server;
+pub mod signin;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -44,7 +45,7 @@ use crate::scans::ScanRecorder;
 use crate::store::Store;
 use error::{ApiError, AppError, PageError};
 use metrics::Metrics;
-use rate_limit::ClientLimiter;
+use rate_limit::{ClientLimiter, KeyedLimiter};
 use scan_cache::ScanCache;
 
 /// What every handler can reach.
@@ -62,6 +63,10 @@ pub struct AppState {
     pub scans: ScanRecorder,
     /// Limits shoppers' problem reports per client: 5 at once, then one every 2 minutes.
     pub report_limiter: Arc<ClientLimiter>,
+    /// Limits sign-in tries per account: 10 at once, then one every 6 seconds.
+    pub login_by_account: Arc<KeyedLimiter<String>>,
+    /// Limits sign-in tries per client: 30 at once, then one every 2 seconds.
+    pub login_by_client: Arc<ClientLimiter>,
     /// Verdicts, producers and certificates of recently scanned labels.
     pub scan_cache: Arc<ScanCache>,
 }
@@ -84,10 +89,20 @@ impl AppState {
             scans: ScanRecorder::start(store.clone()),
             store,
             settings: Arc::new(settings),
-            clock,
             metrics: Metrics::new(),
             keyring: Arc::new(keyring),
             report_limiter,
+            login_by_account: Arc::new(KeyedLimiter::new(
+                10,
+                Duration::from_secs(6),
+                clock.clone(),
+            )),
+            login_by_client: Arc::new(ClientLimiter::new(
+                30,
+                Duration::from_secs(2),
+                clock.clone(),
+            )),
+            clock,
             scan_cache: Arc::new(ScanCache::new(scan_cache_ttl)),
         }
     }
@@ -97,11 +112,6 @@ impl AppState {
         let mut document = self.keyring.public_keys();
         document.base_urls = vec![self.settings.base_url()];
         document
-    }
-
-    /// The operator token, when one is configured.
-    pub fn admin_token(&self) -> Option<&str> {
-        self.settings.admin_token.as_ref().map(|t| t.expose())
     }
 }
 
@@ -126,7 +136,8 @@ pub fn app(state: AppState) -> Router {
         .merge(pages::router())
         .merge(health::router())
         .merge(api::router())
-        .merge(console::router())
+        .merge(console::router(state.clone()))
+        .merge(signin::router())
         .merge(scan::router())
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn_with_state(

@@ -149,55 +149,64 @@ impl GovernorClock for ServiceClock {
     }
 }
 
-type Keyed =
-    RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, ServiceClock, NoOpMiddleware<Nanos>>;
+type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, ServiceClock, NoOpMiddleware<Nanos>>;
 
-/// Clients remembered at most between clean-ups; a clean-up forgets those whose allowance
-/// is whole again.
+/// Keys remembered at most between clean-ups; a clean-up forgets those whose allowance is
+/// whole again.
 const CLEAN_UP_EVERY: u64 = 1024;
 
-/// At most `burst` events per client at once, given back one every `per`: "5 reports per
-/// 10 minutes" is a burst of 5 with one back every 2 minutes.
-pub struct ClientLimiter {
-    keyed: Keyed,
+/// At most `burst` events per key at once, given back one every `per`: "5 reports per 10
+/// minutes" is a burst of 5 with one back every 2 minutes.
+pub struct KeyedLimiter<K: std::hash::Hash + Eq + Clone> {
+    keyed: Keyed<K>,
     clock: ServiceClock,
     checks: AtomicU64,
 }
 
-impl ClientLimiter {
-    pub fn new(burst: u32, per: Duration, clock: Arc<dyn Clock>) -> ClientLimiter {
+/// Limits by client address (see [`client_key`]).
+pub type ClientLimiter = KeyedLimiter<IpAddr>;
+
+impl<K: std::hash::Hash + Eq + Clone> KeyedLimiter<K> {
+    pub fn new(burst: u32, per: Duration, clock: Arc<dyn Clock>) -> KeyedLimiter<K> {
         let burst = NonZeroU32::new(burst.max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(per.max(Duration::from_millis(1)))
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
             .allow_burst(burst);
         let clock = ServiceClock(clock);
-        ClientLimiter {
+        KeyedLimiter {
             keyed: RateLimiter::new(quota, DefaultKeyedStateStore::default(), clock.clone()),
             clock,
             checks: AtomicU64::new(0),
         }
     }
 
-    /// Counts one event from `client` (None, address unknown: all such share one count);
-    /// Err with the wait before the next one is allowed when the client is over its limit.
-    pub fn check(&self, client: Option<IpAddr>) -> Result<(), Duration> {
+    /// Counts one event of `key`; Err with the wait before the next one is allowed when the
+    /// key is over its limit.
+    pub fn check(&self, key: &K) -> Result<(), Duration> {
         if self.checks.fetch_add(1, Ordering::Relaxed) % CLEAN_UP_EVERY == CLEAN_UP_EVERY - 1 {
             self.keyed.retain_recent();
             self.keyed.shrink_to_fit();
         }
-        let key = client.map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), client_key);
         self.keyed
-            .check_key(&key)
+            .check_key(key)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
     }
 
-    /// Clients remembered now.
+    /// Keys remembered now.
     pub fn len(&self) -> usize {
         self.keyed.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.keyed.is_empty()
+    }
+}
+
+impl ClientLimiter {
+    /// Counts one event from `client` (None, address unknown: all such share one count).
+    pub fn check_client(&self, client: Option<IpAddr>) -> Result<(), Duration> {
+        let key = client.map_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED), client_key);
+        self.check(&key)
     }
 }
 
@@ -270,22 +279,22 @@ mod tests {
         let phone = Some(ip("2001:db8:1:2::a"));
         let same_home = Some(ip("2001:db8:1:2:ffff::b"));
         for _ in 0..3 {
-            assert_eq!(limiter.check(phone), Ok(()));
+            assert_eq!(limiter.check_client(phone), Ok(()));
         }
         for _ in 0..2 {
-            assert_eq!(limiter.check(same_home), Ok(()));
+            assert_eq!(limiter.check_client(same_home), Ok(()));
         }
-        assert_eq!(limiter.check(phone), Err(Duration::from_secs(120)));
-        assert_eq!(limiter.check(Some(ip("2001:db8:1:3::a"))), Ok(()));
-        assert_eq!(limiter.check(Some(ip("203.0.113.5"))), Ok(()));
+        assert_eq!(limiter.check_client(phone), Err(Duration::from_secs(120)));
+        assert_eq!(limiter.check_client(Some(ip("2001:db8:1:3::a"))), Ok(()));
+        assert_eq!(limiter.check_client(Some(ip("203.0.113.5"))), Ok(()));
         clock.advance(chrono::Duration::seconds(120));
-        assert_eq!(limiter.check(phone), Ok(()));
-        assert!(limiter.check(phone).is_err());
+        assert_eq!(limiter.check_client(phone), Ok(()));
+        assert!(limiter.check_client(phone).is_err());
         // Clients whose allowance is whole again are forgotten at the next clean-up.
         assert_eq!(limiter.len(), 3);
         clock.advance(chrono::Duration::minutes(20));
         for _ in 0..CLEAN_UP_EVERY {
-            let _ = limiter.check(Some(ip("198.51.100.1")));
+            let _ = limiter.check_client(Some(ip("198.51.100.1")));
         }
         assert_eq!(limiter.len(), 1);
     }

@@ -518,7 +518,7 @@ async fn report(
     OriginalUri(uri): OriginalUri,
     Form(input): Form<ReportInput>,
 ) -> Response {
-    if let Err(wait) = state.report_limiter.check(context::current().client) {
+    if let Err(wait) = state.report_limiter.check_client(context::current().client) {
         return PageError(AppError::TooMany(wait)).into_response();
     }
     let printed = printed_uri(&state, &uri);

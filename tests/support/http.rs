@@ -10,20 +10,36 @@ use axum::http::{Request, StatusCode, header};
 use clap::Parser;
 use http_body_util::BodyExt;
 use tower::ServiceExt;
+use truyxuat::app::access::{self, TokenRequest};
+use truyxuat::app::{App, Caller, accounts};
 use truyxuat::clock::ManualClock;
+use truyxuat::domain::people::{Membership, PersonInput, Role};
 use truyxuat::web::{self, AppState};
 
 use super::changes::Changes;
 use super::db::TestDb;
 use super::fixtures::now;
 
-pub const TOKEN: &str = "test-operator-token";
+/// The operator every `TestApp` has: their login and password.
+pub const OPERATOR_LOGIN: &str = "vanhanh@test.truyxuat.vn";
+pub const PASSWORD: &str = "mật khẩu thử nghiệm";
 
 pub struct TestApp {
     pub db: TestDb,
     pub router: Router,
     /// The app's clock, at `fixtures::now()` until a test moves it.
     pub clock: Arc<ManualClock>,
+    /// The application layer on the same store and clock.
+    pub app: App,
+    /// An operator's API token (the operator is `OPERATOR_LOGIN`).
+    pub token: String,
+}
+
+/// A signed-in browser: its session cookie and the session's form token.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub cookie: String,
+    pub csrf: String,
 }
 
 /// A response, read whole.
@@ -80,36 +96,28 @@ impl Reply {
 }
 
 impl TestApp {
-    /// The app on a fresh SQLite database, with the operator token set.
+    /// The app on a fresh SQLite database, with an operator and their API token.
     pub async fn new() -> TestApp {
-        Self::with_token(Some(TOKEN)).await
-    }
-
-    pub async fn with_token(token: Option<&str>) -> TestApp {
-        Self::build(token, None).await
+        Self::build(None).await
     }
 
     /// The app as served behind `base_url`.
     pub async fn with_base_url(base_url: &str) -> TestApp {
-        Self::build(Some(TOKEN), Some(base_url)).await
+        Self::build(Some(base_url)).await
     }
 
-    async fn build(token: Option<&str>, base_url: Option<&str>) -> TestApp {
-        Self::build_on(TestDb::sqlite().await, token, base_url, &[]).await
+    async fn build(base_url: Option<&str>) -> TestApp {
+        Self::build_on(TestDb::sqlite().await, base_url, &[]).await
     }
 
-    /// The app with the operator token and these settings too (`["--request-timeout-secs",
-    /// "1"]`).
+    /// The app with these settings too (`["--request-timeout-secs", "1"]`).
     pub async fn with_settings(settings: &[&str]) -> TestApp {
-        Self::build_on(TestDb::sqlite().await, Some(TOKEN), None, settings).await
+        Self::build_on(TestDb::sqlite().await, None, settings).await
     }
 
-    /// The app on `db`, with the operator token set and the demo registry loaded.
+    /// The app on `db`, with the demo registry loaded.
     pub async fn on_with_demo(db: TestDb) -> TestApp {
-        Self::build_on(db, Some(TOKEN), None, &[])
-            .await
-            .load_demo()
-            .await
+        Self::build_on(db, None, &[]).await.load_demo().await
     }
 
     /// Loads the demo registry.
@@ -123,20 +131,12 @@ impl TestApp {
         self
     }
 
-    async fn build_on(
-        db: TestDb,
-        token: Option<&str>,
-        base_url: Option<&str>,
-        settings: &[&str],
-    ) -> TestApp {
+    async fn build_on(db: TestDb, base_url: Option<&str>, settings: &[&str]) -> TestApp {
         let mut args = vec![
             "truyxuat".to_owned(),
             "--database-url".into(),
             db.url.clone(),
         ];
-        if let Some(t) = token {
-            args.extend(["--admin-token".into(), t.into()]);
-        }
         if let Some(b) = base_url {
             args.extend(["--base-url".into(), b.into()]);
         }
@@ -148,11 +148,15 @@ impl TestApp {
             now(),
         );
         let clock = Arc::new(ManualClock::new(now()));
+        let app = App::new(db.store.clone(), clock.clone());
+        let token = operator_token(&app).await;
         let state = AppState::new(db.store.clone(), cli.settings, clock.clone(), keyring);
         TestApp {
             router: web::app(state),
             db,
             clock,
+            app,
+            token,
         }
     }
 
@@ -205,7 +209,7 @@ impl TestApp {
             Request::builder()
                 .method(method)
                 .uri(path)
-                .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(body.to_string()))
                 .unwrap(),
@@ -216,7 +220,7 @@ impl TestApp {
     pub async fn api_get(&self, path: &str) -> Reply {
         self.send(
             Request::get(path)
-                .header(header::AUTHORIZATION, format!("Bearer {TOKEN}"))
+                .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
                 .body(Body::empty())
                 .unwrap(),
         )
@@ -243,19 +247,80 @@ impl TestApp {
         self.send(request.body(Body::from(body)).unwrap()).await
     }
 
-    /// Signs in to the console; returns the session cookie to send back.
-    pub async fn console_login(&self) -> String {
+    /// Signs `login` in with `password`; returns the session, or the refusal.
+    pub async fn sign_in(&self, login: &str, password: &str) -> Result<Session, Reply> {
         let reply = self
-            .post_form("/console/login", &[("token", TOKEN)], None)
+            .post_form("/login", &[("login", login), ("password", password)], None)
             .await;
-        assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
-        reply
+        if reply.status != StatusCode::SEE_OTHER {
+            return Err(reply);
+        }
+        let cookie = reply
             .header("set-cookie")
             .split(';')
             .next()
             .expect("cookie")
-            .to_owned()
+            .to_owned();
+        // The session's form token, as a console page gives it.
+        let page = self.get_with("/console", "cookie", &cookie).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let csrf = page
+            .html()
+            .select(&scraper::Selector::parse("input[name=csrf]").unwrap())
+            .next()
+            .and_then(|e| e.value().attr("value"))
+            .expect("a form token on the console page")
+            .to_owned();
+        Ok(Session { cookie, csrf })
     }
+
+    /// Signs the operator in to the console.
+    pub async fn console_login(&self) -> Session {
+        self.sign_in(OPERATOR_LOGIN, PASSWORD)
+            .await
+            .unwrap_or_else(|r| panic!("sign-in refused: {} {}", r.status, r.body))
+    }
+
+    /// A console form post by `session`, with its form token.
+    pub async fn post_console(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        session: &Session,
+    ) -> Reply {
+        let mut fields = form.to_vec();
+        fields.push(("csrf", &session.csrf));
+        self.post_form(path, &fields, Some(&session.cookie)).await
+    }
+}
+
+/// Makes the test operator (through the application layer) and an API token of theirs.
+async fn operator_token(app: &App) -> String {
+    let person = PersonInput {
+        login: OPERATOR_LOGIN.into(),
+        display_name: "Vận hành".into(),
+    }
+    .validate()
+    .unwrap();
+    let operator = accounts::create_person(
+        app,
+        &Caller::cli(),
+        &person,
+        &[Membership::operator()],
+        Some(PASSWORD),
+    )
+    .await
+    .expect("the test operator");
+    let request = TokenRequest {
+        organization_id: None,
+        role: Role::Operator,
+        name: "tests".into(),
+        days: 30,
+    };
+    access::create_token(app, &Caller::cli(), operator.id, &request)
+        .await
+        .expect("the test operator's token")
+        .0
 }
 
 fn urlencode(s: &str) -> String {

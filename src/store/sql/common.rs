@@ -19,7 +19,9 @@ use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
-use crate::domain::people::{Membership, NewPerson, Person, PersonStatus};
+use crate::domain::people::{
+    AccessLink, ApiToken, LinkPurpose, Membership, NewPerson, Person, PersonStatus, Role,
+};
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
 use crate::domain::validation::Invalid;

@@ -189,3 +189,135 @@ impl ThisWrites {
             .ok_or(StoreError::NotFound)
     }
 }
+
+#[derive(sqlx::FromRow)]
+struct ApiTokenRow {
+    id: i64,
+    prefix: String,
+    person_id: i64,
+    organization_id: Option<i64>,
+    role: String,
+    name: String,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+const API_TOKEN_SELECT: &str = "SELECT id, prefix, person_id, organization_id, role, name, \
+     created_at, expires_at, last_used_at, revoked_at FROM api_tokens";
+
+impl TryFrom<ApiTokenRow> for ApiToken {
+    type Error = StoreError;
+    fn try_from(r: ApiTokenRow) -> Result<Self, StoreError> {
+        Ok(ApiToken {
+            id: r.id,
+            prefix: r.prefix,
+            person_id: r.person_id,
+            organization_id: r.organization_id,
+            role: r
+                .role
+                .parse()
+                .map_err(|_| StoreError::Corrupt(format!("role '{}'", r.role)))?,
+            name: r.name,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            last_used_at: r.last_used_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+async fn fetch_api_token(conn: &mut Conn, id: i64) -> Result<Option<ApiToken>, StoreError> {
+    let row: Option<ApiTokenRow> = sqlx::query_as(&format!("{API_TOKEN_SELECT} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.map(ApiToken::try_from).transpose()
+}
+
+#[derive(sqlx::FromRow)]
+struct AccessLinkRow {
+    kind: String,
+    organization_id: Option<i64>,
+    role: Option<String>,
+    person_id: Option<i64>,
+    made_by: Option<i64>,
+    created_at: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    used_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<AccessLinkRow> for AccessLink {
+    type Error = StoreError;
+    fn try_from(r: AccessLinkRow) -> Result<Self, StoreError> {
+        let purpose = match (r.kind.as_str(), r.role, r.person_id) {
+            ("invitation", Some(role), _) => LinkPurpose::Invitation {
+                organization_id: r.organization_id,
+                role: role
+                    .parse::<Role>()
+                    .map_err(|_| StoreError::Corrupt(format!("role '{role}'")))?,
+            },
+            ("reset", _, Some(person_id)) => LinkPurpose::Reset { person_id },
+            (kind, ..) => return Err(StoreError::Corrupt(format!("link kind '{kind}'"))),
+        };
+        Ok(AccessLink {
+            purpose,
+            made_by: r.made_by,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            used_at: r.used_at,
+            revoked_at: r.revoked_at,
+        })
+    }
+}
+
+async fn fetch_access_link(conn: &mut Conn, hash: &[u8]) -> Result<Option<AccessLink>, StoreError> {
+    let row: Option<AccessLinkRow> = sqlx::query_as(
+        "SELECT kind, organization_id, role, person_id, made_by, created_at, expires_at, \
+         used_at, revoked_at FROM access_links WHERE token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&mut *conn)
+    .await?;
+    row.map(AccessLink::try_from).transpose()
+}
+
+#[async_trait]
+impl AccessStore for ThisStore {
+    async fn api_token_by_hash(&self, hash: &[u8]) -> Result<Option<ApiToken>, StoreError> {
+        let row: Option<ApiTokenRow> =
+            sqlx::query_as(&format!("{API_TOKEN_SELECT} WHERE token_hash = $1"))
+                .bind(hash)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(ApiToken::try_from).transpose()
+    }
+
+    async fn api_tokens_of(&self, person_id: i64) -> Result<Vec<ApiToken>, StoreError> {
+        let rows: Vec<ApiTokenRow> = sqlx::query_as(&format!(
+            "{API_TOKEN_SELECT} WHERE person_id = $1 ORDER BY created_at DESC, id DESC"
+        ))
+        .bind(person_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(ApiToken::try_from).collect()
+    }
+
+    async fn touch_api_token(&self, id: i64, now: DateTime<Utc>) -> Result<(), StoreError> {
+        self.write(async |c| {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(now)
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn access_link_by_hash(&self, hash: &[u8]) -> Result<Option<AccessLink>, StoreError> {
+        fetch_access_link(&mut *self.pool.acquire().await?, hash).await
+    }
+}

@@ -777,6 +777,127 @@ impl Writes for ThisWrites {
         self.noting(ended.map(|_| ()).map_err(StoreError::from))
     }
 
+    async fn insert_api_token(
+        &mut self,
+        hash: &[u8],
+        token: &ApiToken,
+    ) -> Result<ApiToken, StoreError> {
+        let inserted: Result<i64, sqlx::Error> = sqlx::query_scalar(
+            "INSERT INTO api_tokens (token_hash, prefix, person_id, organization_id, role, name, \
+             created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(hash)
+        .bind(&token.prefix)
+        .bind(token.person_id)
+        .bind(token.organization_id)
+        .bind(token.role.as_str())
+        .bind(&token.name)
+        .bind(token.created_at)
+        .bind(token.expires_at)
+        .fetch_one(&mut *self.conn)
+        .await;
+        let id = self.noting(inserted.map_err(StoreError::from))?;
+        let stored = fetch_api_token(&mut self.conn, id)
+            .await
+            .and_then(|t| t.ok_or(StoreError::NotFound));
+        self.noting(stored)
+    }
+
+    async fn api_token(&mut self, id: i64) -> Result<Option<ApiToken>, StoreError> {
+        let found = fetch_api_token(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn revoke_api_token(
+        &mut self,
+        id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<ApiToken, StoreError> {
+        let updated = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(updated.map_err(StoreError::from).and_then(require_updated))?;
+        let stored = fetch_api_token(&mut self.conn, id)
+            .await
+            .and_then(|t| t.ok_or(StoreError::NotFound));
+        self.noting(stored)
+    }
+
+    async fn insert_access_link(
+        &mut self,
+        hash: &[u8],
+        link: &AccessLink,
+    ) -> Result<(), StoreError> {
+        let (kind, organization_id, role, person_id) = match &link.purpose {
+            LinkPurpose::Invitation {
+                organization_id,
+                role,
+            } => ("invitation", *organization_id, Some(role.as_str()), None),
+            LinkPurpose::Reset { person_id } => ("reset", None, None, Some(*person_id)),
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO access_links (token_hash, kind, organization_id, role, person_id, \
+             made_by, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(hash)
+        .bind(kind)
+        .bind(organization_id)
+        .bind(role)
+        .bind(person_id)
+        .bind(link.made_by)
+        .bind(link.created_at)
+        .bind(link.expires_at)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(inserted.map(|_| ()).map_err(StoreError::from))
+    }
+
+    async fn access_link(&mut self, hash: &[u8]) -> Result<Option<AccessLink>, StoreError> {
+        let found = fetch_access_link(&mut self.conn, hash).await;
+        self.noting(found)
+    }
+
+    async fn revoke_access_link(
+        &mut self,
+        hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let updated = sqlx::query(
+            "UPDATE access_links SET revoked_at = COALESCE(revoked_at, $1) WHERE token_hash = $2",
+        )
+        .bind(now)
+        .bind(hash)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(updated.map_err(StoreError::from).and_then(require_updated))
+    }
+
+    async fn use_access_link(&mut self, hash: &[u8], now: DateTime<Utc>) -> Result<(), StoreError> {
+        let updated = sqlx::query(
+            "UPDATE access_links SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL \
+             AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(hash)
+        .execute(&mut *self.conn)
+        .await;
+        let used = updated.map_err(StoreError::from).and_then(|r| {
+            if r.rows_affected() == 1 {
+                Ok(())
+            } else {
+                Err(StoreError::Conflict(Invalid::field(
+                    "link",
+                    "this link has been used already",
+                )))
+            }
+        });
+        self.noting(used)
+    }
+
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError> {
         let conn = &mut *self.conn;
         let appended = async {

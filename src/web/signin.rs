@@ -1,0 +1,229 @@
+//! Signing in and the one-time links: `/login` (throttled per account and per client), and
+//! `/link/{secret}`, where an invited person makes their account or a person sets a new
+//! password. Signing out is a console form (it needs the session's CSRF token).
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use axum_extra::extract::WithRejection;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{self, refuse_cross_site, request_id};
+use super::context;
+use super::error::{AppError, PageError};
+use super::pages::{Layout, render};
+use crate::app::{self, access};
+use crate::domain::people::{LinkPurpose, PersonInput};
+use crate::domain::validation::Invalid;
+
+type PageResult = Result<Response, PageError>;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/link/{secret}", get(link_form).post(use_link))
+}
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    layout: Layout,
+    login: String,
+    failed: bool,
+}
+
+fn login_page(login: String, failed: bool) -> Result<Response, PageError> {
+    let layout = Layout::current("", "/login");
+    render(&LoginPage {
+        layout: Layout {
+            title: layout.t.login.to_owned(),
+            ..layout
+        },
+        login,
+        failed,
+    })
+}
+
+async fn login_form() -> PageResult {
+    login_page(String::new(), false)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Signs a person in: a new session (a new id at every sign-in) and its cookie. Too many
+/// tries for one account or from one client get 429; a failure is logged, and an unknown
+/// login, a wrong password and a disabled account get the same answer.
+async fn login(
+    State(s): State<AppState>,
+    parts: Parts,
+    WithRejection(Form(form), _): WithRejection<Form<LoginForm>, PageError>,
+) -> PageResult {
+    refuse_cross_site(&parts)?;
+    let client = context::current().client;
+    let account = crate::domain::people::normalize_login(&form.login)
+        .unwrap_or_else(|_| form.login.trim().to_lowercase());
+    let throttled = s
+        .login_by_account
+        .check(&account)
+        .and(s.login_by_client.check_client(client));
+    if let Err(wait) = throttled {
+        tracing::warn!(login = ?account, client = ?client, "sign-in refused: too many tries");
+        return Err(AppError::TooMany(wait).into());
+    }
+    match access_person(&s, &form).await {
+        Ok(person) => {
+            tracing::info!(person = person.id, "signed in");
+            let cookie = auth::start_session(&s, &person).await?;
+            let mut response = Redirect::to("/console").into_response();
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Err(app::Error::Unauthorized) => {
+            tracing::warn!(login = ?account, client = ?client, "sign-in failed");
+            let page = login_page(form.login, true)?;
+            Ok((StatusCode::UNAUTHORIZED, page).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn access_person(
+    s: &AppState,
+    form: &LoginForm,
+) -> Result<crate::domain::people::Person, app::Error> {
+    app::accounts::authenticate(&s.app, &form.login, &form.password).await
+}
+
+/// What a link page shows.
+enum Purpose {
+    Invitation(String),
+    Reset,
+}
+
+#[derive(Template)]
+#[template(path = "auth/link.html")]
+struct LinkPage {
+    layout: Layout,
+    purpose: Option<Purpose>,
+    organization: Option<String>,
+    action: String,
+    input: PersonInput,
+    errors: Invalid,
+}
+
+async fn link_page(
+    s: &AppState,
+    secret: &str,
+    input: PersonInput,
+    errors: Invalid,
+) -> Result<(StatusCode, LinkPage), PageError> {
+    let layout = Layout::current("", "/");
+    let (purpose, organization) = match access::open_link(&s.app, secret).await {
+        Ok(link) => match link.purpose {
+            LinkPurpose::Invitation {
+                organization_id,
+                role,
+            } => {
+                let org = match organization_id {
+                    Some(id) => s.store.organization(id).await?.map(|o| o.data.name),
+                    None => None,
+                };
+                (Some(Purpose::Invitation(role.to_string())), org)
+            }
+            LinkPurpose::Reset { .. } => (Some(Purpose::Reset), None),
+        },
+        Err(app::Error::NotFound(_)) => (None, None),
+        Err(e) => return Err(e.into()),
+    };
+    let status = if purpose.is_none() {
+        StatusCode::GONE
+    } else if errors.errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = LinkPage {
+        layout: Layout {
+            title: layout.t.invitation_title.to_owned(),
+            ..layout
+        },
+        purpose,
+        organization,
+        action: format!("/link/{secret}"),
+        input,
+        errors,
+    };
+    Ok((status, page))
+}
+
+async fn link_form(State(s): State<AppState>, Path(secret): Path<String>) -> PageResult {
+    let (status, page) = link_page(&s, &secret, PersonInput::default(), Invalid::default()).await?;
+    Ok((status, render(&page)?).into_response())
+}
+
+#[derive(Deserialize)]
+struct LinkForm {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    password: String,
+}
+
+/// Uses a link: makes the invited account (and signs it in), or sets the new password.
+async fn use_link(
+    State(s): State<AppState>,
+    Path(secret): Path<String>,
+    parts: Parts,
+    WithRejection(Form(form), _): WithRejection<Form<LinkForm>, PageError>,
+) -> PageResult {
+    refuse_cross_site(&parts)?;
+    let input = PersonInput {
+        login: form.login.clone(),
+        display_name: form.display_name.clone(),
+    };
+    let request = request_id(&parts.headers);
+    let result = match access::open_link(&s.app, &secret).await.map(|l| l.purpose) {
+        Ok(LinkPurpose::Invitation { .. }) => match input.validate() {
+            Ok(person) => {
+                access::accept_invitation(&s.app, &secret, &person, &form.password, request).await
+            }
+            Err(invalid) => Err(app::Error::Invalid(invalid)),
+        },
+        Ok(LinkPurpose::Reset { .. }) => {
+            access::reset_password(&s.app, &secret, &form.password, request).await
+        }
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(person) => {
+            let cookie = auth::start_session(&s, &person).await?;
+            let mut response = Redirect::to("/console").into_response();
+            response.headers_mut().insert(header::SET_COOKIE, cookie);
+            Ok(response)
+        }
+        Err(app::Error::Invalid(errors) | app::Error::Conflict(errors)) => {
+            let (status, page) = link_page(&s, &secret, input, errors).await?;
+            let status = if status == StatusCode::OK {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                status
+            };
+            Ok((status, render(&page)?).into_response())
+        }
+        Err(app::Error::NotFound(_)) => link_form(State(s), Path(secret)).await,
+        Err(e) => Err(e.into()),
+    }
+}
