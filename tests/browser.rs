@@ -1,5 +1,6 @@
-//! A shopper's phone: headless Chromium at 360 x 640 opens a genuine, a forged, a
-//! not-activated, a recalled and an expired-certificate label, and reads the verdict.
+//! Real browsers. A shopper's phone: headless Chromium at 360 x 640 opens a genuine, a
+//! forged, a not-activated, a recalled and an expired-certificate label, and reads the
+//! verdict. A cooperative: its owner invites an editor, who joins and works in the console.
 //! Screenshots are kept in `target/screenshots/` as test artifacts.
 
 use std::path::Path;
@@ -105,7 +106,7 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
     ]);
     let cases_file = env.path("cases.json");
     std::fs::write(&cases_file, cases.to_string()).unwrap();
-    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots/verdicts");
     // Screenshots of an earlier run must not pass for this run's.
     let _ = std::fs::remove_dir_all(&shots);
     let out = Command::new("node")
@@ -136,4 +137,176 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
         );
     }
     drop(server);
+}
+
+/// Whether `needle` occurs in `haystack`.
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn an_owner_invites_an_editor_who_works_on_their_cooperative_only() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/people.mjs");
+    let env = CliEnv::with_base_url("http://truyxuat.test");
+    let demo = env.run(&["demo"]);
+    assert!(demo.status.success());
+    // The demo people's password, printed once.
+    let printed = String::from_utf8_lossy(&demo.stderr).into_owned();
+    let owner_password = printed
+        .split("the password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the demo password")
+        .to_owned();
+    let products: serde_json::Value =
+        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
+    let products = products.as_array().unwrap();
+    let xuan_tho = "HTX Nông nghiệp Dịch vụ Xuân Thọ";
+    let own = products.iter().find(|p| p["producer"] == xuan_tho).unwrap()["id"].clone();
+    let other = products.iter().find(|p| p["producer"] != xuan_tho).unwrap()["id"].clone();
+    // An API token of the owner's, to be used against the server below.
+    let token = env
+        .ok(&[
+            "tokens",
+            "create",
+            "--login",
+            "chunhiem@demo.truyxuat.vn",
+            "--org",
+            "1",
+        ])
+        .trim()
+        .to_owned();
+    assert!(token.starts_with("txa_"), "{token}");
+
+    let server_log_from = env.log().len();
+    let server = env.serve();
+    let base = format!("http://{}", server.address);
+    let editor_password = "Đà Lạt mùa hoa 2026";
+    let new_name = "Chè Ô Long Cầu Đất thượng hạng";
+    let case = json!({
+        "base": base,
+        "owner": {"login": "chunhiem@demo.truyxuat.vn", "password": owner_password},
+        "editor": {"login": "0912 345 678", "password": editor_password, "name": "Lê Thị Biên"},
+        "own_product": own, "other_product": other, "new_name": new_name,
+    });
+    let case_file = env.path("people.json");
+    let result_file = env.path("people-result.json");
+    std::fs::write(&case_file, case.to_string()).unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots/people");
+    let _ = std::fs::remove_dir_all(&shots);
+    let out = Command::new("node")
+        .arg(&script)
+        .args([&case_file, &result_file, &shots])
+        .output()
+        .expect("node is needed for the browser test");
+    // The token works, and then every secret is searched for below.
+    let api = {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&server.address).unwrap();
+        write!(
+            stream,
+            "GET /api/v1/products HTTP/1.0\r\nHost: {}\r\nAuthorization: Bearer {token}\r\n\r\n",
+            server.address
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        response
+    };
+    server.stop();
+    assert!(
+        api.starts_with("HTTP/1.1 200") || api.starts_with("HTTP/1.0 200"),
+        "{api}"
+    );
+    let result: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&result_file)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))),
+    )
+    .unwrap();
+    assert!(result["error"].is_null(), "{}", result["error"]);
+    let step = |name: &str| {
+        (
+            result["steps"][name]["status"].as_u64().unwrap(),
+            result["steps"][name]["path"].as_str().unwrap().to_owned(),
+        )
+    };
+    let text = |name: &str| result["steps"][name]["text"].as_str().unwrap().to_owned();
+
+    assert_eq!(step("owner_signed_in"), (200, "/console".into()));
+    let link = text("invited");
+    assert!(link.starts_with("http://truyxuat.test/link/"), "{link}");
+    assert_eq!(step("link_opened").0, 200);
+    assert!(
+        text("link_opened").contains("vai trò Biên tập"),
+        "{}",
+        text("link_opened")
+    );
+    assert_eq!(step("accepted"), (200, "/console".into()));
+    assert!(
+        text("accepted").contains("Lê Thị Biên"),
+        "{}",
+        text("accepted")
+    );
+    assert_eq!(step("editor_signed_in"), (200, "/console".into()));
+    assert_eq!(step("own_product").0, 200);
+    assert_eq!(step("edited"), (200, "/console".into()));
+    assert!(text("edited").contains(new_name), "{}", text("edited"));
+    assert_eq!(step("other_product").0, 403);
+    assert!(
+        text("other_product").contains("quyền"),
+        "{}",
+        text("other_product")
+    );
+    assert_eq!(step("signed_out").0, 200);
+    assert_eq!(step("replayed"), (303, "/login".into()));
+    // What the browser did is in the records: the product's new name, read back.
+    let listed = env.ok(&["products"]);
+    assert!(listed.contains(new_name), "{listed}");
+
+    // No password, session id, link or token in clear: not in the database files, the
+    // server's debug log, or any page (but the one that shows the link to its maker).
+    let secret = link.rsplit('/').next().unwrap().to_owned();
+    let mut secrets = vec![owner_password, editor_password.to_owned(), secret, token];
+    let cookies = result["cookies"].as_array().unwrap();
+    assert!(cookies.len() >= 3, "{cookies:?}");
+    secrets.extend(cookies.iter().map(|c| c.as_str().unwrap().to_owned()));
+    let log = env.log()[server_log_from..].to_vec();
+    let pages: Vec<String> = result["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        result["invite_page"]
+            .as_str()
+            .unwrap()
+            .contains(&link[..30])
+    );
+    for file in std::fs::read_dir(env.dir.path()).unwrap() {
+        let path = file.unwrap().path();
+        if !path.to_string_lossy().contains("truyxuat.db") {
+            continue;
+        }
+        let bytes = std::fs::read(&path).unwrap();
+        for s in &secrets {
+            assert!(!contains(&bytes, s), "a secret in {}", path.display());
+        }
+    }
+    for s in &secrets {
+        assert!(
+            !contains(&log, s),
+            "a secret in the server's log: {}",
+            String::from_utf8_lossy(&log)
+                .lines()
+                .filter(|l| l.contains(s.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        for page in &pages {
+            assert!(!page.contains(s.as_str()), "a secret in a page");
+        }
+    }
 }

@@ -13,6 +13,8 @@ mod http;
 mod keys_cli;
 mod labels;
 mod people;
+mod permissions;
 mod print;
 mod scan;
+mod signin;
 mod store_contract;

@@ -47,8 +47,6 @@ impl App {
 pub enum Actor {
     /// The local operator at the command line, by Unix user name.
     Cli { user: String },
-    /// Whoever holds the operator token (`TRUYXUAT_ADMIN_TOKEN`).
-    OperatorToken,
     /// A person signed in, with their roles.
     Person {
         id: i64,
@@ -78,7 +76,6 @@ impl Actor {
     pub fn record(&self) -> ActorRecord {
         match self {
             Actor::Cli { user } => ActorRecord::Cli { user: user.clone() },
-            Actor::OperatorToken => ActorRecord::OperatorToken,
             Actor::Person { id, login, .. } => ActorRecord::Person {
                 id: *id,
                 login: login.clone(),
@@ -94,18 +91,16 @@ impl Actor {
     pub fn display_name(&self) -> String {
         match self {
             Actor::Cli { user } => format!("cli:{user}"),
-            Actor::OperatorToken => "operator".into(),
             Actor::Person { display_name, .. } | Actor::Token { display_name, .. } => {
                 display_name.clone()
             }
         }
     }
 
-    /// The roles the actor acts with: the command line and the operator token are the
-    /// province's operators.
+    /// The roles the actor acts with: the command line is the province's operator.
     pub fn grants(&self) -> Vec<Grant> {
         match self {
-            Actor::Cli { .. } | Actor::OperatorToken => vec![Grant::operator()],
+            Actor::Cli { .. } => vec![Grant::operator()],
             Actor::Person { grants, .. } => grants.clone(),
             Actor::Token { grant, .. } => vec![grant.clone()],
         }

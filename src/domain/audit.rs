@@ -30,8 +30,6 @@ pub const FORMAT_VERSION: u32 = 1;
 pub enum ActorRecord {
     /// The local operator at the command line, by Unix user name.
     Cli { user: String },
-    /// Whoever held the operator token of `TRUYXUAT_ADMIN_TOKEN`.
-    OperatorToken,
     /// A person signed in.
     Person { id: i64, login: String },
     /// An API token acting for its maker.

@@ -50,6 +50,29 @@ impl Role {
         }
     }
 
+    /// The Vietnamese name a person reads.
+    pub fn label_vi(self) -> &'static str {
+        match self {
+            Role::Owner => "Chủ nhiệm (quản lý thành viên)",
+            Role::Editor => "Biên tập (sản phẩm, chứng nhận, lô)",
+            Role::Printer => "In tem",
+            Role::Viewer => "Xem",
+            Role::Inspector => "Thanh tra",
+            Role::Operator => "Vận hành hệ thống",
+        }
+    }
+
+    pub fn label_en(self) -> &'static str {
+        match self {
+            Role::Owner => "Owner (manages members)",
+            Role::Editor => "Editor (products, certificates, lots)",
+            Role::Printer => "Label printer",
+            Role::Viewer => "Viewer",
+            Role::Inspector => "Inspector",
+            Role::Operator => "Operator",
+        }
+    }
+
     /// Whether the role is held in a producer organization.
     pub fn of_producer(self) -> bool {
         matches!(

@@ -175,7 +175,13 @@ pub async fn signed_in(State(state): State<AppState>, request: Request, next: Ne
         Body::from(bytes)
     };
     parts.extensions.insert(signed);
-    next.run(Request::from_parts(parts, body)).await
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    // A person's pages are theirs: no cache keeps them.
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    response
 }
 
 fn is_safe(method: &Method) -> bool {

@@ -17,7 +17,7 @@ use super::auth::{self, Signed};
 use super::error::{AppError, PageError};
 use super::pages::{Layout, render};
 use crate::app::permissions::Target;
-use crate::app::{self, access, registry};
+use crate::app::{self, access, accounts, registry};
 use crate::domain::organization::{OrgKind, Organization, OrganizationInput};
 use crate::domain::people::{Membership, Role};
 use crate::domain::product::{Product, ProductInput};
@@ -45,6 +45,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(edit_product).post(update_product),
         )
         .route("/console/invite", get(invite_form).post(invite))
+        .route(
+            "/console/password",
+            get(password_form).post(change_password),
+        )
         // Every console page needs a signed-in person; every form, its CSRF token.
         .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
 }
@@ -338,6 +342,16 @@ async fn invite_page(s: &AppState, signed: &Signed, link: Option<String>) -> Pag
             let target = Target::organization(o.id, o.data.province.slug);
             signed.caller.actor.may("person.invite", &target)
         })
+        .collect::<Vec<_>>();
+    // The roles of the kinds of organization offered (the operator role is given at the
+    // command line only).
+    let roles = Role::ALL
+        .into_iter()
+        .filter(|r| {
+            organizations
+                .iter()
+                .any(|o| r.of_producer() == o.data.kind.is_producer() && *r != Role::Operator)
+        })
         .collect();
     let layout = Layout::current("", "/console/invite");
     render(&InvitePage {
@@ -347,13 +361,7 @@ async fn invite_page(s: &AppState, signed: &Signed, link: Option<String>) -> Pag
         },
         csrf: signed.csrf.clone(),
         organizations,
-        roles: vec![
-            Role::Owner,
-            Role::Editor,
-            Role::Printer,
-            Role::Viewer,
-            Role::Inspector,
-        ],
+        roles,
         link,
     })
 }
@@ -387,6 +395,90 @@ async fn invite(
     let secret = access::invite(&s.app, &signed.caller, &membership).await?;
     let link = format!("{}/link/{secret}", s.settings.base_url());
     invite_page(&s, &signed, Some(link)).await
+}
+
+#[derive(Template)]
+#[template(path = "console/password.html")]
+struct PasswordPage {
+    layout: Layout,
+    csrf: String,
+    errors: Invalid,
+}
+
+fn password_page(signed: &Signed, errors: Invalid) -> PageResult {
+    let layout = Layout::current("", "/console/password");
+    let failed = !errors.errors.is_empty();
+    let page = render(&PasswordPage {
+        layout: Layout {
+            title: layout.t.change_password.to_owned(),
+            ..layout
+        },
+        csrf: signed.csrf.clone(),
+        errors,
+    })?;
+    if failed { refused(page) } else { Ok(page) }
+}
+
+async fn password_form(signed: Signed) -> PageResult {
+    password_page(&signed, Invalid::default())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+/// Changes the signed-in person's password: every session of theirs ends, this browser gets
+/// a new one. The current password is asked for (and throttled like a sign-in), so that a
+/// borrowed session cannot lock its owner out.
+async fn change_password(
+    signed: Signed,
+    State(s): State<AppState>,
+    WithRejection(Form(form), _): Posted<PasswordForm>,
+) -> PageResult {
+    let login = signed.person.login.clone();
+    if let Err(wait) = s.login_by_account.check(&login) {
+        return Err(AppError::TooMany(wait).into());
+    }
+    match accounts::authenticate(&s.app, &login, &form.current_password).await {
+        Ok(_) => {}
+        Err(app::Error::Unauthorized) => {
+            tracing::warn!(
+                person = signed.person.id,
+                "password change: wrong current password"
+            );
+            let t = Layout::current("", "").t;
+            let errors = Invalid::field("current_password", t.wrong_current_password);
+            return password_page(&signed, errors);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let person_id = signed.person.id;
+    match accounts::set_password(&s.app, &signed.caller, person_id, &form.new_password).await {
+        Ok(()) => {}
+        Err(e) => {
+            let errors = form_errors(e)?;
+            let errors = Invalid {
+                errors: errors
+                    .errors
+                    .into_iter()
+                    .map(|mut e| {
+                        e.field = "new_password".into();
+                        e
+                    })
+                    .collect(),
+            };
+            return password_page(&signed, errors);
+        }
+    }
+    tracing::info!(person = person_id, "password changed");
+    let cookie = auth::start_session(&s, &signed.person).await?;
+    let mut response = Redirect::to("/console").into_response();
+    response.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(response)
 }
 
 /// A form shown again with its errors answers 422, so that scripts and tests see the refusal.

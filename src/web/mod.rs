@@ -162,7 +162,8 @@ pub fn app(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                tracing::info_span!("http", method = %request.method(), path = %request.uri().path(), request_id = %id)
+                let path = signin::loggable_path(request.uri().path());
+                tracing::info_span!("http", method = %request.method(), path = %path, request_id = %id)
             }),
         )
         .layer(PropagateRequestIdLayer::new(x_request_id))

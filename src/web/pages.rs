@@ -41,6 +41,14 @@ impl Layout {
         }
     }
 
+    /// A role's name in the page's language.
+    pub fn role(&self, role: &crate::domain::people::Role) -> &'static str {
+        match self.lang {
+            Lang::Vi => role.label_vi(),
+            Lang::En => role.label_en(),
+        }
+    }
+
     /// The layout for the request being served.
     pub fn current(title: &str, path: &str) -> Layout {
         Layout::new(context::current().lang, title, path)

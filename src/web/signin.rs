@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -18,7 +18,7 @@ use super::context;
 use super::error::{AppError, PageError};
 use super::pages::{Layout, render};
 use crate::app::{self, access};
-use crate::domain::people::{LinkPurpose, PersonInput};
+use crate::domain::people::{LinkPurpose, PersonInput, Role};
 use crate::domain::validation::Invalid;
 
 type PageResult = Result<Response, PageError>;
@@ -107,7 +107,7 @@ async fn access_person(
 
 /// What a link page shows.
 enum Purpose {
-    Invitation(String),
+    Invitation(Role),
     Reset,
 }
 
@@ -117,7 +117,6 @@ struct LinkPage {
     layout: Layout,
     purpose: Option<Purpose>,
     organization: Option<String>,
-    action: String,
     input: PersonInput,
     errors: Invalid,
 }
@@ -139,7 +138,7 @@ async fn link_page(
                     Some(id) => s.store.organization(id).await?.map(|o| o.data.name),
                     None => None,
                 };
-                (Some(Purpose::Invitation(role.to_string())), org)
+                (Some(Purpose::Invitation(role)), org)
             }
             LinkPurpose::Reset { .. } => (Some(Purpose::Reset), None),
         },
@@ -160,7 +159,6 @@ async fn link_page(
         },
         purpose,
         organization,
-        action: format!("/link/{secret}"),
         input,
         errors,
     };
@@ -169,7 +167,30 @@ async fn link_page(
 
 async fn link_form(State(s): State<AppState>, Path(secret): Path<String>) -> PageResult {
     let (status, page) = link_page(&s, &secret, PersonInput::default(), Invalid::default()).await?;
-    Ok((status, render(&page)?).into_response())
+    Ok(private((status, render(&page)?)))
+}
+
+/// A link page: its address is a secret, so it is not cached and not sent to another site
+/// as a referrer (`no-referrer` would also blank the `Origin` of its own form, which the
+/// cross-site check then refuses); the form posts back to the address the browser is at,
+/// not one written in the page.
+fn private(page: impl IntoResponse) -> Response {
+    let mut response = page.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A request path as logged: the secret of a one-time link left out.
+pub fn loggable_path(path: &str) -> std::borrow::Cow<'_, str> {
+    match path.strip_prefix("/link/") {
+        Some(secret) if !secret.is_empty() => "/link/…".into(),
+        _ => path.into(),
+    }
 }
 
 #[derive(Deserialize)]
@@ -221,7 +242,7 @@ async fn use_link(
             } else {
                 status
             };
-            Ok((status, render(&page)?).into_response())
+            Ok(private((status, render(&page)?)))
         }
         Err(app::Error::NotFound(_)) => link_form(State(s), Path(secret)).await,
         Err(e) => Err(e.into()),

@@ -95,6 +95,71 @@ impl TestDb {
         }
     }
 
+    /// Every row of every table (but the migrations' own), as text, sorted: two snapshots
+    /// are equal when nothing in the database changed.
+    #[allow(dead_code)]
+    pub async fn snapshot(&self) -> Vec<(String, Vec<String>)> {
+        use sqlx::Row;
+        let mut tables = Vec::new();
+        if self.url.starts_with("sqlite:") {
+            let pool = sqlx::SqlitePool::connect(&self.url)
+                .await
+                .expect("open SQLite");
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
+            )
+            .fetch_all(&pool)
+            .await
+            .expect("tables");
+            for name in names {
+                let columns: Vec<String> =
+                    sqlx::query_scalar("SELECT name FROM pragma_table_info(?)")
+                        .bind(&name)
+                        .fetch_all(&pool)
+                        .await
+                        .expect("columns");
+                // quote() renders every value, blobs included, as an SQL literal.
+                let row = columns
+                    .iter()
+                    .map(|c| format!("quote(\"{c}\")"))
+                    .collect::<Vec<_>>()
+                    .join(" || '|' || ");
+                let rows = sqlx::query(&format!("SELECT {row} FROM \"{name}\""))
+                    .fetch_all(&pool)
+                    .await
+                    .expect("rows");
+                let mut rows: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+                rows.sort();
+                tables.push((name, rows));
+            }
+            pool.close().await;
+        } else {
+            let pool = sqlx::PgPool::connect(&self.url)
+                .await
+                .expect("open PostgreSQL");
+            let names: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables \
+                 WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
+                 AND table_name <> '_sqlx_migrations' ORDER BY 1",
+            )
+            .fetch_all(&pool)
+            .await
+            .expect("tables");
+            for name in names {
+                let mut rows: Vec<String> =
+                    sqlx::query_scalar(&format!("SELECT t::text FROM \"{name}\" t"))
+                        .fetch_all(&pool)
+                        .await
+                        .expect("rows");
+                rows.sort();
+                tables.push((name, rows));
+            }
+            pool.close().await;
+        }
+        tables
+    }
+
     /// Drops what the test created. Called at the end of each test; a failed test leaves its
     /// schema behind for inspection.
     pub async fn finish(self) {

@@ -51,6 +51,12 @@ pub struct Reply {
     pub body_bytes: Vec<u8>,
 }
 
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
 impl Reply {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
@@ -113,6 +119,11 @@ impl TestApp {
     /// The app with these settings too (`["--request-timeout-secs", "1"]`).
     pub async fn with_settings(settings: &[&str]) -> TestApp {
         Self::build_on(TestDb::sqlite().await, None, settings).await
+    }
+
+    /// The app on `db`, with an operator and their API token.
+    pub async fn on(db: TestDb) -> TestApp {
+        Self::build_on(db, None, &[]).await
     }
 
     /// The app on `db`, with the demo registry loaded.

@@ -1,0 +1,638 @@
+//! The matrix of `docs/permissions.md`, walked over HTTP: every mutating route of the API
+//! and the console, asked by everyone who might ask. What each may do is read from the
+//! document here, by this test's own parser, not from the code under test; an allowed
+//! request must succeed and leave one audit entry more, a refused one must leave every row
+//! of the database as it was.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use serde_json::{Value, json};
+use truyxuat::app::access::{self, TokenRequest};
+use truyxuat::app::labels::MintRequest;
+use truyxuat::app::{Caller, accounts};
+use truyxuat::domain::batch::Profile;
+use truyxuat::domain::people::{Membership, PersonInput, Role};
+use truyxuat::labelcode::{KeySeed, Keyring};
+
+use crate::support::changes::Changes;
+use crate::support::db::TestDb;
+use crate::support::fixtures::{self, now};
+use crate::support::http::{PASSWORD, Session, TestApp};
+
+/// The matrix as the document states it: action → role → scope.
+fn matrix() -> HashMap<String, HashMap<String, String>> {
+    let doc = include_str!("../docs/permissions.md");
+    let table = doc
+        .split("## Matrix")
+        .nth(1)
+        .expect("a Matrix section")
+        .lines()
+        .filter(|l| l.starts_with('|'));
+    let cells = |l: &str| -> Vec<String> {
+        l.trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_owned())
+            .collect()
+    };
+    let mut rows = table.map(cells);
+    let roles = rows.next().expect("a header row")[1..].to_vec();
+    rows.skip(1) // the |---| row
+        .map(|row| {
+            let scopes = roles
+                .iter()
+                .cloned()
+                .zip(row[1..].iter().cloned())
+                .collect();
+            (row[0].clone(), scopes)
+        })
+        .collect()
+}
+
+/// Where someone holds their role, seen from the cooperative whose records are asked for.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Place {
+    /// The cooperative itself.
+    Here,
+    /// Another cooperative of the same province.
+    OtherCooperative,
+    /// An authority of the cooperative's province.
+    AuthorityHere,
+    /// An authority of another province.
+    AuthorityElsewhere,
+    /// No organization: the operator.
+    Nowhere,
+}
+
+/// How a request is made.
+#[derive(Debug, Clone)]
+enum Credential {
+    None,
+    Session(Session),
+    Token(String),
+}
+
+/// Someone asking.
+struct Asker {
+    name: &'static str,
+    /// The role they act with, and where; None for those the service does not know.
+    role: Option<(Role, Place)>,
+    /// For the API.
+    token: Credential,
+    /// For the console.
+    session: Credential,
+}
+
+impl Asker {
+    /// Whether the document lets them do `action` to the cooperative's records.
+    fn may(&self, matrix: &HashMap<String, HashMap<String, String>>, action: &str) -> bool {
+        let Some((role, place)) = self.role else {
+            return false;
+        };
+        let scope = &matrix
+            .get(action)
+            .unwrap_or_else(|| panic!("{action} is not in docs/permissions.md"))[&role.to_string()];
+        // Evidence documents belong to no one: any scope of the role covers them.
+        let unowned = action == "document.store";
+        match scope.as_str() {
+            "all" => true,
+            "own" => place == Place::Here || unowned,
+            "province" => place == Place::AuthorityHere || unowned,
+            "" | "self" => false,
+            other => panic!("unknown scope {other}"),
+        }
+    }
+}
+
+/// The cooperative whose records are asked for, and what it has.
+struct Records {
+    cooperative: i64,
+    authority: i64,
+    product: i64,
+    lot_code: String,
+    keys: Keyring,
+}
+
+/// A fresh name for each request, so that allowed creations never collide.
+fn fresh(what: &str) -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    format!("{what} {}", N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// A mutating route: the action it is, where (the API or the console) and the status of an
+/// allowed request.
+struct Route {
+    action: &'static str,
+    console: bool,
+    allowed: StatusCode,
+}
+
+/// A request to make: method, path, content type and body.
+struct Asked {
+    method: &'static str,
+    path: String,
+    content_type: &'static str,
+    body: Vec<u8>,
+}
+
+fn api(method: &'static str, path: String, body: Value) -> Asked {
+    Asked {
+        method,
+        path,
+        content_type: "application/json",
+        body: body.to_string().into_bytes(),
+    }
+}
+
+fn form(path: String, fields: &[(&str, &str)]) -> Asked {
+    Asked {
+        method: "POST",
+        path,
+        content_type: "application/x-www-form-urlencoded",
+        body: serde_urlencoded::to_string(fields).unwrap().into_bytes(),
+    }
+}
+
+fn organization_body(name: &str) -> Value {
+    json!({"kind": "cooperative", "name": name, "province": "Lâm Đồng", "phone": "0263 3820 999"})
+}
+
+fn product_body(producer: i64, name: &str) -> Value {
+    json!({"producer_id": producer, "name": name, "category": "Đồ uống", "unit": "gói 200 g"})
+}
+
+fn certificate_body(r: &Records, number: &str) -> Value {
+    json!({"holder_id": r.cooperative, "product_id": r.product, "issuer_id": r.authority,
+           "kind": "ocop", "ocop_stars": 4, "number": number,
+           "issued_on": "2025-01-15", "valid_until": "2028-01-14"})
+}
+
+fn lot_body(product: i64, code: &str) -> Value {
+    json!({"product_id": product, "code": code, "produced_on": "2026-10-01"})
+}
+
+/// A new certificate of the cooperative, as submitted.
+async fn new_certificate(app: &TestApp, r: &Records) -> i64 {
+    let cert = fixtures::ocop(r.cooperative, r.authority, &fresh("QĐ"))
+        .product(r.product)
+        .build();
+    app.db
+        .store
+        .create_certification(&cert, now())
+        .await
+        .unwrap()
+        .id
+}
+
+/// A new lot of the cooperative's product: its id and code.
+async fn new_lot(app: &TestApp, r: &Records) -> (i64, String) {
+    let code = fresh("L").replace(' ', "-");
+    let lot = fixtures::lot(r.product, &code).build();
+    let id = app.db.store.create_lot(&lot, now()).await.unwrap().id;
+    (id, code)
+}
+
+/// A new batch of 10 labels of the cooperative's product.
+async fn new_batch(app: &TestApp, r: &Records) -> i64 {
+    let request = MintRequest {
+        product_id: r.product,
+        count: 10,
+        lot: None,
+        profile: Profile::Compact,
+    };
+    app.db
+        .store
+        .mint(&r.keys, &request, 1_000_000, now())
+        .await
+        .unwrap()
+        .id
+}
+
+fn routes() -> Vec<Route> {
+    use StatusCode as S;
+    let route = |action, console, allowed| Route {
+        action,
+        console,
+        allowed,
+    };
+    vec![
+        route("organization.create", false, S::CREATED),
+        route("organization.update", false, S::OK),
+        route("product.create", false, S::CREATED),
+        route("product.update", false, S::OK),
+        route("certification.create", false, S::CREATED),
+        route("certification.update", false, S::OK),
+        route("certification.status", false, S::OK),
+        route("lot.create", false, S::CREATED),
+        route("lot.update", false, S::OK),
+        route("lot.recall", false, S::OK),
+        route("document.store", false, S::CREATED),
+        route("registry.import", false, S::CREATED),
+        route("labels.mint", false, S::CREATED),
+        route("labels.activate", false, S::OK),
+        route("labels.void", false, S::OK),
+        route("organization.create", true, S::SEE_OTHER),
+        route("product.create", true, S::SEE_OTHER),
+        route("product.update", true, S::SEE_OTHER),
+        route("person.invite", true, S::OK),
+    ]
+}
+
+/// The request for `route`, with what it needs made first (through the application layer,
+/// as the command line); fresh names, so that allowed requests never collide.
+async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
+    let coop = r.cooperative;
+    match (route.action, route.console) {
+        ("organization.create", false) => api(
+            "POST",
+            "/api/v1/organizations".into(),
+            organization_body(&fresh("HTX Mới")),
+        ),
+        ("organization.update", false) => api(
+            "PUT",
+            format!("/api/v1/organizations/{coop}"),
+            organization_body("HTX Chè Cầu Đất"),
+        ),
+        ("product.create", false) => api(
+            "POST",
+            "/api/v1/products".into(),
+            product_body(coop, &fresh("Chè")),
+        ),
+        ("product.update", false) => api(
+            "PUT",
+            format!("/api/v1/products/{}", r.product),
+            product_body(coop, &fresh("Chè Ô Long")),
+        ),
+        ("certification.create", false) => api(
+            "POST",
+            "/api/v1/certifications".into(),
+            certificate_body(r, &fresh("QĐ")),
+        ),
+        ("certification.update", false) => {
+            let id = new_certificate(app, r).await;
+            let path = format!("/api/v1/certifications/{id}");
+            api("PUT", path, certificate_body(r, &fresh("QĐ")))
+        }
+        ("certification.status", false) => {
+            let id = new_certificate(app, r).await;
+            let path = format!("/api/v1/certifications/{id}/status");
+            api("POST", path, json!({"status": "verified"}))
+        }
+        ("lot.create", false) => api(
+            "POST",
+            "/api/v1/lots".into(),
+            lot_body(r.product, &fresh("L").replace(' ', "-")),
+        ),
+        ("lot.update", false) => {
+            let (id, code) = new_lot(app, r).await;
+            let mut body = lot_body(r.product, &code);
+            body["quantity"] = json!(900);
+            api("PUT", format!("/api/v1/lots/{id}"), body)
+        }
+        ("lot.recall", false) => {
+            let (id, _) = new_lot(app, r).await;
+            let body = json!({"reason": "nhiễm nấm mốc"});
+            api("POST", format!("/api/v1/lots/{id}/recall"), body)
+        }
+        ("document.store", false) => Asked {
+            method: "POST",
+            path: "/api/v1/documents".into(),
+            content_type: "application/pdf",
+            body: format!("%PDF-1.7 {}", fresh("evidence")).into_bytes(),
+        },
+        ("registry.import", false) => {
+            let mut org = organization_body(&fresh("HTX Nhập"));
+            org["key"] = json!("htx");
+            api(
+                "POST",
+                "/api/v1/import".into(),
+                json!({"organizations": [org]}),
+            )
+        }
+        ("labels.mint", false) => api(
+            "POST",
+            "/api/v1/batches".into(),
+            json!({"product_id": r.product, "count": 50}),
+        ),
+        ("labels.activate", false) => {
+            let id = new_batch(app, r).await;
+            let path = format!("/api/v1/batches/{id}/activate");
+            api("POST", path, json!({"lot": r.lot_code, "range": "0..5"}))
+        }
+        ("labels.void", false) => {
+            let id = new_batch(app, r).await;
+            let path = format!("/api/v1/batches/{id}/void");
+            api("POST", path, json!({"range": "2..4"}))
+        }
+        ("organization.create", true) => {
+            let name = fresh("HTX Mới");
+            let fields = [
+                ("kind", "cooperative"),
+                ("name", name.as_str()),
+                ("province", "Lâm Đồng"),
+            ];
+            form("/console/organizations/new".into(), &fields)
+        }
+        ("product.create", true) | ("product.update", true) => {
+            let path = if route.action == "product.create" {
+                "/console/products/new".to_owned()
+            } else {
+                format!("/console/products/{}", r.product)
+            };
+            let (producer, name) = (coop.to_string(), fresh("Cà phê"));
+            let fields = [
+                ("producer_id", producer.as_str()),
+                ("name", name.as_str()),
+                ("category", "Đồ uống"),
+                ("unit", "gói 500 g"),
+            ];
+            form(path, &fields)
+        }
+        ("person.invite", true) => {
+            let org = coop.to_string();
+            let fields = [("organization_id", org.as_str()), ("role", "viewer")];
+            form("/console/invite".into(), &fields)
+        }
+        (action, console) => panic!("no request for {action} (console: {console})"),
+    }
+}
+
+/// Makes a person with `role` at `organization` (None: an operator), signs them in and
+/// makes them a token; returns the session and the token.
+async fn person(
+    app: &TestApp,
+    login: &str,
+    organization: Option<i64>,
+    role: Role,
+    token_role: Role,
+) -> (Session, String) {
+    let input = PersonInput {
+        login: login.into(),
+        display_name: format!("Người thử {login}"),
+    }
+    .validate()
+    .unwrap();
+    let membership = match organization {
+        Some(org) => Membership::of(org, role),
+        None => Membership::operator(),
+    };
+    let person = accounts::create_person(
+        &app.app,
+        &Caller::cli(),
+        &input,
+        &[membership],
+        Some(PASSWORD),
+    )
+    .await
+    .unwrap();
+    let request = TokenRequest {
+        organization_id: organization,
+        role: token_role,
+        name: "thử".into(),
+        days: 30,
+    };
+    let (token, _) = access::create_token(&app.app, &Caller::cli(), person.id, &request)
+        .await
+        .unwrap();
+    let session = app.sign_in(login, PASSWORD).await.unwrap_or_else(|r| {
+        panic!("{login} cannot sign in: {} {}", r.status, r.body);
+    });
+    (session, token)
+}
+
+async fn audit_count(app: &TestApp) -> usize {
+    app.db
+        .snapshot()
+        .await
+        .into_iter()
+        .find(|(table, _)| table == "audit_entries")
+        .expect("an audit table")
+        .1
+        .len()
+}
+
+async fn walk_the_matrix(db: TestDb) {
+    let app = TestApp::on(db).await;
+    let store = &app.db.store;
+    let cooperative = store
+        .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let neighbour = store
+        .create_organization(&fixtures::cooperative("HTX Rau Đà Lạt").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let authority = store
+        .create_organization(&fixtures::department("Sở NN&MT Lâm Đồng").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let elsewhere = store
+        .create_organization(
+            &fixtures::department("Sở NN&MT Thái Nguyên")
+                .province("Thái Nguyên")
+                .build(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let product = store
+        .create_product(&fixtures::product(cooperative, "Chè Ô Long").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let lot_code = "CD-2026-10".to_owned();
+    store
+        .create_lot(&fixtures::lot(product, &lot_code).build(), now())
+        .await
+        .unwrap();
+    let keys = Keyring::single(KeySeed::from_bytes([7; 32]), now());
+    let records = Records {
+        cooperative,
+        authority,
+        product,
+        lot_code,
+        keys,
+    };
+
+    use Place::*;
+    use Role::*;
+    let mut askers = vec![Asker {
+        name: "anonymous",
+        role: None,
+        token: Credential::None,
+        session: Credential::None,
+    }];
+    let people = [
+        ("owner", "chu@htx.vn", Owner, Here, Some(cooperative)),
+        ("editor", "bientap@htx.vn", Editor, Here, Some(cooperative)),
+        ("printer", "inte@htx.vn", Printer, Here, Some(cooperative)),
+        ("viewer", "xem@htx.vn", Viewer, Here, Some(cooperative)),
+        (
+            "another cooperative's owner",
+            "chu@rau.vn",
+            Owner,
+            OtherCooperative,
+            Some(neighbour),
+        ),
+        (
+            "inspector of this province",
+            "thanhtra@ld.vn",
+            Inspector,
+            AuthorityHere,
+            Some(authority),
+        ),
+        (
+            "inspector of another province",
+            "thanhtra@tn.vn",
+            Inspector,
+            AuthorityElsewhere,
+            Some(elsewhere),
+        ),
+        ("operator", "vanhanh@tinh.vn", Operator, Nowhere, None),
+    ];
+    for (name, login, role, place, org) in people {
+        let (session, token) = person(&app, login, org, role, role).await;
+        askers.push(Asker {
+            name,
+            role: Some((role, place)),
+            token: Credential::Token(token),
+            session: Credential::Session(session),
+        });
+    }
+    // An editor's token that acts as a viewer only.
+    let (_, narrow) = person(&app, "bientap2@htx.vn", Some(cooperative), Editor, Viewer).await;
+    askers.push(Asker {
+        name: "an editor's token with the viewer role",
+        role: Some((Viewer, Here)),
+        token: Credential::Token(narrow.clone()),
+        // A token is no way into the console.
+        session: Credential::Token(narrow),
+    });
+    // An owner's token, revoked.
+    let (_, revoked) = person(&app, "chu2@htx.vn", Some(cooperative), Owner, Owner).await;
+    let owner2 = store
+        .person_by_login("chu2@htx.vn")
+        .await
+        .unwrap()
+        .unwrap()
+        .0;
+    let token_id = store.api_tokens_of(owner2.id).await.unwrap()[0].id;
+    access::revoke_token(&app.app, &Caller::cli(), token_id)
+        .await
+        .unwrap();
+    askers.push(Asker {
+        name: "a revoked token",
+        role: None,
+        token: Credential::Token(revoked.clone()),
+        session: Credential::Token(revoked),
+    });
+    // Each token's first use notes when it was used; make that happen before the walk, whose
+    // clock stands still, so that a refusal must change nothing at all.
+    for asker in &askers {
+        if let Credential::Token(t) = &asker.token {
+            app.get_with("/api/v1/products", "authorization", &format!("Bearer {t}"))
+                .await;
+        }
+    }
+
+    let matrix = matrix();
+    let mut walked = 0;
+    for route in routes() {
+        for asker in &askers {
+            let asked = ask(&route, &app, &records).await;
+            let before = app.db.snapshot().await;
+            let credential = if route.console {
+                &asker.session
+            } else {
+                &asker.token
+            };
+            let mut request = Request::builder()
+                .method(asked.method)
+                .uri(&asked.path)
+                .header(header::CONTENT_TYPE, asked.content_type);
+            let mut body = asked.body;
+            match credential {
+                Credential::None => {}
+                Credential::Token(t) => {
+                    request = request.header(header::AUTHORIZATION, format!("Bearer {t}"))
+                }
+                Credential::Session(s) => {
+                    request = request.header(header::COOKIE, &s.cookie);
+                    body.extend(format!("&csrf={}", s.csrf).bytes());
+                }
+            }
+            let reply = app.send(request.body(Body::from(body)).unwrap()).await;
+            let may = asker.may(&matrix, route.action);
+            let known = matches!(credential, Credential::Session(_))
+                || (!route.console && asker.role.is_some());
+            let expected = match (may, known, route.console) {
+                (true, _, _) => route.allowed,
+                (false, true, _) => StatusCode::FORBIDDEN,
+                // Strangers are sent to sign in, machines told they are not signed in.
+                (false, false, true) => StatusCode::SEE_OTHER,
+                (false, false, false) => StatusCode::UNAUTHORIZED,
+            };
+            let what = format!(
+                "{} {} ({}) by {}",
+                asked.method, asked.path, route.action, asker.name
+            );
+            assert_eq!(reply.status, expected, "{what}: {}", reply.body);
+            let after = app.db.snapshot().await;
+            if may {
+                let count = |s: &[(String, Vec<String>)]| {
+                    s.iter()
+                        .find(|(t, _)| t == "audit_entries")
+                        .unwrap()
+                        .1
+                        .len()
+                };
+                assert_eq!(count(&after), count(&before) + 1, "{what}: one audit entry");
+            } else {
+                if expected == StatusCode::SEE_OTHER {
+                    assert!(reply.header("location").starts_with("/login"), "{what}");
+                } else if !route.console {
+                    assert_eq!(reply.header("content-type"), "application/problem+json");
+                }
+                for ((table, rows), (_, rows_after)) in before.iter().zip(&after) {
+                    assert_eq!(rows, rows_after, "{what} changed {table}");
+                }
+            }
+            walked += 1;
+        }
+    }
+    assert_eq!(walked, routes().len() * askers.len());
+    assert!(audit_count(&app).await > 0);
+    app.db.finish().await;
+}
+
+mod sqlite {
+    #[tokio::test]
+    async fn every_mutating_route_answers_each_asker_as_the_matrix_says() {
+        super::walk_the_matrix(crate::support::db::TestDb::sqlite().await).await;
+    }
+}
+
+mod postgres {
+    #[tokio::test]
+    async fn every_mutating_route_answers_each_asker_as_the_matrix_says() {
+        super::walk_the_matrix(crate::support::db::TestDb::postgres().await).await;
+    }
+}
+
+#[test]
+fn the_test_reads_the_whole_matrix() {
+    let matrix = matrix();
+    assert!(matrix.len() >= 25, "{matrix:?}");
+    assert_eq!(matrix["certification.status"]["inspector"], "province");
+    assert_eq!(matrix["organization.create"]["owner"], "");
+    // Every action a route above claims is in the document.
+    for route in routes() {
+        assert!(matrix.contains_key(route.action), "{}", route.action);
+    }
+}

@@ -1,0 +1,346 @@
+//! Signing in and staying signed in, as a browser sees it: sessions that end when they
+//! should, forms that need their CSRF token and this site's origin, and sign-in throttling
+//! with a log line for every failure.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use truyxuat::app::access::{self, TokenRequest};
+use truyxuat::app::{Caller, accounts};
+use truyxuat::domain::people::{Membership, PersonInput, PersonStatus, Role};
+
+use crate::support::changes::Changes;
+use crate::support::fixtures::{self, now};
+use crate::support::http::{OPERATOR_LOGIN, PASSWORD, Reply, Session, TestApp};
+
+/// A cooperative with an editor (`bientap@htx.vn`, password `PASSWORD`); returns the
+/// cooperative's id and the editor's.
+async fn editor(app: &TestApp) -> (i64, i64) {
+    let coop = app
+        .db
+        .store
+        .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let person = PersonInput {
+        login: "bientap@htx.vn".into(),
+        display_name: "Biên tập".into(),
+    }
+    .validate()
+    .unwrap();
+    let member = Membership::of(coop, Role::Editor);
+    let editor =
+        accounts::create_person(&app.app, &Caller::cli(), &person, &[member], Some(PASSWORD))
+            .await
+            .unwrap();
+    (coop, editor.id)
+}
+
+/// The console as `session` sees it: 200, or a redirect to the sign-in page.
+async fn console(app: &TestApp, session: &Session) -> Reply {
+    app.get_with("/console", "cookie", &session.cookie).await
+}
+
+fn signed_out(reply: &Reply) -> bool {
+    reply.status == StatusCode::SEE_OTHER && reply.header("location").starts_with("/login")
+}
+
+#[tokio::test]
+async fn a_session_ends_at_sign_out_and_its_cookie_opens_nothing_again() {
+    let app = TestApp::new().await;
+    let session = app.console_login().await;
+    let other = app.console_login().await;
+    assert_ne!(
+        session.cookie, other.cookie,
+        "a new session id at every sign-in"
+    );
+    assert_eq!(console(&app, &session).await.status, StatusCode::OK);
+
+    let out = app.post_console("/console/logout", &[], &session).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(
+        out.header("set-cookie").contains("Max-Age=0"),
+        "{}",
+        out.header("set-cookie")
+    );
+    assert!(signed_out(&console(&app, &session).await));
+    // Signing out here ends this session only.
+    assert_eq!(console(&app, &other).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_new_password_ends_every_session_of_the_person() {
+    let app = TestApp::new().await;
+    let here = app.console_login().await;
+    let phone = app.console_login().await;
+    let wrong = app
+        .post_console(
+            "/console/password",
+            &[
+                ("current_password", "not the password"),
+                ("new_password", "một mật khẩu mới dài"),
+            ],
+            &here,
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        wrong.texts("#current_password-error"),
+        vec!["Mật khẩu hiện tại không đúng."]
+    );
+    assert_eq!(console(&app, &phone).await.status, StatusCode::OK);
+
+    let changed = app
+        .post_console(
+            "/console/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "một mật khẩu mới dài"),
+            ],
+            &here,
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::SEE_OTHER, "{}", changed.body);
+    assert!(
+        signed_out(&console(&app, &here).await),
+        "the old cookie of this browser"
+    );
+    assert!(signed_out(&console(&app, &phone).await), "the other device");
+    // This browser carries on with the session it was given.
+    let cookie = changed
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        app.get_with("/console", "cookie", &cookie).await.status,
+        StatusCode::OK
+    );
+    assert!(app.sign_in(OPERATOR_LOGIN, PASSWORD).await.is_err());
+    assert!(
+        app.sign_in(OPERATOR_LOGIN, "một mật khẩu mới dài")
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn disabling_a_person_ends_their_sessions_and_their_tokens() {
+    let app = TestApp::new().await;
+    let (coop, editor) = editor(&app).await;
+    let session = app.sign_in("bientap@htx.vn", PASSWORD).await.unwrap();
+    let request = TokenRequest {
+        organization_id: Some(coop),
+        role: Role::Editor,
+        name: "kế toán".into(),
+        days: 30,
+    };
+    let (token, _) = access::create_token(&app.app, &Caller::cli(), editor, &request)
+        .await
+        .unwrap();
+    let bearer = format!("Bearer {token}");
+    assert_eq!(console(&app, &session).await.status, StatusCode::OK);
+    assert_eq!(
+        app.get_with("/api/v1/products", "authorization", &bearer)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    accounts::set_status(&app.app, &Caller::cli(), editor, PersonStatus::Disabled)
+        .await
+        .unwrap();
+    assert!(signed_out(&console(&app, &session).await));
+    assert_eq!(
+        app.get_with("/api/v1/products", "authorization", &bearer)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let again = app.sign_in("bientap@htx.vn", PASSWORD).await.unwrap_err();
+    assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    // Enabled again, the person signs in anew; the old session stays ended.
+    accounts::set_status(&app.app, &Caller::cli(), editor, PersonStatus::Active)
+        .await
+        .unwrap();
+    assert!(signed_out(&console(&app, &session).await));
+    assert!(app.sign_in("bientap@htx.vn", PASSWORD).await.is_ok());
+}
+
+#[tokio::test]
+async fn losing_the_role_ends_the_sessions_of_the_person() {
+    let app = TestApp::new().await;
+    let (coop, editor) = editor(&app).await;
+    let session = app.sign_in("bientap@htx.vn", PASSWORD).await.unwrap();
+    accounts::revoke_role(&app.app, &Caller::cli(), editor, Some(coop))
+        .await
+        .unwrap();
+    assert!(signed_out(&console(&app, &session).await));
+}
+
+/// A console form post with whatever headers and body the test gives.
+async fn post(app: &TestApp, cookie: &str, headers: &[(&str, &str)], body: String) -> Reply {
+    let mut request = Request::post("/console/products/new")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookie)
+        .header(header::HOST, "truyxuat.test");
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    app.send(request.body(Body::from(body)).unwrap()).await
+}
+
+#[tokio::test]
+async fn a_form_without_its_token_or_from_another_site_is_refused() {
+    let app = TestApp::new().await;
+    let (coop, _) = editor(&app).await;
+    let session = app.sign_in("bientap@htx.vn", PASSWORD).await.unwrap();
+    let product = format!("producer_id={coop}&name=Ch%C3%A8&category=x&unit=y");
+    let with_token = format!("{product}&csrf={}", session.csrf);
+    let before = app.db.snapshot().await;
+
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a String);
+    let cases: [Case; 5] = [
+        ("no token", &[("origin", "http://truyxuat.test")], &product),
+        ("a wrong token", &[], &format!("{product}&csrf=abc")),
+        (
+            "another origin",
+            &[("origin", "https://evil.example")],
+            &with_token,
+        ),
+        (
+            "a foreign referrer",
+            &[("referer", "https://evil.example/x")],
+            &with_token,
+        ),
+        ("an opaque origin", &[("origin", "null")], &with_token),
+    ];
+    for (what, headers, body) in cases {
+        let reply = post(&app, &session.cookie, headers, body.clone()).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{what}: {}",
+            reply.body
+        );
+        assert_eq!(
+            reply.header("content-type"),
+            "text/html; charset=utf-8",
+            "{what}"
+        );
+    }
+    assert_eq!(app.db.snapshot().await, before, "nothing stored");
+
+    // The same form from this site, with its token, goes through.
+    let ok = post(
+        &app,
+        &session.cookie,
+        &[("origin", "http://truyxuat.test")],
+        with_token,
+    )
+    .await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    // So does one whose token is a header (a script of the console's).
+    let header = post(
+        &app,
+        &session.cookie,
+        &[("x-csrf-token", &session.csrf)],
+        product.replace("name=Ch%C3%A8", "name=Tr%C3%A0"),
+    )
+    .await;
+    assert_eq!(header.status, StatusCode::SEE_OTHER, "{}", header.body);
+}
+
+/// The log lines written while `f` runs on this thread.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Captured {
+    fn lines(&self, containing: &str) -> Vec<String> {
+        String::from_utf8_lossy(&self.0.lock().unwrap())
+            .lines()
+            .filter(|l| l.contains(containing))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_eleventh_wrong_password_in_a_minute_is_refused_and_every_failure_logged() {
+    let app = TestApp::new().await;
+    editor(&app).await;
+    let log = Captured::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    // The test's futures are all polled on this thread, so the subscriber sees the app's.
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let unknown = app
+        .sign_in("khongco@htx.vn", "sai mật khẩu rồi")
+        .await
+        .unwrap_err();
+    let mut wrong = Vec::new();
+    for n in 0..9 {
+        let reply = app
+            .sign_in("bientap@htx.vn", &format!("sai mật khẩu {n}"))
+            .await
+            .unwrap_err();
+        wrong.push(reply);
+    }
+    // An unknown login and a wrong password read the same.
+    for reply in &wrong {
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(reply.texts(".alert"), unknown.texts(".alert"));
+    }
+    // The 10th try of the account's minute is still answered; the 11th is not, even with
+    // the right password.
+    let tenth = app
+        .sign_in("bientap@htx.vn", "sai mật khẩu 10")
+        .await
+        .unwrap_err();
+    assert_eq!(tenth.status, StatusCode::UNAUTHORIZED);
+    let eleventh = app.sign_in("bientap@htx.vn", PASSWORD).await.unwrap_err();
+    assert_eq!(eleventh.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(eleventh.header("retry-after").parse::<u64>().unwrap() >= 1);
+    // Another account is not locked out by it.
+    assert!(app.sign_in(OPERATOR_LOGIN, PASSWORD).await.is_ok());
+
+    let failures = log.lines("sign-in failed");
+    assert_eq!(failures.len(), 11, "{failures:#?}");
+    assert!(failures.iter().all(|l| l.contains("WARN")));
+    assert_eq!(
+        failures
+            .iter()
+            .filter(|l| l.contains("bientap@htx.vn"))
+            .count(),
+        10
+    );
+    assert_eq!(log.lines("too many tries").len(), 1);
+    // No password in any line.
+    let all = log.lines("");
+    assert!(
+        all.iter()
+            .all(|l| !l.contains("sai mật khẩu") && !l.contains(PASSWORD))
+    );
+
+    // A minute later the account may try again.
+    app.clock.advance(chrono::Duration::seconds(61));
+    assert!(app.sign_in("bientap@htx.vn", PASSWORD).await.is_ok());
+}
