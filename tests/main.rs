@@ -1,6 +1,10 @@
 //! Integration tests, compiled as one binary. The storage contract runs on SQLite always and
 //! on PostgreSQL when `TRUYXUAT_TEST_POSTGRES_URL` is set (`make test` says when it is not).
 
+// Tests drive real sockets, processes and files, and time them by the wall clock; the
+// service itself reads no clock but through `truyxuat::clock` (clippy.toml).
+#![allow(clippy::disallowed_methods)]
+
 mod support;
 
 mod audit;

@@ -598,10 +598,10 @@ async fn documents_are_stored_once_by_their_sha256(store: Arc<dyn Store>) {
 }
 
 async fn a_migrated_store_is_ready(store: Arc<dyn Store>) {
-    assert_eq!(store.readiness().await, Ok(()));
+    assert_eq!(store.readiness(now()).await, Ok(()));
     // Migrating again is harmless.
     store.migrate().await.unwrap();
-    assert_eq!(store.readiness().await, Ok(()));
+    assert_eq!(store.readiness(now()).await, Ok(()));
 }
 
 async fn problem_reports_are_stored_as_typed_and_read_back_newest_first(store: Arc<dyn Store>) {

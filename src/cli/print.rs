@@ -1,8 +1,8 @@
 //! `truyxuat print` and `truyxuat layouts`: a batch's labels to a PDF, a ZIP of PNG or SVG
 //! files, or a CSV, through `render`.
 
+use crate::clock::Stopwatch;
 use std::path::PathBuf;
-use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
@@ -101,7 +101,7 @@ pub async fn print(settings: &Settings, store: &dyn Store, args: PrintArgs) -> a
             )
             .map_err(|e| e.to_string())
     };
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let output = args.output.clone();
     let summary = tokio::task::block_in_place(|| render::print(&job, range, &source, &output))
         .with_context(|| format!("nothing written to {}", args.output.display()))?;

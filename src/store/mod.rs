@@ -368,7 +368,7 @@ pub trait AuditStore: Send + Sync {
 #[async_trait]
 pub trait HealthStore: Send + Sync {
     /// Ok when the database answers and every embedded migration has been applied.
-    async fn readiness(&self) -> Result<(), String>;
+    async fn readiness(&self, now: DateTime<Utc>) -> Result<(), String>;
     /// Applies the embedded migrations that are not applied yet.
     async fn migrate(&self) -> Result<(), StoreError>;
     /// Which database this is, for logs and `/readyz`.

@@ -28,9 +28,10 @@ const READINESS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2)
 
 async fn readyz(State(state): State<AppState>) -> Response {
     let backend = state.store.backend();
-    let readiness = tokio::time::timeout(READINESS_TIMEOUT, state.store.readiness())
-        .await
-        .unwrap_or_else(|_| Err("the database did not answer within 2 seconds".into()));
+    let readiness =
+        tokio::time::timeout(READINESS_TIMEOUT, state.store.readiness(state.clock.now()))
+            .await
+            .unwrap_or_else(|_| Err("the database did not answer within 2 seconds".into()));
     match readiness {
         Ok(()) => Json(json!({ "status": "ready", "database": backend })).into_response(),
         Err(reason) => {

@@ -1,7 +1,7 @@
 //! Prometheus metrics: HTTP requests by route and status, and their latency.
 
+use crate::clock::Stopwatch;
 use std::sync::Arc;
-use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
@@ -93,7 +93,7 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: 
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| "unmatched".into());
     let method = request.method().to_string();
-    let started = Instant::now();
+    let started = Stopwatch::start();
     let response = next.run(request).await;
     metrics
         .latency

@@ -14,7 +14,9 @@ use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Stopwatch;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
@@ -143,7 +145,7 @@ struct Watched {
 /// When a connection last moved bytes, in milliseconds since it opened.
 #[derive(Clone)]
 struct LastIo {
-    opened: Instant,
+    opened: Stopwatch,
     at_ms: Arc<AtomicU64>,
 }
 
@@ -162,7 +164,7 @@ impl LastIo {
 impl Watched {
     fn new(io: TcpStream) -> (Watched, LastIo) {
         let last = LastIo {
-            opened: Instant::now(),
+            opened: Stopwatch::start(),
             at_ms: Arc::default(),
         };
         (

@@ -59,14 +59,11 @@ impl KeyRecordStore for ThisStore {
 
 #[async_trait]
 impl HealthStore for ThisStore {
-    async fn readiness(&self) -> Result<(), String> {
+    async fn readiness(&self, now: DateTime<Utc>) -> Result<(), String> {
         // Since a write failed, only a write that succeeds says writes work again: try one.
         if let Some(failure) = self.health.failure() {
             self.write(async |c| {
-                sqlx::query(PROBE_WRITE)
-                    .bind(Utc::now())
-                    .execute(&mut *c)
-                    .await?;
+                sqlx::query(PROBE_WRITE).bind(now).execute(&mut *c).await?;
                 Ok(())
             })
             .await
