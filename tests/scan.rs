@@ -512,7 +512,7 @@ async fn the_first_response_fits_in_14_kb_compressed_with_its_css_inlined() {
     .unwrap();
     assert!(inflated.contains("Tem chính hãng"));
     // It begins as every Vietnamese scan page does, so that beginning is compressed once.
-    let shared = truyxuat::web::scan::shared_prefixes();
+    let shared = truyxuat::web::public::scan::shared_prefixes();
     assert_eq!(shared.len(), 2);
     assert!(shared[0].starts_with("<!doctype html>") && shared[0].ends_with("</style>\n"));
     assert!(inflated.starts_with(&shared[0]));

@@ -344,3 +344,62 @@ async fn the_eleventh_wrong_password_in_a_minute_is_refused_and_every_failure_lo
     app.clock.advance(chrono::Duration::seconds(61));
     assert!(app.sign_in("bientap@htx.vn", PASSWORD).await.is_ok());
 }
+
+#[tokio::test]
+async fn the_inspection_workspace_is_for_inspectors_only() {
+    let app = TestApp::new().await;
+    let (coop, _) = editor(&app).await;
+    let store = &app.db.store;
+    let authority = store
+        .create_organization(&fixtures::department("Sở NN&MT Lâm Đồng").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let product = store
+        .create_product(&fixtures::product(coop, "Chè Ô Long").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let cert = fixtures::ocop(coop, authority, "77/QĐ-UBND")
+        .product(product)
+        .build();
+    store.create_certification(&cert, now()).await.unwrap();
+    let person = PersonInput {
+        login: "thanhtra@ld.vn".into(),
+        display_name: "Thanh tra".into(),
+    }
+    .validate()
+    .unwrap();
+    let member = Membership::of(authority, Role::Inspector);
+    accounts::create_person(&app.app, &Caller::cli(), &person, &[member], Some(PASSWORD))
+        .await
+        .unwrap();
+
+    let inspector = app.sign_in("thanhtra@ld.vn", PASSWORD).await.unwrap();
+    let page = app.get_with("/inspect", "cookie", &inspector.cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.texts("#awaiting td:nth-child(3)"), vec!["77/QĐ-UBND"]);
+    assert_eq!(
+        page.texts("#producers td:nth-child(2)"),
+        vec!["HTX Chè Cầu Đất"]
+    );
+    assert_eq!(page.header("cache-control"), "no-store");
+
+    // An editor is refused, in the language of the request.
+    let editor = app.sign_in("bientap@htx.vn", PASSWORD).await.unwrap();
+    let refused = app.get_with("/inspect", "cookie", &editor.cookie).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.texts("h1"), vec!["403 · Không có quyền"]);
+    let english = app
+        .send(
+            Request::get("/inspect")
+                .header(header::COOKIE, &editor.cookie)
+                .header(header::ACCEPT_LANGUAGE, "en-GB,en;q=0.9")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(english.status, StatusCode::FORBIDDEN);
+    assert_eq!(english.texts("h1"), vec!["403 · Not allowed"]);
+    assert!(signed_out(&app.get("/inspect").await));
+}

@@ -1,18 +1,21 @@
 //! What every handler and error renderer may need to know about the request being served:
-//! its id (shown on error pages, logged with every line) and the reader's language.
+//! its id (shown on error pages, logged with every line), the reader's language and the
+//! client's address. Handlers take it as an extractor; errors are rendered with it here.
 
-use axum::extract::Request;
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::{FromRequestParts, Request};
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use std::sync::Arc;
-
-use super::error::{ApiError, AppError, PageError};
+use super::error::{ApiError, AppError, PageError, Unrendered};
 use super::i18n::Lang;
 use super::rate_limit::TrustedProxies;
 
-/// The request being served.
-#[derive(Debug, Clone)]
+/// The request being served: handlers take it as an extractor.
+#[derive(Debug, Clone, Default)]
 pub struct RequestContext {
     pub request_id: String,
     pub lang: Lang,
@@ -21,8 +24,16 @@ pub struct RequestContext {
     pub client: Option<std::net::IpAddr>,
 }
 
-tokio::task_local! {
-    static CONTEXT: RequestContext;
+impl<S: Send + Sync> FromRequestParts<S> for RequestContext {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(parts
+            .extensions
+            .get::<RequestContext>()
+            .cloned()
+            .unwrap_or_default())
+    }
 }
 
 /// The value of cookie `name` in a request's headers.
@@ -33,27 +44,6 @@ pub fn cookie<'a>(headers: &'a axum::http::HeaderMap, name: &str) -> Option<&'a 
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .find_map(|pair| pair.trim().strip_prefix(name)?.strip_prefix('='))
-}
-
-/// Runs `f` as if serving a request in `lang` (to render pages outside a request).
-pub fn with_lang<R>(lang: Lang, f: impl FnOnce() -> R) -> R {
-    let context = RequestContext {
-        request_id: String::new(),
-        lang,
-        client: None,
-    };
-    CONTEXT.sync_scope(context, f)
-}
-
-/// The context of the request this task serves (a default outside of one).
-pub fn current() -> RequestContext {
-    CONTEXT
-        .try_with(Clone::clone)
-        .unwrap_or_else(|_| RequestContext {
-            request_id: String::new(),
-            lang: Lang::default(),
-            client: None,
-        })
 }
 
 /// What every request is served within: whom to believe about the client's address, and
@@ -88,20 +78,23 @@ pub async fn scope(
     };
     let api = request.uri().path().starts_with("/api/");
     let limit = scope.time_limit;
-    CONTEXT
-        .scope(context, async move {
-            match tokio::time::timeout(limit, next.run(request)).await {
-                Ok(response) => response,
-                Err(_) => {
-                    tracing::warn!(?limit, "request timed out");
-                    let late = AppError::Unavailable("the request took too long: try again".into());
-                    if api {
-                        ApiError(late).into_response()
-                    } else {
-                        PageError(late).into_response()
-                    }
-                }
+    let mut request = request;
+    request.extensions_mut().insert(context.clone());
+    let mut response = match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => {
+            tracing::warn!(?limit, "request timed out");
+            let late = AppError::Unavailable("the request took too long: try again".into());
+            if api {
+                ApiError(late).into_response()
+            } else {
+                PageError(late).into_response()
             }
-        })
-        .await
+        }
+    };
+    // An error's page or problem, written now that its language and request id are known.
+    match response.extensions_mut().remove::<Unrendered>() {
+        Some(error) => error.render(&context, response),
+        None => response,
+    }
 }

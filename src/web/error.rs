@@ -1,13 +1,14 @@
 //! One error enum, two renderers: an HTML page for people and RFC 9457 problem+json for the
 //! API. Internal details are logged with the request id, never shown.
 
+use std::sync::Arc;
+
 use askama::Template;
-use axum::Json;
 use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::context;
+use super::context::RequestContext;
 use super::i18n::{Lang, Texts};
 use crate::app;
 use crate::domain::validation::{FieldError, Invalid};
@@ -152,31 +153,68 @@ struct Problem<'a> {
     request_id: String,
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let status = self.0.status();
-        let (title, detail) = self.0.public_text(Lang::En.texts());
-        let problem = Problem {
-            kind: "about:blank",
-            title,
-            status: status.as_u16(),
-            detail,
-            errors: self.0.field_errors(),
-            request_id: context::current().request_id,
+/// An error whose body waits for `context::scope`, which knows the request's language and
+/// id: a handler's error is a status and this, and the scope writes the page or problem.
+#[derive(Debug, Clone)]
+pub struct Unrendered {
+    error: Arc<AppError>,
+    api: bool,
+}
+
+impl Unrendered {
+    /// The error's body, in the request's language and with its id.
+    pub fn render(self, ctx: &RequestContext, mut response: Response) -> Response {
+        let body = if self.api {
+            problem_body(&self.error, ctx)
+        } else {
+            page_body(&self.error, ctx)
         };
-        let mut response = (status, Json(&problem)).into_response();
+        let (parts, _) = response.into_parts();
+        response = Response::from_parts(parts, body.1);
         response.headers_mut().insert(
             header::CONTENT_TYPE,
-            header::HeaderValue::from_static("application/problem+json"),
+            header::HeaderValue::from_static(body.0),
         );
-        if status == StatusCode::UNAUTHORIZED {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer realm=\"truyxuat\""),
-            );
-        }
-        retry_later(&self.0, &mut response);
         response
+    }
+}
+
+/// A status (and its headers) now, the body once the scope renders it.
+fn unrendered(error: AppError, api: bool) -> Response {
+    let status = error.status();
+    let mut response = status.into_response();
+    retry_later(&error, &mut response);
+    if api && status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer realm=\"truyxuat\""),
+        );
+    }
+    response.extensions_mut().insert(Unrendered {
+        error: Arc::new(error),
+        api,
+    });
+    response
+}
+
+fn problem_body(error: &AppError, ctx: &RequestContext) -> (&'static str, axum::body::Body) {
+    let status = error.status();
+    let (title, detail) = error.public_text(Lang::En.texts());
+    let problem = Problem {
+        kind: "about:blank",
+        title,
+        status: status.as_u16(),
+        detail,
+        errors: error.field_errors(),
+        request_id: ctx.request_id.clone(),
+    };
+    let json = serde_json::to_vec(&problem).unwrap_or_default();
+    ("application/problem+json", json.into())
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        unrendered(self.0, true)
     }
 }
 
@@ -208,7 +246,7 @@ impl<E: Into<AppError>> From<E> for PageError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
-    layout: super::pages::Layout,
+    layout: super::layout::Layout,
     status: u16,
     title: String,
     detail: String,
@@ -220,39 +258,36 @@ struct ErrorPage<'a> {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let ctx = context::current();
-        let status = self.0.status();
-        if status == StatusCode::UNAUTHORIZED {
+        if self.0.status() == StatusCode::UNAUTHORIZED {
             return axum::response::Redirect::to("/login").into_response();
         }
-        let t = ctx.lang.texts();
-        let (title, detail) = match &self.0 {
-            // A shopper or a cooperative reads what happened in their language.
-            AppError::Unavailable(_) => (t.unavailable_title.into(), t.unavailable_body.into()),
-            AppError::TooMany(_) => (t.too_many_title.into(), t.too_many_body.into()),
-            AppError::Forbidden(_) => (t.forbidden_title.into(), t.forbidden_body.into()),
-            other => other.public_text(t),
-        };
-        let retry = matches!(self.0, AppError::Unavailable(_));
-        let page = ErrorPage {
-            layout: super::pages::Layout::new(ctx.lang, &title, ""),
-            status: status.as_u16(),
-            title,
-            detail,
-            errors: self.0.field_errors(),
-            request_id: ctx.request_id,
-            retry,
-        };
-        let mut response = match page.render() {
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "error page template failed");
-                (status, "error").into_response()
-            }
-        };
-        retry_later(&self.0, &mut response);
-        response
+        unrendered(self.0, false)
     }
+}
+
+fn page_body(error: &AppError, ctx: &RequestContext) -> (&'static str, axum::body::Body) {
+    let t = ctx.lang.texts();
+    let (title, detail) = match error {
+        // A shopper or a cooperative reads what happened in their language.
+        AppError::Unavailable(_) => (t.unavailable_title.into(), t.unavailable_body.into()),
+        AppError::TooMany(_) => (t.too_many_title.into(), t.too_many_body.into()),
+        AppError::Forbidden(_) => (t.forbidden_title.into(), t.forbidden_body.into()),
+        other => other.public_text(t),
+    };
+    let page = ErrorPage {
+        layout: super::layout::Layout::new(ctx.lang, &title, ""),
+        status: error.status().as_u16(),
+        title,
+        detail,
+        errors: error.field_errors(),
+        request_id: ctx.request_id.clone(),
+        retry: matches!(error, AppError::Unavailable(_)),
+    };
+    let html = page.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "error page template failed");
+        "error".into()
+    });
+    ("text/html; charset=utf-8", html.into())
 }
 
 impl From<axum::extract::rejection::JsonRejection> for AppError {

@@ -1,5 +1,8 @@
-//! The HTTP face of truyxuat: public pages, the JSON API, the console, health and metrics.
-//! Routers per area are merged here, with the layers every response passes through.
+//! The HTTP face of truyxuat, one router per audience: `public` (shoppers: home, product
+//! and scan pages, the resolver, reports), `api` (machines, with a token), `console`
+//! (cooperatives), `inspect` (inspectors) and `auth` (signing in, one-time links), each
+//! guarded once by what it requires; over shared plumbing: errors, the page layout, i18n,
+//! the request context, compression, metrics, rate limits and the security headers below.
 
 pub mod api;
 pub mod auth;
@@ -9,15 +12,12 @@ pub mod context;
 pub mod error;
 pub mod health;
 pub mod i18n;
+pub mod inspect;
+pub mod layout;
 pub mod metrics;
-pub mod pages;
+pub mod public;
 pub mod rate_limit;
-pub mod resolver;
-pub mod scan;
-pub mod scan_cache;
-pub mod scan_view;
 pub mod server;
-pub mod signin;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,8 +45,8 @@ use crate::scans::ScanRecorder;
 use crate::store::Store;
 use error::{ApiError, AppError, PageError};
 use metrics::Metrics;
+use public::scan_cache::ScanCache;
 use rate_limit::{ClientLimiter, KeyedLimiter};
-use scan_cache::ScanCache;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -133,12 +133,12 @@ pub fn app(state: AppState) -> Router {
         time_limit: Duration::from_secs(state.settings.request_timeout_secs.max(1)),
     };
     let routes = Router::new()
-        .merge(pages::router())
+        .merge(public::router())
         .merge(health::router())
-        .merge(api::router())
+        .merge(api::router(state.clone()))
         .merge(console::router(state.clone()))
-        .merge(signin::router())
-        .merge(scan::router())
+        .merge(inspect::router(state.clone()))
+        .merge(auth::router())
         .fallback(not_found)
         .route_layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
@@ -162,7 +162,7 @@ pub fn app(state: AppState) -> Router {
                     .get("x-request-id")
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
-                let path = signin::loggable_path(request.uri().path());
+                let path = auth::loggable_path(request.uri().path());
                 tracing::info_span!("http", method = %request.method(), path = %path, request_id = %id)
             }),
         )
@@ -173,7 +173,7 @@ pub fn app(state: AppState) -> Router {
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(axum::middleware::from_fn_with_state(
-            Arc::new(compress::SharedPrefixes::new(scan::shared_prefixes())),
+            Arc::new(compress::SharedPrefixes::new(public::scan::shared_prefixes())),
             compress::small_responses,
         ))
         .layer(axum::middleware::from_fn_with_state(

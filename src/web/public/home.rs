@@ -1,64 +1,21 @@
-//! Public pages: the home page, the language switch and the embedded assets.
+//! The home page, the language switch and the embedded assets.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, header};
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::AppState;
-use super::context;
-use super::error::PageError;
-use super::i18n::{Lang, Texts};
 use crate::domain::organization::Organization;
 use crate::domain::product::Product;
 use crate::store::ListQuery;
-
-/// What the shared layout of every page needs.
-pub struct Layout {
-    pub lang: Lang,
-    pub t: &'static Texts,
-    pub title: String,
-    /// The path of this page, for the language switch to come back to.
-    pub path: String,
-    pub asset_version: &'static str,
-}
-
-impl Layout {
-    pub fn new(lang: Lang, title: &str, path: &str) -> Layout {
-        Layout {
-            lang,
-            t: lang.texts(),
-            title: title.to_owned(),
-            path: if path.is_empty() {
-                "/".into()
-            } else {
-                path.to_owned()
-            },
-            asset_version: env!("CARGO_PKG_VERSION"),
-        }
-    }
-
-    /// A role's name in the page's language.
-    pub fn role(&self, role: &crate::domain::people::Role) -> &'static str {
-        match self.lang {
-            Lang::Vi => role.label_vi(),
-            Lang::En => role.label_en(),
-        }
-    }
-
-    /// The layout for the request being served.
-    pub fn current(title: &str, path: &str) -> Layout {
-        Layout::new(context::current().lang, title, path)
-    }
-}
-
-/// Renders a typed template as an HTML response.
-pub fn render(page: &impl Template) -> Result<Response, PageError> {
-    Ok(Html(page.render()?).into_response())
-}
+use crate::web::AppState;
+use crate::web::context::RequestContext;
+use crate::web::error::PageError;
+use crate::web::i18n::Lang;
+use crate::web::layout::{Layout, render};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -85,6 +42,7 @@ struct HomePage {
 
 async fn home(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Query(q): Query<HomeQuery>,
 ) -> Result<Response, PageError> {
     let search = ListQuery {
@@ -100,7 +58,7 @@ async fn home(
         .into_iter()
         .filter(|o| o.data.kind.is_producer())
         .collect();
-    let layout = Layout::current("", "/");
+    let layout = Layout::new(ctx.lang, "", "/");
     render(&HomePage {
         layout,
         query: q.q,
@@ -140,8 +98,8 @@ fn same_site_path(next: &str) -> Option<&str> {
     (visible && local && next.parse::<axum::http::uri::PathAndQuery>().is_ok()).then_some(next)
 }
 
-const STYLE: &str = include_str!("../../assets/style.css");
-const ICON: &str = include_str!("../../assets/icon.svg");
+const STYLE: &str = include_str!("../../../assets/style.css");
+const ICON: &str = include_str!("../../../assets/icon.svg");
 
 fn asset(content_type: &'static str, body: &'static str) -> Response {
     (

@@ -11,9 +11,6 @@ use axum_extra::extract::WithRejection;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::AppState;
-use super::auth::ApiCaller;
-use super::error::{ApiError, AppError};
 use crate::app::labels::{self, MintRequest};
 use crate::app::{Caller, registry};
 use crate::domain::batch::{IndexRange, parse_profile};
@@ -24,6 +21,9 @@ use crate::domain::organization::OrganizationInput;
 use crate::domain::product::ProductInput;
 use crate::domain::validation::{Invalid, Validator};
 use crate::store::ListQuery;
+use crate::web::AppState;
+use crate::web::auth::{self, ApiCaller};
+use crate::web::error::{ApiError, AppError};
 
 type ApiResult = Result<Response, ApiError>;
 type Body<T> = WithRejection<Json<T>, ApiError>;
@@ -33,7 +33,7 @@ type Id = WithRejection<Path<i64>, ApiError>;
 /// Largest evidence document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
-pub fn router() -> Router<AppState> {
+pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route(
             "/api/v1/organizations",
@@ -68,6 +68,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/import", post(import))
         .route("/api/v1/reports", get(list_reports))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
+        // Every route needs a valid API token.
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::api_token))
 }
 
 /// `?q=&limit=&offset=` and the filters some lists take.

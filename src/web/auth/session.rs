@@ -13,11 +13,13 @@ use chrono::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::AppState;
-use super::error::{ApiError, AppError, PageError};
 use crate::app::{self, Caller};
-use crate::domain::people::{Person, PersonStatus};
+use crate::domain::people::{Person, PersonStatus, Role};
 use crate::domain::secrets::{random_secret, secret_hash};
+use crate::web::AppState;
+use crate::web::context::RequestContext;
+use crate::web::error::{ApiError, AppError, PageError};
+use crate::web::i18n::Lang;
 
 /// A session ends after this long without a request…
 pub const SESSION_IDLE: Duration = Duration::hours(2);
@@ -83,6 +85,8 @@ pub struct Signed {
     pub csrf: String,
     /// The hash of the session id (to end it).
     pub session: Vec<u8>,
+    /// The language of the request (its pages are in it).
+    pub lang: Lang,
 }
 
 impl FromRequestParts<AppState> for Signed {
@@ -101,7 +105,7 @@ impl FromRequestParts<AppState> for Signed {
 /// active person.
 async fn signed_person(state: &AppState, headers: &HeaderMap) -> Result<Option<Signed>, AppError> {
     let https = state.settings.base_url().starts_with("https://");
-    let Some(id) = super::context::cookie(headers, session_cookie(https)) else {
+    let Some(id) = crate::web::context::cookie(headers, session_cookie(https)) else {
         return Ok(None);
     };
     let hash = secret_hash(id);
@@ -130,6 +134,7 @@ async fn signed_person(state: &AppState, headers: &HeaderMap) -> Result<Option<S
         person,
         csrf: session.csrf_token,
         session: hash,
+        lang: Lang::default(),
     }))
 }
 
@@ -140,12 +145,15 @@ const MAX_FORM: usize = 1024 * 1024;
 /// request must come from this site and carry the session's CSRF token (a form field `csrf`
 /// or an `X-CSRF-Token` header).
 pub async fn signed_in(State(state): State<AppState>, request: Request, next: Next) -> Response {
-    let signed = match signed_person(&state, request.headers()).await {
+    let mut signed = match signed_person(&state, request.headers()).await {
         Ok(Some(signed)) => signed,
         Ok(None) => return PageError(AppError::Unauthorized).into_response(),
         Err(e) => return PageError(e).into_response(),
     };
     let (mut parts, body) = request.into_parts();
+    if let Some(ctx) = parts.extensions.get::<RequestContext>() {
+        signed.lang = ctx.lang;
+    }
     let body = if is_safe(&parts.method) {
         body
     } else {
@@ -243,25 +251,67 @@ pub fn refuse_cross_site(parts: &Parts) -> Result<(), AppError> {
     }
 }
 
-/// An API request with a valid token: the caller of what it asks.
+/// An API request with a valid token: the caller of what it asks, as `api_token` found it.
+#[derive(Clone)]
 pub struct ApiCaller(pub Caller);
+
+/// Middleware of the API: no valid token, no entry (401, before anything else is read).
+pub async fn api_token(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let actor = match presented {
+        Some(token) => app::access::token_actor(&state.app, token).await,
+        None => Err(app::Error::Unauthorized),
+    };
+    match actor {
+        Ok(actor) => {
+            let caller = Caller::new(actor, request_id(request.headers()));
+            request.extensions_mut().insert(ApiCaller(caller));
+            next.run(request).await
+        }
+        Err(e) => ApiError(e.into()).into_response(),
+    }
+}
 
 impl FromRequestParts<AppState> for ApiCaller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let presented = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .ok_or(AppError::Unauthorized)?;
-        let actor = app::access::token_actor(&state.app, presented)
-            .await
-            .map_err(AppError::from)?;
-        Ok(ApiCaller(Caller::new(actor, request_id(&parts.headers))))
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, ApiError> {
+        parts
+            .extensions
+            .get::<ApiCaller>()
+            .cloned()
+            .ok_or_else(|| AppError::Unauthorized.into())
     }
+}
+
+/// Middleware of an area for some roles only (after `signed_in`): anyone else gets 403.
+pub async fn require_role(
+    State(roles): State<&'static [Role]>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let held = request.extensions().get::<Signed>().is_some_and(|signed| {
+        signed
+            .caller
+            .actor
+            .grants()
+            .iter()
+            .any(|g| roles.contains(&g.role))
+    });
+    if !held {
+        return PageError(AppError::Forbidden("this area is not for your role".into()))
+            .into_response();
+    }
+    next.run(request).await
 }
 
 #[cfg(test)]

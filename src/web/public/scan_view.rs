@@ -10,16 +10,16 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::i18n::{Lang, ScanTexts, Texts};
 use crate::app::labels::VerdictKind;
 use crate::domain::certification::{CertStatus, Certification};
 use crate::domain::lot::Lot;
 use crate::domain::organization::Organization;
 use crate::domain::product::Product;
 use crate::domain::scan::ScanSummary;
+use crate::web::i18n::{Lang, ScanTexts, Texts};
 
 /// The page's stylesheet, inlined so that the first response is the whole page.
-pub const CSS: &str = include_str!("../../assets/scan.css");
+pub const CSS: &str = include_str!("../../../assets/scan.css");
 
 /// The Content-Security-Policy of the scan page: the inline stylesheet by its hash.
 pub fn content_security_policy() -> HeaderValue {

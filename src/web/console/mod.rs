@@ -12,10 +12,6 @@ use axum_extra::extract::WithRejection;
 use serde::Deserialize;
 use strum::IntoEnumIterator;
 
-use super::AppState;
-use super::auth::{self, Signed};
-use super::error::{AppError, PageError};
-use super::pages::{Layout, render};
 use crate::app::permissions::Target;
 use crate::app::{self, access, accounts, registry};
 use crate::domain::organization::{OrgKind, Organization, OrganizationInput};
@@ -24,6 +20,10 @@ use crate::domain::product::{Product, ProductInput};
 use crate::domain::province::{PROVINCES, Province};
 use crate::domain::validation::Invalid;
 use crate::store::ListQuery;
+use crate::web::AppState;
+use crate::web::auth::{self, Signed};
+use crate::web::error::{AppError, PageError};
+use crate::web::layout::{Layout, render};
 
 type PageResult = Result<Response, PageError>;
 type Posted<T> = WithRejection<Form<T>, PageError>;
@@ -85,6 +85,7 @@ struct Dashboard {
     may_add_organization: bool,
     may_add_product: bool,
     may_invite: bool,
+    inspects: bool,
 }
 
 #[derive(Deserialize)]
@@ -128,7 +129,7 @@ async fn dashboard(
         .actor
         .may("organization.create", &Target::everything());
     render(&Dashboard {
-        layout: Layout::current("Console", "/console"),
+        layout: Layout::new(signed.lang, signed.lang.texts().console, "/console"),
         csrf: signed.csrf,
         person: signed.person.display_name,
         query: p.q,
@@ -137,6 +138,12 @@ async fn dashboard(
         may_add_organization,
         may_add_product,
         may_invite,
+        inspects: signed
+            .caller
+            .actor
+            .grants()
+            .iter()
+            .any(|g| matches!(g.role, Role::Inspector | Role::Operator)),
     })
 }
 
@@ -159,14 +166,18 @@ struct OrganizationForm {
     provinces: &'static [Province],
 }
 
-fn organization_form(csrf: String, input: OrganizationInput, errors: Invalid) -> OrganizationForm {
-    let layout = Layout::current("", "/console/organizations/new");
+fn organization_form(
+    signed: &Signed,
+    input: OrganizationInput,
+    errors: Invalid,
+) -> OrganizationForm {
+    let layout = Layout::new(signed.lang, "", "/console/organizations/new");
     OrganizationForm {
         layout: Layout {
             title: layout.t.new_organization.to_owned(),
             ..layout
         },
-        csrf,
+        csrf: signed.csrf.clone(),
         input,
         errors,
         kinds: OrgKind::iter().collect(),
@@ -176,7 +187,7 @@ fn organization_form(csrf: String, input: OrganizationInput, errors: Invalid) ->
 
 async fn new_organization(signed: Signed) -> PageResult {
     render(&organization_form(
-        signed.csrf,
+        &signed,
         OrganizationInput {
             kind: "cooperative".into(),
             ..Default::default()
@@ -197,7 +208,7 @@ async fn create_organization(
             Err(e) => form_errors(e)?,
         },
     };
-    refused(render(&organization_form(signed.csrf, input, errors))?)
+    refused(render(&organization_form(&signed, input, errors))?)
 }
 
 #[derive(Template)]
@@ -232,7 +243,7 @@ async fn product_form(
         Some(id) => format!("/console/products/{id}"),
         None => "/console/products/new".into(),
     };
-    let layout = Layout::current("", &action);
+    let layout = Layout::new(signed.lang, "", &action);
     let status = if errors.errors.is_empty() {
         StatusCode::OK
     } else {
@@ -353,7 +364,7 @@ async fn invite_page(s: &AppState, signed: &Signed, link: Option<String>) -> Pag
                 .any(|o| r.of_producer() == o.data.kind.is_producer() && *r != Role::Operator)
         })
         .collect();
-    let layout = Layout::current("", "/console/invite");
+    let layout = Layout::new(signed.lang, "", "/console/invite");
     render(&InvitePage {
         layout: Layout {
             title: layout.t.invite.to_owned(),
@@ -406,7 +417,7 @@ struct PasswordPage {
 }
 
 fn password_page(signed: &Signed, errors: Invalid) -> PageResult {
-    let layout = Layout::current("", "/console/password");
+    let layout = Layout::new(signed.lang, "", "/console/password");
     let failed = !errors.errors.is_empty();
     let page = render(&PasswordPage {
         layout: Layout {
@@ -450,7 +461,7 @@ async fn change_password(
                 person = signed.person.id,
                 "password change: wrong current password"
             );
-            let t = Layout::current("", "").t;
+            let t = signed.lang.texts();
             let errors = Invalid::field("current_password", t.wrong_current_password);
             return password_page(&signed, errors);
         }

@@ -13,16 +13,16 @@ use axum::routing::get;
 use axum::{Form, Router};
 use sha2::{Digest, Sha256};
 
-use super::AppState;
-use super::context;
-use super::error::{AppError, PageError};
-use super::i18n::Lang;
 use super::resolver::{self, Wanted};
 use super::scan_view::{self, ScanPage, cert_line};
 use crate::app::labels::{Verdict, VerdictKind};
 use crate::domain::gs1::DigitalLink;
 use crate::domain::scan::{NewScan, ReportInput, ScanSummary, client_kind};
 use crate::labelcode;
+use crate::web::AppState;
+use crate::web::context::RequestContext;
+use crate::web::error::{AppError, PageError};
+use crate::web::i18n::Lang;
 
 /// Longest label URI path and query accepted; a label's is under 200 characters.
 const MAX_URI: usize = 2048;
@@ -65,16 +65,18 @@ fn url_pairs(query: &str) -> Vec<(String, String)> {
 /// The page of a verdict that names no product: a forgery, a bad URI.
 fn verdict_page(
     state: &AppState,
+    lang: Lang,
     status: StatusCode,
     kind: VerdictKind,
     path: &str,
     reported: bool,
 ) -> Response {
-    let s = context::current().lang.scan_texts();
+    let s = lang.scan_texts();
     let (class, title, body, steps) = scan_view::banner(kind, s);
     // A code that looks like a label but is not one: shoppers may report the counterfeit.
     let reportable = kind != VerdictKind::Malformed;
     let mut page = message_page(
+        lang,
         &state.settings.base_url(),
         (class, title, body, steps),
         path,
@@ -85,8 +87,8 @@ fn verdict_page(
 }
 
 /// No product has the GTIN (or id) asked for.
-fn unknown_product(state: &AppState, path: &str) -> Response {
-    let s = context::current().lang.scan_texts();
+fn unknown_product(state: &AppState, lang: Lang, path: &str) -> Response {
+    let s = lang.scan_texts();
     let banner = (
         "bad",
         s.unknown_product_title,
@@ -95,7 +97,7 @@ fn unknown_product(state: &AppState, path: &str) -> Response {
     );
     html(
         StatusCode::NOT_FOUND,
-        &message_page(&state.settings.base_url(), banner, path, false),
+        &message_page(lang, &state.settings.base_url(), banner, path, false),
         None,
     )
 }
@@ -106,8 +108,7 @@ pub fn shared_prefixes() -> Vec<String> {
     [Lang::Vi, Lang::En]
         .into_iter()
         .filter_map(|lang| {
-            let page =
-                context::with_lang(lang, || message_page("", ("", "", "", false), "/", false));
+            let page = message_page(lang, "", ("", "", "", false), "/", false);
             let html = page.render().ok()?;
             let end = html.find("</style>\n")? + "</style>\n".len();
             Some(html[..end].to_owned())
@@ -117,12 +118,12 @@ pub fn shared_prefixes() -> Vec<String> {
 
 /// A plain page with a banner and no product.
 fn message_page(
+    lang: Lang,
     base_url: &str,
     (class, title, body, steps): (&'static str, &'static str, &'static str, bool),
     path: &str,
     reportable: bool,
 ) -> ScanPage {
-    let lang = context::current().lang;
     let s = lang.scan_texts();
     ScanPage {
         lang,
@@ -179,6 +180,7 @@ fn html(status: StatusCode, page: &ScanPage, etag: Option<&str>) -> Response {
 /// GET (and HEAD) of a label URI in either form.
 async fn label_page(
     State(state): State<AppState>,
+    ctx: RequestContext,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
@@ -187,19 +189,21 @@ async fn label_page(
     let gs1 = path.starts_with("/01/");
     let printed = printed_uri(&state, &uri);
     let link = gs1.then(|| resolver::link_header(&state, &uri));
+    let lang = ctx.lang;
     let mut response = if path.len() + uri.query().map_or(0, str::len) > MAX_URI {
         verdict_page(
             &state,
+            lang,
             StatusCode::URI_TOO_LONG,
             VerdictKind::Malformed,
             "/",
             false,
         )
     } else if gs1 {
-        gs1_response(&state, &method, &uri, &printed, &headers).await
+        gs1_response(&state, lang, &method, &uri, &printed, &headers).await
     } else {
         match verify(&state, &printed).await {
-            Ok(v) => label_response(&state, &method, &uri, &headers, v).await,
+            Ok(v) => label_response(&state, lang, &method, &uri, &headers, v).await,
             Err(r) => r,
         }
     };
@@ -229,6 +233,7 @@ async fn verify(state: &AppState, printed: &str) -> Result<Verdict, Response> {
 /// The GS1 Digital Link form: a label (with AI 21) or a product (AI 01 alone or with a lot).
 async fn gs1_response(
     state: &AppState,
+    lang: Lang,
     method: &Method,
     uri: &axum::http::Uri,
     printed: &str,
@@ -240,6 +245,7 @@ async fn gs1_response(
             tracing::debug!(error = %e, "not a GS1 Digital Link");
             return verdict_page(
                 state,
+                lang,
                 StatusCode::BAD_REQUEST,
                 VerdictKind::Malformed,
                 uri.path(),
@@ -255,7 +261,7 @@ async fn gs1_response(
         let product = match state.store.product_by_gtin(&link.gtin).await {
             Ok(Some(p)) => p,
             Ok(None) => {
-                return unknown_product(state, uri.path());
+                return unknown_product(state, lang, uri.path());
             }
             Err(e) => return PageError::from(e).into_response(),
         };
@@ -275,13 +281,14 @@ async fn gs1_response(
             let lot = verdict.lot.as_ref().map(|l| l.data.code.as_str());
             resolver::answer(state, uri, product, lot, w)
         }
-        _ => label_response(state, method, uri, headers, verdict).await,
+        _ => label_response(state, lang, method, uri, headers, verdict).await,
     }
 }
 
 /// Records the scan (when the label's proof held) and renders the verdict page.
 async fn label_response(
     state: &AppState,
+    lang: Lang,
     method: &Method,
     uri: &axum::http::Uri,
     headers: &HeaderMap,
@@ -295,7 +302,7 @@ async fn label_response(
         state
             .metrics
             .scans
-            .get_or_create(&super::metrics::VerdictLabels {
+            .get_or_create(&crate::web::metrics::VerdictLabels {
                 verdict: kind.code().to_owned(),
             })
             .inc();
@@ -314,7 +321,7 @@ async fn label_response(
         (verdict.batch_id, verdict.index, verdict.product.clone())
     else {
         // A forgery: no row, no lookup, an explanation.
-        return verdict_page(state, status, kind, uri.path(), reported);
+        return verdict_page(state, lang, status, kind, uri.path(), reported);
     };
     let now = state.clock.now();
     // HEAD asks about the page without anyone looking at a label: not a scan.
@@ -347,7 +354,6 @@ async fn label_response(
             Err(e) => return PageError::from(e).into_response(),
         };
     }
-    let lang = context::current().lang;
     let page = match build_page(state, lang, uri, Some(&verdict), summary, product, reported).await
     {
         Ok(page) => page,
@@ -480,6 +486,7 @@ async fn build_page(
 /// `/products/{id}`: the product information page (`gs1:pip`), optionally with a lot.
 async fn product_page(
     State(state): State<AppState>,
+    ctx: RequestContext,
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
 ) -> Response {
@@ -491,9 +498,9 @@ async fn product_page(
         Err(_) => None,
     };
     let Some(product) = product else {
-        return unknown_product(&state, uri.path());
+        return unknown_product(&state, ctx.lang, uri.path());
     };
-    let lang = context::current().lang;
+    let lang = ctx.lang;
     let lot = match query_param(&uri, "lot")
         .filter(|code| crate::domain::lot::check_lot_code(code).is_ok())
     {
@@ -515,10 +522,11 @@ async fn product_page(
 /// A shopper's report from a label page: rate limited, stored, then back to the page.
 async fn report(
     State(state): State<AppState>,
+    ctx: RequestContext,
     OriginalUri(uri): OriginalUri,
     Form(input): Form<ReportInput>,
 ) -> Response {
-    if let Err(wait) = state.report_limiter.check_client(context::current().client) {
+    if let Err(wait) = state.report_limiter.check_client(ctx.client) {
         return PageError(AppError::TooMany(wait)).into_response();
     }
     let printed = printed_uri(&state, &uri);

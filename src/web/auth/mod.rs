@@ -2,6 +2,13 @@
 //! `/link/{secret}`, where an invited person makes their account or a person sets a new
 //! password. Signing out is a console form (it needs the session's CSRF token).
 
+mod session;
+
+pub use session::{
+    ApiCaller, SESSION_ABSOLUTE, SESSION_IDLE, Signed, api_token, end_cookie, require_role,
+    session_cookie, signed_in, start_session,
+};
+
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::request::Parts;
@@ -12,14 +19,15 @@ use axum::{Form, Router};
 use axum_extra::extract::WithRejection;
 use serde::Deserialize;
 
-use super::AppState;
-use super::auth::{self, refuse_cross_site, request_id};
-use super::context;
-use super::error::{AppError, PageError};
-use super::pages::{Layout, render};
 use crate::app::{self, access};
 use crate::domain::people::{LinkPurpose, PersonInput, Role};
 use crate::domain::validation::Invalid;
+use crate::web::AppState;
+use crate::web::context::RequestContext;
+use crate::web::error::{AppError, PageError};
+use crate::web::i18n::Lang;
+use crate::web::layout::{Layout, render};
+use session::{refuse_cross_site, request_id};
 
 type PageResult = Result<Response, PageError>;
 
@@ -37,8 +45,8 @@ struct LoginPage {
     failed: bool,
 }
 
-fn login_page(login: String, failed: bool) -> Result<Response, PageError> {
-    let layout = Layout::current("", "/login");
+fn login_page(lang: Lang, login: String, failed: bool) -> Result<Response, PageError> {
+    let layout = Layout::new(lang, "", "/login");
     render(&LoginPage {
         layout: Layout {
             title: layout.t.login.to_owned(),
@@ -49,8 +57,8 @@ fn login_page(login: String, failed: bool) -> Result<Response, PageError> {
     })
 }
 
-async fn login_form() -> PageResult {
-    login_page(String::new(), false)
+async fn login_form(ctx: RequestContext) -> PageResult {
+    login_page(ctx.lang, String::new(), false)
 }
 
 #[derive(Deserialize)]
@@ -66,11 +74,12 @@ struct LoginForm {
 /// login, a wrong password and a disabled account get the same answer.
 async fn login(
     State(s): State<AppState>,
+    ctx: RequestContext,
     parts: Parts,
     WithRejection(Form(form), _): WithRejection<Form<LoginForm>, PageError>,
 ) -> PageResult {
     refuse_cross_site(&parts)?;
-    let client = context::current().client;
+    let client = ctx.client;
     let account = crate::domain::people::normalize_login(&form.login)
         .unwrap_or_else(|_| form.login.trim().to_lowercase());
     let throttled = s
@@ -84,14 +93,14 @@ async fn login(
     match access_person(&s, &form).await {
         Ok(person) => {
             tracing::info!(person = person.id, "signed in");
-            let cookie = auth::start_session(&s, &person).await?;
+            let cookie = session::start_session(&s, &person).await?;
             let mut response = Redirect::to("/console").into_response();
             response.headers_mut().insert(header::SET_COOKIE, cookie);
             Ok(response)
         }
         Err(app::Error::Unauthorized) => {
             tracing::warn!(login = ?account, client = ?client, "sign-in failed");
-            let page = login_page(form.login, true)?;
+            let page = login_page(ctx.lang, form.login, true)?;
             Ok((StatusCode::UNAUTHORIZED, page).into_response())
         }
         Err(e) => Err(e.into()),
@@ -123,11 +132,12 @@ struct LinkPage {
 
 async fn link_page(
     s: &AppState,
+    lang: Lang,
     secret: &str,
     input: PersonInput,
     errors: Invalid,
 ) -> Result<(StatusCode, LinkPage), PageError> {
-    let layout = Layout::current("", "/");
+    let layout = Layout::new(lang, "", "/");
     let (purpose, organization) = match access::open_link(&s.app, secret).await {
         Ok(link) => match link.purpose {
             LinkPurpose::Invitation {
@@ -165,8 +175,19 @@ async fn link_page(
     Ok((status, page))
 }
 
-async fn link_form(State(s): State<AppState>, Path(secret): Path<String>) -> PageResult {
-    let (status, page) = link_page(&s, &secret, PersonInput::default(), Invalid::default()).await?;
+async fn link_form(
+    State(s): State<AppState>,
+    ctx: RequestContext,
+    Path(secret): Path<String>,
+) -> PageResult {
+    let (status, page) = link_page(
+        &s,
+        ctx.lang,
+        &secret,
+        PersonInput::default(),
+        Invalid::default(),
+    )
+    .await?;
     Ok(private((status, render(&page)?)))
 }
 
@@ -206,6 +227,7 @@ struct LinkForm {
 /// Uses a link: makes the invited account (and signs it in), or sets the new password.
 async fn use_link(
     State(s): State<AppState>,
+    ctx: RequestContext,
     Path(secret): Path<String>,
     parts: Parts,
     WithRejection(Form(form), _): WithRejection<Form<LinkForm>, PageError>,
@@ -230,13 +252,13 @@ async fn use_link(
     };
     match result {
         Ok(person) => {
-            let cookie = auth::start_session(&s, &person).await?;
+            let cookie = session::start_session(&s, &person).await?;
             let mut response = Redirect::to("/console").into_response();
             response.headers_mut().insert(header::SET_COOKIE, cookie);
             Ok(response)
         }
         Err(app::Error::Invalid(errors) | app::Error::Conflict(errors)) => {
-            let (status, page) = link_page(&s, &secret, input, errors).await?;
+            let (status, page) = link_page(&s, ctx.lang, &secret, input, errors).await?;
             let status = if status == StatusCode::OK {
                 StatusCode::UNPROCESSABLE_ENTITY
             } else {
@@ -244,7 +266,7 @@ async fn use_link(
             };
             Ok(private((status, render(&page)?)))
         }
-        Err(app::Error::NotFound(_)) => link_form(State(s), Path(secret)).await,
+        Err(app::Error::NotFound(_)) => link_form(State(s), ctx, Path(secret)).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -7,8 +7,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde_json::{Value, json};
 
-use super::AppState;
 use crate::domain::product::Product;
+use crate::web::AppState;
 
 /// The GS1 Web vocabulary, which link types abbreviate as `gs1:`.
 const GS1_VOC: &str = "https://gs1.org/voc/";

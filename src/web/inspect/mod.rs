@@ -1,0 +1,75 @@
+//! The inspectors' workspace: what awaits an inspector's decision in their province. Only
+//! inspectors (and operators) enter; later work adds searching, deciding, recalling and
+//! the audit trail here.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+
+use crate::domain::certification::{CertStatus, Certification};
+use crate::domain::organization::Organization;
+use crate::domain::people::Role;
+use crate::store::ListQuery;
+use crate::web::AppState;
+use crate::web::auth::{self, Signed};
+use crate::web::context::RequestContext;
+use crate::web::error::PageError;
+use crate::web::layout::{Layout, render};
+
+/// The roles that enter the workspace.
+const INSPECTORS: &[Role] = &[Role::Inspector, Role::Operator];
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/inspect", get(workspace))
+        .route_layer(axum::middleware::from_fn_with_state(
+            INSPECTORS,
+            auth::require_role,
+        ))
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
+}
+
+#[derive(Template)]
+#[template(path = "inspect/workspace.html")]
+struct Workspace {
+    layout: Layout,
+    csrf: String,
+    person: String,
+    producers: Vec<Organization>,
+    awaiting: Vec<Certification>,
+}
+
+/// The producers the inspector oversees and their certificates awaiting a decision.
+async fn workspace(
+    signed: Signed,
+    ctx: RequestContext,
+    State(s): State<AppState>,
+) -> Result<axum::response::Response, PageError> {
+    let producers: Vec<Organization> =
+        crate::app::registry::readable_organizations(&s.app, &signed.caller)
+            .await?
+            .into_iter()
+            .filter(|o| o.data.kind.is_producer())
+            .collect();
+    let query = ListQuery {
+        limit: Some(ListQuery::MAX_LIMIT),
+        ..Default::default()
+    };
+    let awaiting = s
+        .store
+        .list_certifications(&query, None)
+        .await?
+        .into_iter()
+        .filter(|c| c.status == CertStatus::Submitted)
+        .filter(|c| producers.iter().any(|p| p.id == c.data.holder_id))
+        .collect();
+    let layout = Layout::new(ctx.lang, ctx.lang.texts().inspect, "/inspect");
+    render(&Workspace {
+        layout,
+        csrf: signed.csrf,
+        person: signed.person.display_name,
+        producers,
+        awaiting,
+    })
+}

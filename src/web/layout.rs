@@ -1,0 +1,54 @@
+//! The frame every page shares: its language, its texts, its title and where it is.
+
+use askama::Template;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::error::PageError;
+use super::i18n::{Lang, Texts};
+
+/// What the shared layout of every page needs.
+pub struct Layout {
+    pub lang: Lang,
+    pub t: &'static Texts,
+    pub title: String,
+    /// The path of this page, for the language switch to come back to.
+    pub path: String,
+    pub asset_version: &'static str,
+}
+
+impl Layout {
+    pub fn new(lang: Lang, title: &str, path: &str) -> Layout {
+        Layout {
+            lang,
+            t: lang.texts(),
+            title: title.to_owned(),
+            path: if path.is_empty() {
+                "/".into()
+            } else {
+                path.to_owned()
+            },
+            asset_version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+
+    /// A role's name in the page's language.
+    pub fn role(&self, role: &crate::domain::people::Role) -> &'static str {
+        match self.lang {
+            Lang::Vi => role.label_vi(),
+            Lang::En => role.label_en(),
+        }
+    }
+
+    /// A kind of organization's name in the page's language.
+    pub fn kind(&self, kind: &crate::domain::organization::OrgKind) -> &'static str {
+        match self.lang {
+            Lang::Vi => kind.label_vi(),
+            Lang::En => kind.label_en(),
+        }
+    }
+}
+
+/// Renders a typed template as an HTML response.
+pub fn render(page: &impl Template) -> Result<Response, PageError> {
+    Ok(Html(page.render()?).into_response())
+}
