@@ -15,6 +15,7 @@ use crate::support::fixtures::*;
 on_both_databases!(
     people_sign_in_with_their_roles_and_are_signed_out_when_they_change,
     memberships_name_an_organization_of_the_right_kind,
+    tokens_and_links_leave_one_entry_each_and_no_secret,
 );
 
 async fn people_sign_in_with_their_roles_and_are_signed_out_when_they_change(
@@ -188,4 +189,105 @@ async fn memberships_name_an_organization_of_the_right_kind(store: Arc<dyn Store
     }
     // A refused person is not half made.
     assert!(store.person_by_login("p3@htx.vn").await.unwrap().is_none());
+}
+
+/// Every token and link change appends exactly one audit entry, and no entry holds the
+/// token, the link's secret or a password.
+async fn tokens_and_links_leave_one_entry_each_and_no_secret(store: Arc<dyn Store>) {
+    use truyxuat::app::access::{self, TokenRequest};
+    let app = app_at(&store, now());
+    let cli = truyxuat::app::Caller::cli();
+    let coop = store
+        .create_organization(&cooperative("HTX Chè").build(), now())
+        .await
+        .unwrap();
+    let owner = accounts::create_person(
+        &app,
+        &cli,
+        &PersonInput {
+            login: "chu@htx.vn".into(),
+            display_name: "Chủ nhiệm".into(),
+        }
+        .validate()
+        .unwrap(),
+        &[Membership::of(coop.id, Role::Owner)],
+        Some("mật khẩu chủ nhiệm"),
+    )
+    .await
+    .unwrap();
+    let count = async || store.audit_entries(0, 1000).await.unwrap().len();
+    let mut secrets: Vec<String> = vec!["mật khẩu chủ nhiệm".into(), "mật khẩu biên tập".into()];
+    let expect = async |action: &str, before: usize| {
+        let entries = store.audit_entries(0, 1000).await.unwrap();
+        assert_eq!(entries.len(), before + 1, "{action}: one entry");
+        assert_eq!(entries.last().unwrap().entry().unwrap().action, action);
+    };
+
+    let before = count().await;
+    let request = TokenRequest {
+        organization_id: Some(coop.id),
+        role: Role::Viewer,
+        name: "kế toán".into(),
+        days: 30,
+    };
+    let (token, record) = access::create_token(&app, &cli, owner.id, &request)
+        .await
+        .unwrap();
+    expect("token.create", before).await;
+    secrets.push(token);
+    let before = count().await;
+    access::revoke_token(&app, &cli, record.id).await.unwrap();
+    expect("token.revoke", before).await;
+
+    let before = count().await;
+    let invitation = access::invite(&app, &cli, &Membership::of(coop.id, Role::Editor))
+        .await
+        .unwrap();
+    expect("link.invite", before).await;
+    secrets.push(invitation.clone());
+    let before = count().await;
+    let editor = PersonInput {
+        login: "bientap@htx.vn".into(),
+        display_name: "Biên tập".into(),
+    }
+    .validate()
+    .unwrap();
+    let joined = access::accept_invitation(&app, &invitation, &editor, "mật khẩu biên tập", None)
+        .await
+        .unwrap();
+    expect("link.accept", before).await;
+    // A link is used once.
+    let again =
+        access::accept_invitation(&app, &invitation, &editor, "mật khẩu biên tập", None).await;
+    assert!(again.is_err());
+    assert_eq!(count().await, before + 1);
+
+    let before = count().await;
+    let reset = access::reset_link(&app, &cli, joined.id).await.unwrap();
+    expect("link.reset", before).await;
+    secrets.push(reset.clone());
+    let before = count().await;
+    access::revoke_link(&app, &cli, &reset).await.unwrap();
+    expect("link.revoke", before).await;
+    assert!(
+        access::reset_password(&app, &reset, "mật khẩu mới nữa", None)
+            .await
+            .is_err()
+    );
+    assert_eq!(count().await, before + 1, "a refused reset leaves no entry");
+
+    let entries = store.audit_entries(0, 1000).await.unwrap();
+    for entry in &entries {
+        let text = String::from_utf8_lossy(&entry.bytes);
+        for secret in &secrets {
+            assert!(
+                !text.contains(secret.as_str()),
+                "an entry holds a secret: {text}"
+            );
+        }
+        assert!(
+            !text.contains("$argon2"),
+            "an entry holds a password hash: {text}"
+        );
+    }
 }
