@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use truyxuat::app::access::{self, TokenRequest};
 use truyxuat::app::labels::MintRequest;
-use truyxuat::app::{Caller, accounts};
+use truyxuat::app::{Caller, accounts, registry};
 use truyxuat::domain::batch::Profile;
 use truyxuat::domain::people::{Membership, PersonInput, Role};
 use truyxuat::labelcode::{KeySeed, Keyring};
@@ -220,6 +220,8 @@ fn routes() -> Vec<Route> {
     vec![
         route("organization.create", false, S::CREATED),
         route("organization.update", false, S::OK),
+        route("organization.suspend", false, S::OK),
+        route("organization.reinstate", false, S::OK),
         route("product.create", false, S::CREATED),
         route("product.update", false, S::OK),
         route("certification.create", false, S::CREATED),
@@ -255,6 +257,21 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             format!("/api/v1/organizations/{coop}"),
             organization_body("HTX Chè Cầu Đất"),
         ),
+        ("organization.suspend", false) => api(
+            "POST",
+            format!("/api/v1/organizations/{coop}/suspend"),
+            json!({"reason": "Vi phạm quy định ghi nhãn"}),
+        ),
+        ("organization.reinstate", false) => {
+            registry::set_suspension(&app.app, &Caller::cli(), coop, Some("kiểm tra"))
+                .await
+                .unwrap();
+            api(
+                "POST",
+                format!("/api/v1/organizations/{coop}/reinstate"),
+                json!({}),
+            )
+        }
         ("product.create", false) => api(
             "POST",
             "/api/v1/products".into(),
@@ -603,6 +620,13 @@ async fn walk_the_matrix(db: TestDb) {
                     assert_eq!(rows, rows_after, "{what} changed {table}");
                 }
             }
+            // The cooperative is not left suspended for the next request.
+            let suspended = store.organization(cooperative).await.unwrap().unwrap();
+            if suspended.suspended_at.is_some() {
+                registry::set_suspension(&app.app, &Caller::cli(), cooperative, None)
+                    .await
+                    .unwrap();
+            }
             walked += 1;
         }
     }
@@ -635,4 +659,125 @@ fn the_test_reads_the_whole_matrix() {
     for route in routes() {
         assert!(matrix.contains_key(route.action), "{}", route.action);
     }
+}
+
+#[tokio::test]
+async fn a_suspended_producer_reads_but_changes_nothing_and_its_labels_say_so() {
+    let app = TestApp::with_demo().await;
+    let store = &app.db.store;
+    let orgs = store
+        .list_organizations(&truyxuat::store::ListQuery::default())
+        .await
+        .unwrap();
+    let id_of = |name: &str| orgs.iter().find(|o| o.data.name == name).unwrap().id;
+    let coop = id_of("HTX Nông nghiệp Dịch vụ Xuân Thọ");
+    let council = id_of("Hội đồng OCOP tỉnh Lâm Đồng");
+    let (_, inspector) = person(
+        &app,
+        "thanhtra@ld.vn",
+        Some(council),
+        Role::Inspector,
+        Role::Inspector,
+    )
+    .await;
+    let (_, editor) = person(
+        &app,
+        "bientap@xt.vn",
+        Some(coop),
+        Role::Editor,
+        Role::Editor,
+    )
+    .await;
+    let label = crate::support::labels::mint(&app, 1, 1, Some("CD-2026-10A"))
+        .await
+        .remove(0);
+    let call = async |token: &str, method: &str, path: &str, body: Value| {
+        app.send(
+            Request::builder()
+                .method(method)
+                .uri(path)
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(body.to_string()))
+                .unwrap(),
+        )
+        .await
+    };
+    let rename = json!({"producer_id": coop, "name": "Chè Ô Long Cầu Đất", "category": "Đồ uống", "unit": "hộp 100 g", "gtin": "8936049120015"});
+
+    let reason = "Vi phạm an toàn thực phẩm";
+    let suspended = call(
+        &inspector,
+        "POST",
+        &format!("/api/v1/organizations/{coop}/suspend"),
+        json!({"reason": reason}),
+    )
+    .await;
+    assert_eq!(suspended.status, StatusCode::OK, "{}", suspended.body);
+    assert!(suspended.json()["suspended_at"].is_string());
+    let again = call(
+        &inspector,
+        "POST",
+        &format!("/api/v1/organizations/{coop}/suspend"),
+        json!({"reason": reason}),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+
+    // Shoppers see it on the label page, beside a verdict that stays true.
+    let page = app.get(&label).await;
+    assert_eq!(page.texts("#verdict strong"), vec!["Tem chính hãng"]);
+    assert_eq!(
+        page.texts("#suspended strong"),
+        vec!["Cơ sở sản xuất đang bị đình chỉ"]
+    );
+    assert_eq!(page.texts("#suspended b"), vec![reason]);
+
+    // The cooperative's people read, and change nothing.
+    assert_eq!(
+        call(&editor, "GET", "/api/v1/products/1", json!(null))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let refused = call(&editor, "PUT", "/api/v1/products/1", rename.clone()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
+    let mint = call(
+        &editor,
+        "POST",
+        "/api/v1/batches",
+        json!({"product_id": 1, "count": 5}),
+    )
+    .await;
+    assert_eq!(mint.status, StatusCode::FORBIDDEN);
+
+    let reinstated = call(
+        &inspector,
+        "POST",
+        &format!("/api/v1/organizations/{coop}/reinstate"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(reinstated.status, StatusCode::OK, "{}", reinstated.body);
+    assert!(reinstated.json()["suspended_at"].is_null());
+    assert_eq!(
+        call(&editor, "PUT", "/api/v1/products/1", rename)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert!(app.get(&label).await.texts("#suspended").is_empty());
+    // Both decisions are in the audit log, by the inspector.
+    let actions: Vec<String> = store
+        .audit_entries(0, 1000)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.entry().unwrap().action)
+        .filter(|a| a.starts_with("organization.s") || a.starts_with("organization.r"))
+        .collect();
+    assert_eq!(
+        actions,
+        vec!["organization.suspend", "organization.reinstate"]
+    );
 }

@@ -156,7 +156,7 @@ impl Caller {
 /// province.
 async fn organization_target(tx: &mut dyn Writes, id: i64) -> Result<Target, Error> {
     Ok(match tx.organization(id).await? {
-        Some(org) => Target::organization(org.id, org.data.province.slug),
+        Some(org) => Target::of(&org),
         // A record of no organization: only those who may act on everything.
         None => Target::everything(),
     })

@@ -133,6 +133,8 @@ pub struct Target {
     /// A record that belongs to no organization (an evidence document): `own` and
     /// `province` are met by holding the role anywhere.
     pub unowned: bool,
+    /// The organization is suspended: its own roles may only read.
+    pub suspended: bool,
 }
 
 impl Target {
@@ -147,6 +149,14 @@ impl Target {
             organization: Some(id),
             province: Some(province),
             ..Target::default()
+        }
+    }
+
+    /// A record of `org` (suspended or not).
+    pub fn of(org: &crate::domain::organization::Organization) -> Target {
+        Target {
+            suspended: org.suspended_at.is_some(),
+            ..Target::organization(org.id, org.data.province.slug)
         }
     }
 
@@ -166,6 +176,9 @@ impl Target {
     }
 }
 
+/// The one action a suspended organization's own roles keep.
+const READ: &str = "registry.read";
+
 /// Whether an actor with `grants` (and, for `self`, person id `me`) may do `action` to
 /// `target`.
 pub fn allows(grants: &[Grant], me: Option<i64>, action: &str, target: &Target) -> bool {
@@ -177,8 +190,10 @@ pub fn allows(grants: &[Grant], me: Option<i64>, action: &str, target: &Target) 
             Scope::All => true,
             Scope::OwnAccount => me.is_some() && target.person == me,
             Scope::Own => {
-                target.unowned
-                    || (target.organization.is_some() && target.organization == grant.organization)
+                let own =
+                    target.organization.is_some() && target.organization == grant.organization;
+                // A suspended producer's people read its records but change none.
+                target.unowned || (own && (!target.suspended || action == READ))
             }
             Scope::Province => {
                 target.unowned
@@ -288,8 +303,10 @@ mod tests {
             .collect();
         // Passed in by the key commands rather than written at a `require`.
         used.extend(["key.create", "key.rotate", "key.revoke"]);
-        // Reads are asked about by the web layer; reset links per organization.
+        // Reads are asked about by the web layer; reset links per organization; suspending
+        // and reinstating share one operation.
         used.extend(["registry.read", "person.reset"]);
+        used.extend(["organization.suspend", "organization.reinstate"]);
         let listed: std::collections::BTreeSet<&str> = matrix().actions().collect();
         assert_eq!(used, listed);
     }

@@ -87,12 +87,63 @@ pub async fn update_organization(
         .organization(id)
         .await?
         .ok_or(Error::NotFound("organization"))?;
-    let target = Target::organization(id, before.data.province.slug);
+    let target = Target::of(&before);
     caller.require("organization.update", &target)?;
     let after = tx.update_organization(id, org, now).await?;
     let entity = EntityRef::new("organization", id);
     let (b, a) = (Some(json(&before)?), Some(json(&after)?));
     audit(&mut *tx, caller, now, "organization.update", entity, b, a).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
+/// Suspends a producer (`reason` given) or reinstates it (None): while suspended, its people
+/// read its records but change none, and its label pages say it is suspended.
+pub async fn set_suspension(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    reason: Option<&str>,
+) -> Result<Organization, Error> {
+    let now = app.now();
+    let action = if reason.is_some() {
+        "organization.suspend"
+    } else {
+        "organization.reinstate"
+    };
+    let mut tx = app.store.begin().await?;
+    let before = tx
+        .organization(id)
+        .await?
+        .ok_or(Error::NotFound("organization"))?;
+    caller.require(action, &Target::of(&before))?;
+    if !before.data.kind.is_producer() {
+        return Err(refuse("id", "only a producer can be suspended"));
+    }
+    let reason = match reason {
+        Some(text) => {
+            let mut v = crate::domain::validation::Validator::default();
+            let reason = v.text("reason", text, 500);
+            v.finish()?;
+            Some(reason)
+        }
+        None => None,
+    };
+    if reason.is_some() == before.suspended_at.is_some() {
+        let state = if reason.is_some() {
+            "already suspended"
+        } else {
+            "not suspended"
+        };
+        return Err(Error::Conflict(crate::domain::validation::Invalid::field(
+            "status",
+            format!("{} is {state}", before.data.name),
+        )));
+    }
+    let after = tx.set_suspension(id, reason.as_deref(), now).await?;
+    let entity = EntityRef::new("organization", id);
+    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
+    audit(&mut *tx, caller, now, action, entity, b, a).await?;
     tx.commit().await?;
     Ok(after)
 }
@@ -438,7 +489,7 @@ pub async fn readable_organizations(
     Ok(all
         .into_iter()
         .filter(|o| {
-            let target = Target::organization(o.id, o.data.province.slug);
+            let target = Target::of(o);
             caller.actor.may("registry.read", &target)
         })
         .collect())
@@ -447,7 +498,7 @@ pub async fn readable_organizations(
 /// Refuses `caller` a record of organization `id` they may not read.
 pub async fn require_readable(app: &App, caller: &Caller, id: i64) -> Result<(), Error> {
     let target = match app.store.organization(id).await? {
-        Some(o) => Target::organization(o.id, o.data.province.slug),
+        Some(o) => Target::of(&o),
         None => Target::everything(),
     };
     caller.require("registry.read", &target)

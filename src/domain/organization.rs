@@ -91,6 +91,9 @@ pub struct Organization {
     pub id: i64,
     #[serde(flatten)]
     pub data: NewOrganization,
+    /// When an inspector or an operator suspended the producer, if it is suspended.
+    pub suspended_at: Option<DateTime<Utc>>,
+    pub suspension_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -432,6 +432,13 @@ pub trait Writes: Send {
         org: &NewOrganization,
         now: DateTime<Utc>,
     ) -> Result<Organization, StoreError>;
+    /// Suspends an organization with `reason` (Some), or reinstates it (None).
+    async fn set_suspension(
+        &mut self,
+        id: i64,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError>;
     async fn insert_product(
         &mut self,
         product: &NewProduct,

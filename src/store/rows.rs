@@ -30,6 +30,8 @@ pub(super) struct OrganizationRow {
     address: Option<String>,
     phone: Option<String>,
     email: Option<String>,
+    suspended_at: Option<DateTime<Utc>>,
+    suspension_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -50,6 +52,8 @@ impl TryFrom<OrganizationRow> for Organization {
                 phone: r.phone,
                 email: r.email,
             },
+            suspended_at: r.suspended_at,
+            suspension_reason: r.suspension_reason,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -238,7 +242,8 @@ pub(super) fn lot_search_text(l: &NewLot) -> String {
 }
 
 pub(super) const ORGANIZATION_SELECT: &str = "SELECT id, kind, name, province, address, phone, \
-     email, created_at, updated_at FROM organizations o WHERE 1 = 1";
+     email, suspended_at, suspension_reason, created_at, updated_at FROM organizations o \
+     WHERE 1 = 1";
 
 pub(super) const PRODUCT_SELECT: &str = "SELECT p.id, p.producer_id, o.name AS producer_name, \
      p.name, p.category, p.unit, p.description, p.photo_url, p.gtin, p.growing_area_code, \

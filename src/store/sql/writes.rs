@@ -386,6 +386,34 @@ impl Writes for ThisWrites {
         self.noting(stored)
     }
 
+    async fn set_suspension(
+        &mut self,
+        id: i64,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Organization, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            require_updated(
+                sqlx::query(
+                    "UPDATE organizations SET suspended_at = $1, suspension_reason = $2, \
+                     updated_at = $3 WHERE id = $4",
+                )
+                .bind(reason.map(|_| now))
+                .bind(reason)
+                .bind(now)
+                .bind(id)
+                .execute(&mut *conn)
+                .await?,
+            )?;
+            fetch_organization(conn, id)
+                .await?
+                .ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
     async fn recall_lot(
         &mut self,
         id: i64,

@@ -43,6 +43,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/api/v1/organizations/{id}",
             get(organization).put(update_organization),
         )
+        .route(
+            "/api/v1/organizations/{id}/suspend",
+            post(suspend_organization),
+        )
+        .route(
+            "/api/v1/organizations/{id}/reinstate",
+            post(reinstate_organization),
+        )
         .route("/api/v1/products", get(list_products).post(create_product))
         .route("/api/v1/products/{id}", get(product).put(update_product))
         .route(
@@ -150,6 +158,29 @@ async fn update_organization(
     WithRejection(Json(input), _): Body<OrganizationInput>,
 ) -> ApiResult {
     ok(registry::update_organization(&s.app, &caller, id.0.0, &input.validate()?).await?)
+}
+
+#[derive(Deserialize)]
+struct SuspendInput {
+    reason: String,
+}
+
+/// Suspends a producer: its people may then only read its records.
+async fn suspend_organization(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    id: Id,
+    WithRejection(Json(input), _): Body<SuspendInput>,
+) -> ApiResult {
+    ok(registry::set_suspension(&s.app, &caller, id.0.0, Some(&input.reason)).await?)
+}
+
+async fn reinstate_organization(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    id: Id,
+) -> ApiResult {
+    ok(registry::set_suspension(&s.app, &caller, id.0.0, None).await?)
 }
 
 async fn list_products(

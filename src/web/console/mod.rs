@@ -118,7 +118,7 @@ async fn dashboard(
     // Links only to what the person may do.
     let may_anywhere = |action| {
         organizations.iter().any(|o| {
-            let target = Target::organization(o.id, o.data.province.slug);
+            let target = Target::of(o);
             signed.caller.actor.may(action, &target)
         })
     };
@@ -235,7 +235,7 @@ async fn product_form(
         .await?
         .into_iter()
         .filter(|o| {
-            let target = Target::organization(o.id, o.data.province.slug);
+            let target = Target::of(o);
             o.data.kind.is_producer() && signed.caller.actor.may("product.create", &target)
         })
         .collect();
@@ -350,7 +350,7 @@ async fn invite_page(s: &AppState, signed: &Signed, link: Option<String>) -> Pag
         .await?
         .into_iter()
         .filter(|o| {
-            let target = Target::organization(o.id, o.data.province.slug);
+            let target = Target::of(o);
             signed.caller.actor.may("person.invite", &target)
         })
         .collect::<Vec<_>>();
