@@ -356,3 +356,155 @@ async fn the_cli_prints_no_control_character() {
     assert!(said.contains("organizations[0].name"), "{said}");
     assert!(!said.contains('\u{1b}'), "{said}");
 }
+
+/// The texts of people and their decisions: the name and login an invited person types, a
+/// login at the sign-in form, the reason of a suspension or a recall.
+#[tokio::test]
+async fn people_and_decisions_refuse_hostile_text_by_name() {
+    use truyxuat::app::{Caller, access};
+    use truyxuat::domain::people::{Membership, Role};
+    let app = TestApp::new().await;
+    let coop = created(&app, "/api/v1/organizations", bodies(0, 0, 0)[0].1.clone()).await;
+    let product = created(&app, "/api/v1/products", bodies(coop, 0, 1)[1].1.clone()).await;
+    for (n, hostile) in fixtures().into_iter().enumerate() {
+        let one_line_refused =
+            hostile.text.chars().count() > 100 || REFUSED_ONE_LINE.contains(&hostile.name.as_str());
+        let what = &hostile.name;
+
+        // At the sign-in form, a hostile login is only a wrong login.
+        let login = app
+            .post_form(
+                "/login",
+                &[("login", &hostile.text), ("password", &hostile.text)],
+                None,
+            )
+            .await;
+        assert_eq!(
+            login.status,
+            StatusCode::UNAUTHORIZED,
+            "{what}: {}",
+            login.body
+        );
+        assert!(login.texts(".alert").len() == 1, "{what}");
+
+        // An invited person's name: refused beside its field, or their account is made.
+        let secret = access::invite(
+            &app.app,
+            &Caller::cli(),
+            &Membership::of(coop, Role::Viewer),
+        )
+        .await
+        .unwrap();
+        let email = format!("nguoi{n}@htx.vn");
+        let accepted = app
+            .post_form(
+                &format!("/link/{secret}"),
+                &[
+                    ("display_name", &hostile.text),
+                    ("login", &email),
+                    ("password", "một mật khẩu dài"),
+                ],
+                None,
+            )
+            .await;
+        if one_line_refused {
+            assert_eq!(
+                accepted.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what}: {}",
+                accepted.body
+            );
+            assert_eq!(accepted.texts("#display_name-error").len(), 1, "{what}");
+        } else {
+            assert_eq!(
+                accepted.status,
+                StatusCode::SEE_OTHER,
+                "{what}: {}",
+                accepted.body
+            );
+        }
+        // A hostile login is refused beside its field.
+        let secret = access::invite(
+            &app.app,
+            &Caller::cli(),
+            &Membership::of(coop, Role::Viewer),
+        )
+        .await
+        .unwrap();
+        let refused = app
+            .post_form(
+                &format!("/link/{secret}"),
+                &[
+                    ("display_name", "Người mới"),
+                    ("login", &hostile.text),
+                    ("password", "một mật khẩu dài"),
+                ],
+                None,
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{what}: {}",
+            refused.body
+        );
+        assert_eq!(refused.texts("#login-error").len(), 1, "{what}");
+
+        // A suspension's reason and a recall's (one line, up to 500 characters).
+        let refused =
+            hostile.text.chars().count() > 500 || REFUSED_ONE_LINE.contains(&hostile.name.as_str());
+        let reply = app
+            .api(
+                "POST",
+                &format!("/api/v1/organizations/{coop}/suspend"),
+                json!({"reason": hostile.text}),
+            )
+            .await;
+        if refused {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what}: {}",
+                reply.body
+            );
+            assert_eq!(reply.problem_fields(), vec!["reason"], "{what}");
+        } else {
+            assert_eq!(reply.status, StatusCode::OK, "{what}: {}", reply.body);
+            let back = app
+                .api(
+                    "POST",
+                    &format!("/api/v1/organizations/{coop}/reinstate"),
+                    json!({}),
+                )
+                .await;
+            assert_eq!(back.status, StatusCode::OK, "{what}: {}", back.body);
+        }
+
+        let code = format!("HOSTILE-{n}");
+        let lot = created(
+            &app,
+            "/api/v1/lots",
+            json!({"product_id": product, "code": code, "produced_on": "2026-10-01"}),
+        )
+        .await;
+        let reply = app
+            .api(
+                "POST",
+                &format!("/api/v1/lots/{lot}/recall"),
+                json!({"reason": hostile.text}),
+            )
+            .await;
+        if refused {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what}: {}",
+                reply.body
+            );
+            assert_eq!(reply.problem_fields(), vec!["reason"], "{what}");
+        } else {
+            assert_eq!(reply.status, StatusCode::OK, "{what}: {}", reply.body);
+            assert!(reply.json()["recalled_at"].is_string(), "{what}");
+        }
+    }
+}
