@@ -403,3 +403,37 @@ async fn the_inspection_workspace_is_for_inspectors_only() {
     assert_eq!(english.texts("h1"), vec!["403 · Not allowed"]);
     assert!(signed_out(&app.get("/inspect").await));
 }
+
+#[tokio::test]
+async fn one_client_trying_many_logins_is_held_back_behind_a_trusted_proxy() {
+    use axum::extract::ConnectInfo;
+    use std::net::SocketAddr;
+    let app = TestApp::with_settings(&["--trusted-proxies", "127.0.0.1"]).await;
+    let try_login = async |login: String, client: &str| {
+        let body = format!("login={login}&password=sai-mat-khau-roi");
+        let request = Request::post("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header("x-forwarded-for", client)
+            .extension(ConnectInfo(
+                "127.0.0.1:40000".parse::<SocketAddr>().unwrap(),
+            ))
+            .body(Body::from(body))
+            .unwrap();
+        app.send(request).await
+    };
+    // 30 tries of 30 logins from one client, each login tried once: all answered.
+    for n in 0..30 {
+        let reply = try_login(format!("nguoi{n}@htx.vn"), "203.0.113.5").await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "try {n}");
+    }
+    let held = try_login("nguoi99@htx.vn".into(), "203.0.113.5").await;
+    assert_eq!(held.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(!held.header("retry-after").is_empty());
+    // Another shopper behind the same proxy signs in.
+    let other = try_login(OPERATOR_LOGIN.into(), "203.0.113.6").await;
+    assert_eq!(
+        other.status,
+        StatusCode::UNAUTHORIZED,
+        "a wrong password, not held back"
+    );
+}
