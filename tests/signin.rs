@@ -437,3 +437,41 @@ async fn one_client_trying_many_logins_is_held_back_behind_a_trusted_proxy() {
         "a wrong password, not held back"
     );
 }
+
+#[tokio::test]
+async fn over_https_the_session_cookie_is_host_only_secure_and_http_only() {
+    let app = TestApp::with_base_url("https://truyxuat.lamdong.gov.vn").await;
+    let reply = app
+        .post_form(
+            "/login",
+            &[("login", OPERATOR_LOGIN), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER);
+    let cookie = reply.header("set-cookie");
+    assert!(cookie.starts_with("__Host-truyxuat_session="), "{cookie}");
+    for attribute in ["Path=/", "HttpOnly", "SameSite=Lax", "Secure"] {
+        assert!(
+            cookie.split("; ").any(|a| a == attribute),
+            "{attribute} in {cookie}"
+        );
+    }
+    assert!(!cookie.contains("Domain="), "{cookie}");
+    // The session id is long and random: 32 characters of base32 at least.
+    let id = cookie.split(';').next().unwrap().split('=').nth(1).unwrap();
+    assert!(id.len() >= 32, "{id}");
+    let session = app.sign_in(OPERATOR_LOGIN, PASSWORD).await.unwrap();
+    assert!(session.cookie.starts_with("__Host-"));
+    // Over plain http the cookie is the plain one (a browser refuses __Host- without TLS).
+    let plain = TestApp::new().await;
+    let reply = plain
+        .post_form(
+            "/login",
+            &[("login", OPERATOR_LOGIN), ("password", PASSWORD)],
+            None,
+        )
+        .await;
+    assert!(reply.header("set-cookie").starts_with("truyxuat_session="));
+    assert!(!reply.header("set-cookie").contains("Secure"));
+}
