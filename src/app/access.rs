@@ -5,10 +5,10 @@
 
 use chrono::Duration;
 
-use super::accounts::{grants_at_most_held, hash_password};
+use super::accounts::{hash_password, require_giving};
 use super::error::refuse;
 use super::permissions::{Grant, Target};
-use super::{Actor, App, Caller, Error, audit, json, organization_target};
+use super::{Actor, App, Caller, Error, audit, json, organization_target, role_target};
 use crate::domain::audit::EntityRef;
 use crate::domain::people::{
     AccessLink, ApiToken, LINK_DAYS, LinkPurpose, Membership, NewPerson, Person, PersonStatus,
@@ -53,10 +53,7 @@ pub async fn create_token(
 ) -> Result<(String, ApiToken), Error> {
     let now = app.now();
     let mut tx = app.store.begin().await?;
-    let target = match request.organization_id {
-        Some(org) => organization_target(&mut *tx, org).await?,
-        None => Target::everything(),
-    };
+    let target = role_target(&mut *tx, request.organization_id).await?;
     let person = tx
         .person(person_id)
         .await?
@@ -175,18 +172,8 @@ pub async fn token_actor(app: &App, presented: &str) -> Result<Actor, Error> {
 pub async fn invite(app: &App, caller: &Caller, membership: &Membership) -> Result<String, Error> {
     let now = app.now();
     let mut tx = app.store.begin().await?;
-    let target = match membership.organization_id {
-        Some(org) => organization_target(&mut *tx, org).await?,
-        None => Target::everything(),
-    };
-    caller.require("person.invite", &target)?;
-    if !grants_at_most_held(caller, membership) {
-        return Err(Error::Forbidden(format!(
-            "{} may not invite to the role {} here",
-            caller.actor.display_name(),
-            membership.role
-        )));
-    }
+    let target = role_target(&mut *tx, membership.organization_id).await?;
+    require_giving(caller, "person.invite", &target, membership)?;
     let link = AccessLink {
         purpose: LinkPurpose::Invitation {
             organization_id: membership.organization_id,

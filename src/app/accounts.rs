@@ -10,7 +10,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::error::refuse;
 use super::permissions::Target;
-use super::{App, Caller, Error, audit, json, organization_target};
+use super::{App, Caller, Error, audit, json, role_target};
 use crate::domain::audit::EntityRef;
 use crate::domain::people::{Membership, NewPerson, Person, PersonStatus, Role, check_password};
 use crate::store::Writes;
@@ -213,6 +213,26 @@ pub async fn set_status(
 
 /// Whether the caller holds, where `membership` is, a role at least as large: nobody gives
 /// more than they hold (an operator holds everything).
+/// Refuses `action` (a grant, an invitation) unless the caller may do it to `target` and
+/// holds at least the role given there.
+pub(super) fn require_giving(
+    caller: &Caller,
+    action: &str,
+    target: &Target,
+    membership: &Membership,
+) -> Result<(), Error> {
+    caller.require(action, target)?;
+    if grants_at_most_held(caller, membership) {
+        Ok(())
+    } else {
+        Err(Error::Forbidden(format!(
+            "{} may not give the role {} here",
+            caller.actor.display_name(),
+            membership.role
+        )))
+    }
+}
+
 pub fn grants_at_most_held(caller: &Caller, membership: &Membership) -> bool {
     caller.actor.grants().iter().any(|g| {
         g.role == Role::Operator
@@ -232,18 +252,8 @@ pub async fn grant(
 ) -> Result<Person, Error> {
     let now = app.now();
     let mut tx = app.store.begin().await?;
-    let target = match membership.organization_id {
-        Some(org) => organization_target(&mut *tx, org).await?,
-        None => Target::everything(),
-    };
-    caller.require("person.grant", &target)?;
-    if !grants_at_most_held(caller, membership) {
-        return Err(Error::Forbidden(format!(
-            "{} may not give the role {} here",
-            caller.actor.display_name(),
-            membership.role
-        )));
-    }
+    let target = role_target(&mut *tx, membership.organization_id).await?;
+    require_giving(caller, "person.grant", &target, membership)?;
     let before = tx
         .person(person_id)
         .await?
@@ -267,10 +277,7 @@ pub async fn revoke_role(
 ) -> Result<Person, Error> {
     let now = app.now();
     let mut tx = app.store.begin().await?;
-    let target = match organization_id {
-        Some(org) => organization_target(&mut *tx, org).await?,
-        None => Target::everything(),
-    };
+    let target = role_target(&mut *tx, organization_id).await?;
     caller.require("person.revoke", &target)?;
     let before = tx
         .person(person_id)

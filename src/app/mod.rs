@@ -162,6 +162,14 @@ async fn organization_target(tx: &mut dyn Writes, id: i64) -> Result<Target, Err
     })
 }
 
+/// Where a role is held: an organization's records, or everything (the operator role).
+async fn role_target(tx: &mut dyn Writes, organization_id: Option<i64>) -> Result<Target, Error> {
+    match organization_id {
+        Some(id) => organization_target(tx, id).await,
+        None => Ok(Target::everything()),
+    }
+}
+
 /// Appends the audit entry of a change to the transaction that makes it.
 async fn audit(
     tx: &mut dyn Writes,

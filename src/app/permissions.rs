@@ -298,7 +298,10 @@ mod tests {
         ];
         let mut used: std::collections::BTreeSet<&str> = sources
             .iter()
-            .flat_map(|s| s.split("require(\"").skip(1))
+            .flat_map(|s| {
+                let asked = s.split("require(\"").skip(1);
+                asked.chain(s.split("require_giving(caller, \"").skip(1))
+            })
             .filter_map(|rest| rest.split('"').next())
             .collect();
         // Passed in by the key commands rather than written at a `require`.
