@@ -16,6 +16,7 @@ on_both_databases!(
     people_sign_in_with_their_roles_and_are_signed_out_when_they_change,
     memberships_name_an_organization_of_the_right_kind,
     tokens_and_links_leave_one_entry_each_and_no_secret,
+    nobody_gives_more_than_they_hold,
 );
 
 async fn people_sign_in_with_their_roles_and_are_signed_out_when_they_change(
@@ -290,4 +291,185 @@ async fn tokens_and_links_leave_one_entry_each_and_no_secret(store: Arc<dyn Stor
             "an entry holds a password hash: {text}"
         );
     }
+}
+
+/// Makes a person with `memberships` and a password; returns them.
+async fn member(
+    app: &truyxuat::app::App,
+    login: &str,
+    memberships: &[Membership],
+) -> truyxuat::domain::people::Person {
+    let input = PersonInput {
+        login: login.into(),
+        display_name: format!("Người {login}"),
+    }
+    .validate()
+    .unwrap();
+    let cli = truyxuat::app::Caller::cli();
+    accounts::create_person(app, &cli, &input, memberships, Some("mật khẩu dài dài"))
+        .await
+        .unwrap()
+}
+
+/// The caller a signed-in person is.
+async fn as_person(
+    app: &truyxuat::app::App,
+    person: &truyxuat::domain::people::Person,
+) -> truyxuat::app::Caller {
+    let person = app.store.person(person.id).await.unwrap().unwrap();
+    let actor = truyxuat::app::access::signed_in_actor(app, &person)
+        .await
+        .unwrap();
+    truyxuat::app::Caller::new(actor, None)
+}
+
+/// Invitations, grants, tokens and reset links give no more than their maker holds, and a
+/// link is worth no more than what its maker may still give when it is used.
+async fn nobody_gives_more_than_they_hold(store: Arc<dyn Store>) {
+    use truyxuat::app::access::{self, TokenRequest};
+    let app = app_at(&store, now());
+    let cli = truyxuat::app::Caller::cli();
+    let coop = store
+        .create_organization(&cooperative("HTX Chè").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let other = store
+        .create_organization(&cooperative("HTX Rau").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let owner = member(&app, "chu@htx.vn", &[Membership::of(coop, Role::Owner)]).await;
+    let editor = member(
+        &app,
+        "bientap@htx.vn",
+        &[Membership::of(coop, Role::Editor)],
+    )
+    .await;
+    let both = member(
+        &app,
+        "hai@htx.vn",
+        &[
+            Membership::of(coop, Role::Viewer),
+            Membership::of(other, Role::Owner),
+        ],
+    )
+    .await;
+    let operator = member(&app, "vanhanh@tinh.vn", &[Membership::operator()]).await;
+    let outsider = member(&app, "ngoai@rau.vn", &[Membership::of(other, Role::Viewer)]).await;
+    let as_owner = as_person(&app, &owner).await;
+
+    // An owner invites to the producer roles of their own cooperative only.
+    for role in [Role::Owner, Role::Editor, Role::Printer, Role::Viewer] {
+        let made = access::invite(&app, &as_owner, &Membership::of(coop, role)).await;
+        assert!(made.is_ok(), "{role}: {made:?}");
+    }
+    for (membership, what) in [
+        (
+            Membership::of(coop, Role::Inspector),
+            "an inspector of their cooperative",
+        ),
+        (Membership::operator(), "an operator"),
+        (Membership::of(other, Role::Viewer), "a role elsewhere"),
+    ] {
+        let made = access::invite(&app, &as_owner, &membership).await;
+        assert!(matches!(made, Err(Error::Forbidden(_))), "{what}: {made:?}");
+    }
+    // The operator's invitation must name a role that fits the organization (422, not 500).
+    let nowhere = Membership {
+        organization_id: None,
+        role: Role::Owner,
+    };
+    let made = access::invite(&app, &cli, &nowhere).await;
+    assert!(matches!(made, Err(Error::Invalid(_))), "{made:?}");
+
+    // A link made by an owner who then loses the role gives nothing.
+    let link = access::invite(&app, &as_owner, &Membership::of(coop, Role::Owner))
+        .await
+        .unwrap();
+    accounts::revoke_role(&app, &cli, owner.id, Some(coop))
+        .await
+        .unwrap();
+    let newcomer = PersonInput {
+        login: "moi@htx.vn".into(),
+        display_name: "Người mới".into(),
+    }
+    .validate()
+    .unwrap();
+    let accepted =
+        access::accept_invitation(&app, &link, &newcomer, "mật khẩu dài dài", None).await;
+    assert!(matches!(accepted, Err(Error::NotFound(_))), "{accepted:?}");
+    assert!(store.person_by_login("moi@htx.vn").await.unwrap().is_none());
+    accounts::grant(&app, &cli, owner.id, &Membership::of(coop, Role::Owner))
+        .await
+        .unwrap();
+    let as_owner = as_person(&app, &owner).await;
+
+    // Tokens: at most the maker's role, by what the role includes.
+    let token = |org, role| TokenRequest {
+        organization_id: Some(org),
+        role,
+        name: "thử".into(),
+        days: 30,
+    };
+    let as_editor = as_person(&app, &editor).await;
+    for (caller, person, request, ok) in [
+        (&as_editor, editor.id, token(coop, Role::Editor), true),
+        (&as_editor, editor.id, token(coop, Role::Viewer), true),
+        (&as_editor, editor.id, token(coop, Role::Printer), false),
+        (&as_owner, owner.id, token(coop, Role::Printer), true),
+        (&as_owner, owner.id, token(coop, Role::Inspector), false),
+        (&as_owner, owner.id, token(other, Role::Viewer), false),
+    ] {
+        let made = access::create_token(&app, caller, person, &request).await;
+        assert_eq!(made.is_ok(), ok, "{:?}: {made:?}", request.role);
+    }
+
+    // Reset links: an owner resets only people all of whose roles they manage.
+    assert!(access::reset_link(&app, &as_owner, editor.id).await.is_ok());
+    for (person, what) in [
+        (both.id, "a member of another producer too"),
+        (outsider.id, "an outsider"),
+    ] {
+        let made = access::reset_link(&app, &as_owner, person).await;
+        assert!(matches!(made, Err(Error::Forbidden(_))), "{what}: {made:?}");
+    }
+    // Not even an operator who also holds a role in the cooperative.
+    accounts::grant(&app, &cli, operator.id, &Membership::of(coop, Role::Viewer))
+        .await
+        .unwrap();
+    let made = access::reset_link(&app, &as_owner, operator.id).await;
+    assert!(matches!(made, Err(Error::Forbidden(_))), "{made:?}");
+
+    // Grants: an owner changes the role of their own people, and invites everyone else.
+    let granted = accounts::grant(
+        &app,
+        &as_owner,
+        outsider.id,
+        &Membership::of(coop, Role::Viewer),
+    )
+    .await;
+    assert!(matches!(granted, Err(Error::Forbidden(_))), "{granted:?}");
+    let promoted = accounts::grant(
+        &app,
+        &as_owner,
+        editor.id,
+        &Membership::of(coop, Role::Printer),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        promoted.memberships,
+        vec![Membership::of(coop, Role::Printer)]
+    );
+
+    // A reset link stops working when its person is disabled.
+    let reset = access::reset_link(&app, &as_owner, editor.id)
+        .await
+        .unwrap();
+    accounts::set_status(&app, &cli, editor.id, PersonStatus::Disabled)
+        .await
+        .unwrap();
+    let used = access::reset_password(&app, &reset, "một mật khẩu mới", None).await;
+    assert!(matches!(used, Err(Error::NotFound(_))), "{used:?}");
 }

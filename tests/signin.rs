@@ -292,6 +292,9 @@ async fn the_eleventh_wrong_password_in_a_minute_is_refused_and_every_failure_lo
     // The test's futures are all polled on this thread, so the subscriber sees the app's.
     let _guard = tracing::subscriber::set_default(subscriber);
 
+    // A password typed into the login field is a failure like any other, and not logged.
+    let slip = app.sign_in("MậtKhẩuBíMật!2026", "").await.unwrap_err();
+    assert_eq!(slip.status, StatusCode::UNAUTHORIZED);
     let unknown = app
         .sign_in("khongco@htx.vn", "sai mật khẩu rồi")
         .await
@@ -323,7 +326,9 @@ async fn the_eleventh_wrong_password_in_a_minute_is_refused_and_every_failure_lo
     assert!(app.sign_in(OPERATOR_LOGIN, PASSWORD).await.is_ok());
 
     let failures = log.lines("sign-in failed");
-    assert_eq!(failures.len(), 11, "{failures:#?}");
+    assert_eq!(failures.len(), 12, "{failures:#?}");
+    assert!(log.lines("MậtKhẩuBíMật").is_empty());
+    assert_eq!(log.lines("(not a login)").len(), 1);
     assert!(failures.iter().all(|l| l.contains("WARN")));
     assert_eq!(
         failures

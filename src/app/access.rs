@@ -5,7 +5,7 @@
 
 use chrono::Duration;
 
-use super::accounts::{hash_password, require_giving};
+use super::accounts::{check_membership, hash_password, may_give, require_giving};
 use super::error::refuse;
 use super::permissions::{Grant, Target};
 use super::{Actor, App, Caller, Error, audit, json, organization_target, role_target};
@@ -30,16 +30,15 @@ pub struct TokenRequest {
     pub days: i64,
 }
 
-/// The grant a person holds where `membership` is, if it covers it (an operator's covers
-/// everything).
+/// Whether an active `person` holds `role` in `organization_id`, or a role that includes
+/// it (an operator's includes everything).
 fn covers(person: &Person, organization_id: Option<i64>, role: Role) -> bool {
     person.status == PersonStatus::Active
         && person.memberships.iter().any(|m| {
             m.role == Role::Operator
                 || (m.organization_id.is_some()
                     && m.organization_id == organization_id
-                    && role != Role::Operator
-                    && role.rank() <= m.role.rank())
+                    && m.role.includes(role))
         })
 }
 
@@ -174,6 +173,7 @@ pub async fn invite(app: &App, caller: &Caller, membership: &Membership) -> Resu
     let mut tx = app.store.begin().await?;
     let target = role_target(&mut *tx, membership.organization_id).await?;
     require_giving(caller, "person.invite", &target, membership)?;
+    check_membership(&mut *tx, membership).await?;
     let link = AccessLink {
         purpose: LinkPurpose::Invitation {
             organization_id: membership.organization_id,
@@ -198,12 +198,8 @@ pub async fn reset_link(app: &App, caller: &Caller, person_id: i64) -> Result<St
         .person(person_id)
         .await?
         .ok_or(Error::NotFound("person"))?;
-    let mut allowed = caller.actor.may("person.reset", &Target::everything());
-    for org in person.memberships.iter().filter_map(|m| m.organization_id) {
-        let target = organization_target(&mut *tx, org).await?;
-        allowed |= caller.actor.may("person.reset", &target);
-    }
-    if !allowed {
+    let roles = role_targets(&mut *tx, &person).await?;
+    if !may_reset(&caller.actor, &roles) {
         return Err(Error::Forbidden(format!(
             "{} may not reset this person's password",
             caller.actor.display_name()
@@ -220,6 +216,26 @@ pub async fn reset_link(app: &App, caller: &Caller, person_id: i64) -> Result<St
     let secret = make_link(&mut *tx, caller, now, "link.reset", &link).await?;
     tx.commit().await?;
     Ok(secret)
+}
+
+/// Where each of a person's roles is held.
+async fn role_targets(
+    tx: &mut dyn crate::store::Writes,
+    person: &Person,
+) -> Result<Vec<Target>, Error> {
+    let mut targets = Vec::new();
+    for m in &person.memberships {
+        targets.push(role_target(tx, m.organization_id).await?);
+    }
+    Ok(targets)
+}
+
+/// Whether `actor` may make a reset link for a person whose roles are held at `roles`: an
+/// operator for anyone; an owner only for someone all of whose roles are in organizations
+/// the owner manages (not an operator, nor a member of another producer too).
+fn may_reset(actor: &Actor, roles: &[Target]) -> bool {
+    actor.may("person.reset", &Target::everything())
+        || (!roles.is_empty() && roles.iter().all(|t| actor.may("person.reset", t)))
 }
 
 async fn make_link(
@@ -306,12 +322,20 @@ pub async fn accept_invitation(
     else {
         return Err(Error::NotFound("link"));
     };
-    tx.use_access_link(&link_hash, now).await?;
-    let created = tx.insert_person(person, now).await?;
     let membership = Membership {
         organization_id,
         role,
     };
+    // The link gives what its maker may give now: not after they are disabled or lose
+    // the role.
+    let target = role_target(&mut *tx, organization_id).await?;
+    maker_still_may(&mut *tx, &link, |maker| {
+        may_give(maker, "person.invite", &target, &membership)
+    })
+    .await?;
+    check_membership(&mut *tx, &membership).await?;
+    tx.use_access_link(&link_hash, now).await?;
+    let created = tx.insert_person(person, now).await?;
     let created = tx.insert_membership(created.id, &membership, now).await?;
     tx.set_password_hash(created.id, &hash, now).await?;
     // The newcomer is the one who acts: they open the link.
@@ -323,7 +347,36 @@ pub async fn accept_invitation(
     Ok(created)
 }
 
-/// Sets a new password through a reset link, and signs the person out everywhere.
+/// Refuses a link whose maker (a person; the command line makes links too) is no longer
+/// active or no longer holds what made the link possible.
+async fn maker_still_may(
+    tx: &mut dyn crate::store::Writes,
+    link: &AccessLink,
+    may: impl Fn(&Actor) -> bool,
+) -> Result<(), Error> {
+    let Some(maker) = link.made_by else {
+        return Ok(());
+    };
+    let maker = tx
+        .person(maker)
+        .await?
+        .filter(|m| m.status == PersonStatus::Active)
+        .ok_or(Error::NotFound("link"))?;
+    let mut provinces = Vec::new();
+    for org in maker.memberships.iter().filter_map(|m| m.organization_id) {
+        if let Some(o) = tx.organization(org).await? {
+            provinces.push((org, o.data.province.slug));
+        }
+    }
+    if may(&person_actor(&maker, &provinces)) {
+        Ok(())
+    } else {
+        Err(Error::NotFound("link"))
+    }
+}
+
+/// Sets a new password through a reset link, and signs the person out everywhere. The
+/// link must still be open, its person active, and its maker still allowed to make it.
 pub async fn reset_password(
     app: &App,
     secret: &str,
@@ -340,10 +393,13 @@ pub async fn reset_password(
         .store
         .person(person_id)
         .await?
-        .ok_or(Error::NotFound("person"))?;
+        .filter(|p| p.status == PersonStatus::Active)
+        .ok_or(Error::NotFound("link"))?;
     check_password(password, &person.login)?;
     let hash = hash_password(password).await?;
     let mut tx = app.store.begin().await?;
+    let roles = role_targets(&mut *tx, &person).await?;
+    maker_still_may(&mut *tx, &link, |maker| may_reset(maker, &roles)).await?;
     tx.use_access_link(&link_hash, now).await?;
     tx.set_password_hash(person_id, &hash, now).await?;
     tx.end_sessions_of(person_id, now).await?;

@@ -10,7 +10,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use super::error::refuse;
 use super::permissions::Target;
-use super::{App, Caller, Error, audit, json, role_target};
+use super::{Actor, App, Caller, Error, audit, json, role_target};
 use crate::domain::audit::EntityRef;
 use crate::domain::people::{Membership, NewPerson, Person, PersonStatus, Role, check_password};
 use crate::store::Writes;
@@ -74,7 +74,10 @@ pub async fn authenticate(app: &App, login: &str, password: &str) -> Result<Pers
 
 /// Checks that a membership names an organization of the right kind: a producer for the
 /// producer roles, an authority for inspectors, none for operators.
-async fn check_membership(tx: &mut dyn Writes, membership: &Membership) -> Result<(), Error> {
+pub(super) async fn check_membership(
+    tx: &mut dyn Writes,
+    membership: &Membership,
+) -> Result<(), Error> {
     let Some(org_id) = membership.organization_id else {
         return if membership.role == Role::Operator {
             Ok(())
@@ -211,10 +214,8 @@ pub async fn set_status(
     Ok(after)
 }
 
-/// Whether the caller holds, where `membership` is, a role at least as large: nobody gives
-/// more than they hold (an operator holds everything).
 /// Refuses `action` (a grant, an invitation) unless the caller may do it to `target` and
-/// holds at least the role given there.
+/// holds a role there that includes the one given.
 pub(super) fn require_giving(
     caller: &Caller,
     action: &str,
@@ -222,7 +223,7 @@ pub(super) fn require_giving(
     membership: &Membership,
 ) -> Result<(), Error> {
     caller.require(action, target)?;
-    if grants_at_most_held(caller, membership) {
+    if holds_what_it_gives(&caller.actor, membership) {
         Ok(())
     } else {
         Err(Error::Forbidden(format!(
@@ -233,17 +234,30 @@ pub(super) fn require_giving(
     }
 }
 
-pub fn grants_at_most_held(caller: &Caller, membership: &Membership) -> bool {
-    caller.actor.grants().iter().any(|g| {
+/// Whether `actor` may do `action` (a grant, an invitation) to `target`, giving `membership`.
+pub(super) fn may_give(
+    actor: &Actor,
+    action: &str,
+    target: &Target,
+    membership: &Membership,
+) -> bool {
+    actor.may(action, target) && holds_what_it_gives(actor, membership)
+}
+
+/// Whether the actor holds, where `membership` is, a role that includes it: nobody gives
+/// more than they hold (an operator holds everything).
+fn holds_what_it_gives(actor: &Actor, membership: &Membership) -> bool {
+    actor.grants().iter().any(|g| {
         g.role == Role::Operator
             || (g.organization.is_some()
                 && g.organization == membership.organization_id
                 && membership.role != Role::Operator
-                && membership.role.rank() <= g.role.rank())
+                && g.role.includes(membership.role))
     })
 }
 
-/// Gives a person a role.
+/// Gives a person a role, or a member of the organization another role there (an owner
+/// gives roles only to their own people; others are invited).
 pub async fn grant(
     app: &App,
     caller: &Caller,
@@ -258,7 +272,25 @@ pub async fn grant(
         .person(person_id)
         .await?
         .ok_or(Error::NotFound("person"))?;
+    // An owner changes the role of their own people; newcomers come by invitation, so that
+    // nobody is handed a role (and then a reset link) in an account that is not theirs.
+    let member_here = before
+        .memberships
+        .iter()
+        .any(|m| m.organization_id.is_some() && m.organization_id == membership.organization_id);
+    if !member_here && !caller.actor.may("person.grant", &Target::everything()) {
+        return Err(Error::Forbidden(format!(
+            "{} is not a member here: invite them instead",
+            before.display_name
+        )));
+    }
     check_membership(&mut *tx, membership).await?;
+    if member_here {
+        // A new role where they have one: the old goes, and so do their sessions.
+        tx.delete_membership(person_id, membership.organization_id)
+            .await?;
+        tx.end_sessions_of(person_id, now).await?;
+    }
     let after = tx.insert_membership(person_id, membership, now).await?;
     let entity = EntityRef::new("person", person_id);
     let (b, a) = (Some(json(&before)?), Some(json(&after)?));

@@ -81,14 +81,14 @@ impl Role {
         )
     }
 
-    /// How much the role may do, for "never more than the inviter holds": an owner may
-    /// give owner, editor, printer and viewer, an editor only editor or less, and so on.
-    pub fn rank(self) -> u8 {
+    /// Whether holding this role includes `other`, for "never more than one holds" (a token's
+    /// role, an invitation, a grant): an owner's includes every producer role, an editor's
+    /// and a printer's their own and viewer, the others only themselves.
+    pub fn includes(self, other: Role) -> bool {
         match self {
-            Role::Viewer => 0,
-            Role::Printer | Role::Editor => 1,
-            Role::Owner | Role::Inspector => 2,
-            Role::Operator => 3,
+            Role::Owner => other.of_producer(),
+            Role::Editor | Role::Printer => other == self || other == Role::Viewer,
+            Role::Viewer | Role::Inspector | Role::Operator => other == self,
         }
     }
 }

@@ -78,16 +78,20 @@ async fn login(
     parts: Parts,
     WithRejection(Form(form), _): WithRejection<Form<LoginForm>, PageError>,
 ) -> PageResult {
-    refuse_cross_site(&parts)?;
+    refuse_cross_site(&parts, &s.settings.base_url())?;
     let client = ctx.client;
-    let account = crate::domain::people::normalize_login(&form.login)
-        .unwrap_or_else(|_| form.login.trim().to_lowercase());
+    let normalized = crate::domain::people::normalize_login(&form.login).ok();
+    let account = normalized
+        .clone()
+        .unwrap_or_else(|| form.login.trim().to_lowercase());
+    // What is not a login (a password typed in the wrong field, say) is not logged.
+    let logged = normalized.as_deref().unwrap_or("(not a login)");
     let throttled = s
         .login_by_account
         .check(&account)
         .and(s.login_by_client.check_client(client));
     if let Err(wait) = throttled {
-        tracing::warn!(login = ?account, client = ?client, "sign-in refused: too many tries");
+        tracing::warn!(login = logged, client = ?client, "sign-in refused: too many tries");
         return Err(AppError::TooMany(wait).into());
     }
     match access_person(&s, &form).await {
@@ -99,7 +103,7 @@ async fn login(
             Ok(response)
         }
         Err(app::Error::Unauthorized) => {
-            tracing::warn!(login = ?account, client = ?client, "sign-in failed");
+            tracing::warn!(login = logged, client = ?client, "sign-in failed");
             let page = login_page(ctx.lang, form.login, true)?;
             Ok((StatusCode::UNAUTHORIZED, page).into_response())
         }
@@ -232,7 +236,7 @@ async fn use_link(
     parts: Parts,
     WithRejection(Form(form), _): WithRejection<Form<LinkForm>, PageError>,
 ) -> PageResult {
-    refuse_cross_site(&parts)?;
+    refuse_cross_site(&parts, &s.settings.base_url())?;
     let input = PersonInput {
         login: form.login.clone(),
         display_name: form.display_name.clone(),

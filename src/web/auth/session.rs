@@ -157,7 +157,7 @@ pub async fn signed_in(State(state): State<AppState>, request: Request, next: Ne
     let body = if is_safe(&parts.method) {
         body
     } else {
-        if let Err(e) = refuse_cross_site(&parts) {
+        if let Err(e) = refuse_cross_site(&parts, &state.settings.base_url()) {
             return PageError(e).into_response();
         }
         let bytes = match axum::body::to_bytes(body, MAX_FORM).await {
@@ -220,34 +220,36 @@ fn same_secret(a: &str, b: &str) -> bool {
 }
 
 /// Refuses an unsafe request from another site: its `Origin` (or, without one, its
-/// `Referer`) must be this host. A request with neither relies on its CSRF token.
-pub fn refuse_cross_site(parts: &Parts) -> Result<(), AppError> {
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok());
+/// `Referer`) must name this host, as the request's `Host` or the public `base_url` does (a
+/// proxy may rewrite `Host`). A request with neither header relies on its CSRF token.
+pub fn refuse_cross_site(parts: &Parts, base_url: &str) -> Result<(), AppError> {
+    let host_of = |url: &str| -> String {
+        url.split_once("://")
+            .map_or(url, |(_, rest)| rest)
+            .split('/')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase()
+    };
     let from = |name| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let site = from(header::ORIGIN).or_else(|| from(header::REFERER));
-    match (site, host) {
-        (Some(site), Some(host)) => {
-            let site_host = site
-                .split_once("://")
-                .map_or(site, |(_, rest)| rest)
-                .split('/')
-                .next()
-                .unwrap_or_default();
-            if site_host.eq_ignore_ascii_case(host) {
-                Ok(())
-            } else {
-                Err(AppError::Forbidden(
-                    "a form from another site was refused".into(),
-                ))
-            }
-        }
-        (Some(_), None) => Err(AppError::Forbidden(
+    let Some(site) = from(header::ORIGIN).or_else(|| from(header::REFERER)) else {
+        return Ok(());
+    };
+    let site = host_of(site);
+    let ours = [
+        from(header::HOST).map(str::to_ascii_lowercase),
+        Some(host_of(base_url)),
+    ];
+    if ours
+        .iter()
+        .flatten()
+        .any(|host| !host.is_empty() && *host == site)
+    {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(
             "a form from another site was refused".into(),
-        )),
-        _ => Ok(()),
+        ))
     }
 }
 
@@ -337,10 +339,15 @@ mod tests {
             }
             r.body(()).unwrap().into_parts().0
         };
-        assert!(refuse_cross_site(&parts(Some("https://truyxuat.vn"), None)).is_ok());
-        assert!(refuse_cross_site(&parts(Some("https://evil.example"), None)).is_err());
-        assert!(refuse_cross_site(&parts(None, Some("https://evil.example/x"))).is_err());
-        assert!(refuse_cross_site(&parts(None, Some("https://truyxuat.vn/console"))).is_ok());
-        assert!(refuse_cross_site(&parts(None, None)).is_ok());
+        let base = "https://truyxuat.lamdong.gov.vn";
+        let check = |origin, referer| refuse_cross_site(&parts(origin, referer), base);
+        assert!(check(Some("https://truyxuat.vn"), None).is_ok());
+        assert!(check(Some("https://evil.example"), None).is_err());
+        assert!(check(Some("null"), None).is_err());
+        assert!(check(None, Some("https://evil.example/x")).is_err());
+        assert!(check(None, Some("https://truyxuat.vn/console")).is_ok());
+        assert!(check(None, None).is_ok());
+        // Behind a proxy that rewrites Host, the public address is this site too.
+        assert!(check(Some("https://truyxuat.lamdong.gov.vn"), None).is_ok());
     }
 }
