@@ -2,9 +2,6 @@
 //! should, forms that need their CSRF token and this site's origin, and sign-in throttling
 //! with a log line for every failure.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use truyxuat::app::access::{self, TokenRequest};
@@ -14,6 +11,7 @@ use truyxuat::domain::people::{Membership, PersonInput, PersonStatus, Role};
 use crate::support::changes::Changes;
 use crate::support::fixtures::{self, now};
 use crate::support::http::{OPERATOR_LOGIN, PASSWORD, Reply, Session, TestApp};
+use crate::support::logs;
 
 /// A cooperative with an editor (`bientap@htx.vn`, password `PASSWORD`); returns the
 /// cooperative's id and the editor's.
@@ -254,43 +252,11 @@ async fn a_form_without_its_token_or_from_another_site_is_refused() {
     assert_eq!(header.status, StatusCode::SEE_OTHER, "{}", header.body);
 }
 
-/// The log lines written while `f` runs on this thread.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn lines(&self, containing: &str) -> Vec<String> {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .filter(|l| l.contains(containing))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
 #[tokio::test(flavor = "current_thread")]
 async fn the_eleventh_wrong_password_in_a_minute_is_refused_and_every_failure_logged() {
     let app = TestApp::new().await;
     editor(&app).await;
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(tracing::Level::DEBUG)
-        .finish();
-    // The test's futures are all polled on this thread, so the subscriber sees the app's.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let log = logs::capture();
 
     // A password typed into the login field is a failure like any other, and not logged.
     let slip = app.sign_in("MậtKhẩuBíMật!2026", "").await.unwrap_err();

@@ -6,4 +6,5 @@ pub mod db;
 pub mod fixtures;
 pub mod http;
 pub mod labels;
+pub mod logs;
 pub mod proxy;
