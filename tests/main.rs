@@ -11,6 +11,7 @@ mod audit;
 mod browser;
 mod cli;
 mod connections;
+mod console_labels;
 mod faults;
 mod hostile;
 mod http;

@@ -239,6 +239,10 @@ fn routes() -> Vec<Route> {
         route("product.create", true, S::SEE_OTHER),
         route("product.update", true, S::SEE_OTHER),
         route("person.invite", true, S::OK),
+        route("labels.mint", true, S::SEE_OTHER),
+        route("labels.activate", true, S::SEE_OTHER),
+        route("labels.void", true, S::SEE_OTHER),
+        route("labels.print", true, S::OK),
     ]
 }
 
@@ -371,6 +375,30 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             let org = coop.to_string();
             let fields = [("organization_id", org.as_str()), ("role", "viewer")];
             form("/console/invite".into(), &fields)
+        }
+        ("labels.mint", true) => {
+            let product = r.product.to_string();
+            let fields = [("product_id", product.as_str()), ("count", "1.000")];
+            form("/console/batches".into(), &fields)
+        }
+        ("labels.activate", true) => {
+            let id = new_batch(app, r).await;
+            let fields = [("lot", r.lot_code.as_str()), ("range", "0..5")];
+            form(format!("/console/batches/{id}/activate"), &fields)
+        }
+        ("labels.void", true) => {
+            let id = new_batch(app, r).await;
+            form(format!("/console/batches/{id}/void"), &[("range", "2..4")])
+        }
+        // A download records who took copies of which labels: one audit entry too.
+        ("labels.print", true) => {
+            let id = new_batch(app, r).await;
+            Asked {
+                method: "GET",
+                path: format!("/console/batches/{id}/print?format=csv&range=0..3"),
+                content_type: "application/x-www-form-urlencoded",
+                body: Vec::new(),
+            }
         }
         (action, console) => panic!("no request for {action} (console: {console})"),
     }

@@ -57,7 +57,7 @@ fn tool(name: &str) -> &str {
 }
 
 /// Rasterises a PDF at `dpi` and decodes every QR code with zbarimg, page by page.
-fn decode_pdf(pdf: &Path, dpi: u32) -> Vec<String> {
+pub fn decode_pdf(pdf: &Path, dpi: u32) -> Vec<String> {
     let folder = tempfile::tempdir().unwrap();
     let prefix = folder.path().join("page");
     let status = Command::new(tool("pdftoppm"))

@@ -17,6 +17,15 @@ pub struct NewScan {
     pub scanned_at: DateTime<Utc>,
 }
 
+/// How much a batch's labels have been scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+pub struct BatchScans {
+    /// Labels of the batch scanned at least once.
+    pub labels: i64,
+    /// Scans of all its labels.
+    pub scans: i64,
+}
+
 /// How often a label has been scanned, and since when.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
 pub struct ScanSummary {

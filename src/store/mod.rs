@@ -24,7 +24,7 @@ use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::people::{AccessLink, ApiToken, Membership, NewPerson, Person, PersonStatus};
 use crate::domain::product::{NewProduct, Product};
-use crate::domain::scan::{NewReport, NewScan, Report, ScanSummary};
+use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ScanSummary};
 use crate::domain::validation::Invalid;
 
 pub use postgres::PostgresStore;
@@ -262,6 +262,8 @@ pub trait ScanStore: Send + Sync {
     async fn record_scans(&self, scans: &[NewScan]) -> Result<Vec<ScanSummary>, StoreError>;
     /// How often label `index` of a batch has been scanned, and since when.
     async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError>;
+    /// How many of a batch's labels have been scanned, and how often in all.
+    async fn batch_scans(&self, batch_id: i64) -> Result<BatchScans, StoreError>;
     /// All scans stored.
     async fn count_scans(&self) -> Result<i64, StoreError>;
     /// Stores a problem reported by a shopper; returns its id.

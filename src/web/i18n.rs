@@ -130,6 +130,7 @@ pub struct Texts {
     pub form_has_errors: &'static str,
     pub optional: &'static str,
     pub footer: &'static str,
+    pub batches: &'static BatchTexts,
 }
 
 pub static VI: Texts = Texts {
@@ -200,6 +201,7 @@ pub static VI: Texts = Texts {
     form_has_errors: "Chưa lưu: vui lòng sửa các ô được đánh dấu.",
     optional: "không bắt buộc",
     footer: "truyxuat — phần mềm nguồn mở truy xuất nguồn gốc sản phẩm",
+    batches: &BATCHES_VI,
 };
 
 pub static EN: Texts = Texts {
@@ -270,6 +272,7 @@ pub static EN: Texts = Texts {
     form_has_errors: "Not saved: please correct the marked fields.",
     optional: "optional",
     footer: "truyxuat — open-source product traceability",
+    batches: &BATCHES_EN,
 };
 
 /// The words of the public scan page.
@@ -453,6 +456,169 @@ pub static SCAN_EN: ScanTexts = ScanTexts {
     report_send: "Send report",
     report_thanks: "Thank you. We have received your report.",
     on: "on",
+};
+
+/// The words of the console's label batch pages.
+pub struct BatchTexts {
+    pub title: &'static str,
+    pub batch: &'static str,
+    pub order: &'static str,
+    pub order_hint: &'static str,
+    pub product: &'static str,
+    pub count: &'static str,
+    pub profile: &'static str,
+    pub profile_compact: &'static str,
+    pub profile_offline: &'static str,
+    pub lot_printed: &'static str,
+    pub lot_printed_hint: &'static str,
+    pub none_yet: &'static str,
+    pub created: &'static str,
+    pub state_heading: &'static str,
+    pub labels: &'static str,
+    pub scans: &'static str,
+    pub labels_scanned: &'static str,
+    pub changes: &'static str,
+    pub no_changes: &'static str,
+    pub range: &'static str,
+    pub range_hint: &'static str,
+    pub activate: &'static str,
+    pub activate_hint: &'static str,
+    pub void: &'static str,
+    pub void_hint: &'static str,
+    pub print: &'static str,
+    pub format: &'static str,
+    pub format_pdf: &'static str,
+    pub format_png: &'static str,
+    pub format_svg: &'static str,
+    pub format_csv: &'static str,
+    pub layout: &'static str,
+    pub sheet: &'static str,
+    pub roll: &'static str,
+    pub dpi: &'static str,
+    pub calibration: &'static str,
+    pub no_text: &'static str,
+    pub download: &'static str,
+    pub download_limit: &'static str,
+    pub lot: &'static str,
+    pub state_activated: &'static str,
+    pub state_void: &'static str,
+    pub state_recalled: &'static str,
+    pub state_minted: &'static str,
+}
+
+impl BatchTexts {
+    /// A label state's name.
+    pub fn state(&self, state: &crate::domain::batch::LabelState) -> &'static str {
+        use crate::domain::batch::LabelState as S;
+        match state {
+            S::Minted => self.state_minted,
+            S::Activated => self.state_activated,
+            S::Void => self.state_void,
+            S::Recalled => self.state_recalled,
+        }
+    }
+
+    /// A label profile's name.
+    pub fn profile_name(&self, profile: &crate::domain::batch::Profile) -> &'static str {
+        match profile {
+            crate::domain::batch::Profile::Compact => self.profile_compact,
+            crate::domain::batch::Profile::Offline => self.profile_offline,
+        }
+    }
+}
+
+pub static BATCHES_VI: BatchTexts = BatchTexts {
+    title: "Tem QR",
+    batch: "Đợt tem",
+    order: "Đặt tem mới",
+    order_hint: "Mỗi tem mang một số sê-ri riêng, được ký bằng khoá của tỉnh.",
+    product: "Sản phẩm",
+    count: "Số tem",
+    profile: "Loại tem",
+    profile_compact: "Tem ngắn (kiểm tra trực tuyến)",
+    profile_offline: "Tem có chữ ký (kiểm tra cả khi không có mạng)",
+    lot_printed: "Lô hàng in trên tem",
+    lot_printed_hint: "chỉ cho sản phẩm có mã GTIN; tem được kích hoạt ngay",
+    none_yet: "Chưa có đợt tem nào.",
+    created: "Ngày tạo",
+    state_heading: "Trạng thái",
+    labels: "Số tem",
+    scans: "Lượt quét",
+    labels_scanned: "Tem đã được quét",
+    changes: "Kích hoạt và huỷ",
+    no_changes: "Chưa có thay đổi nào: mọi tem của đợt đang ở trạng thái ban đầu.",
+    range: "Khoảng tem",
+    range_hint: "ví dụ 0..100 (tem 0 đến 99); để trống: cả đợt",
+    activate: "Kích hoạt",
+    activate_hint: "Gắn tem với một lô hàng: người mua quét sẽ thấy lô đó.",
+    void: "Huỷ tem",
+    void_hint: "Tem in hỏng, thất lạc hoặc đã tiêu huỷ: người mua quét sẽ được báo.",
+    print: "In và tải về",
+    format: "Định dạng",
+    format_pdf: "PDF (tờ A4 hoặc cuộn)",
+    format_png: "Ảnh PNG (tệp ZIP)",
+    format_svg: "Hình SVG (tệp ZIP)",
+    format_csv: "CSV cho nhà in",
+    layout: "Khổ tem",
+    sheet: "Tờ A4",
+    roll: "Cuộn",
+    dpi: "Độ phân giải máy in (dpi)",
+    calibration: "Chỉ in trang căn chỉnh",
+    no_text: "Chỉ in mã QR và số sê-ri",
+    download: "Tải về",
+    download_limit: "tem mỗi lần tải; đợt lớn hơn xin tải theo từng khoảng",
+    lot: "Lô hàng",
+    state_minted: "Chưa kích hoạt",
+    state_activated: "Đã kích hoạt",
+    state_void: "Đã huỷ",
+    state_recalled: "Bị thu hồi",
+};
+
+pub static BATCHES_EN: BatchTexts = BatchTexts {
+    title: "QR labels",
+    batch: "Batch",
+    order: "Order labels",
+    order_hint: "Each label carries its own serial, signed with the province's key.",
+    product: "Product",
+    count: "Number of labels",
+    profile: "Kind of label",
+    profile_compact: "Compact (checked online)",
+    profile_offline: "Signed (checked even offline)",
+    lot_printed: "Lot printed on the labels",
+    lot_printed_hint: "only for products with a GTIN; the labels are activated at once",
+    none_yet: "No batches yet.",
+    created: "Created",
+    state_heading: "State",
+    labels: "Labels",
+    scans: "Scans",
+    labels_scanned: "Labels scanned",
+    changes: "Activations and voids",
+    no_changes: "No changes yet: every label of the batch is as minted.",
+    range: "Labels",
+    range_hint: "e.g. 0..100 (labels 0 to 99); blank: the whole batch",
+    activate: "Activate",
+    activate_hint: "Ties labels to a lot: a shopper's scan shows that lot.",
+    void: "Void",
+    void_hint: "Misprinted, lost or destroyed labels: a shopper's scan says so.",
+    print: "Print and download",
+    format: "Format",
+    format_pdf: "PDF (A4 sheets or a roll)",
+    format_png: "PNG images (ZIP)",
+    format_svg: "SVG images (ZIP)",
+    format_csv: "CSV for a printing house",
+    layout: "Layout",
+    sheet: "A4 sheet",
+    roll: "Roll",
+    dpi: "Printer resolution (dpi)",
+    calibration: "Only the calibration page",
+    no_text: "Only the QR code and the serial",
+    download: "Download",
+    download_limit: "labels per download; download a larger batch range by range",
+    lot: "Lot",
+    state_minted: "Not activated",
+    state_activated: "Activated",
+    state_void: "Void",
+    state_recalled: "Recalled",
 };
 
 #[cfg(test)]

@@ -169,6 +169,68 @@ pub async fn printable(store: &dyn Store, batch_id: i64) -> Result<PrintableBatc
     })
 }
 
+/// Loads a batch for `caller` to print or download. Whoever holds a batch's URIs can print
+/// genuine copies of its labels, so this asks for `labels.print`, not a read.
+pub async fn for_printing(
+    app: &App,
+    caller: &Caller,
+    batch_id: i64,
+) -> Result<PrintableBatch, Error> {
+    if app.store.batch(batch_id).await?.is_none() {
+        return Err(Error::NotFound("batch"));
+    }
+    let printable = printable(&*app.store, batch_id).await?;
+    let target = match app
+        .store
+        .organization(printable.product.data.producer_id)
+        .await?
+    {
+        Some(org) => crate::app::permissions::Target::of(&org),
+        None => crate::app::permissions::Target::everything(),
+    };
+    caller.require("labels.print", &target)?;
+    Ok(printable)
+}
+
+/// What a print run or download gave out, as its audit entry records it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PrintRecord {
+    pub range: IndexRange,
+    pub format: String,
+    pub layout: String,
+    pub calibration: bool,
+}
+
+/// Records that `caller` printed or downloaded labels of a batch, once the file is made
+/// and before it is handed over: who holds copies of which labels is what an inspector
+/// asks first when forged labels turn up.
+pub async fn printed(
+    app: &App,
+    caller: &Caller,
+    batch_id: i64,
+    record: &PrintRecord,
+) -> Result<(), Error> {
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let batch = batch_in(&mut *tx, batch_id).await?;
+    let product = product_in(&mut *tx, batch.product_id).await?;
+    let target = organization_target(&mut *tx, product.data.producer_id).await?;
+    caller.require("labels.print", &target)?;
+    let entity = EntityRef::new("batch", batch_id);
+    audit(
+        &mut *tx,
+        caller,
+        now,
+        "labels.print",
+        entity,
+        None,
+        Some(json(record)?),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 impl PrintableBatch {
     /// Calls `each(index, serial, uri)` for every label of `range`, in order, reusing one
     /// buffer. The batch's key must still be in the keyring (any status).

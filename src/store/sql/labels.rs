@@ -183,6 +183,20 @@ impl ScanStore for ThisStore {
         )
     }
 
+    async fn batch_scans(&self, batch_id: i64) -> Result<BatchScans, StoreError> {
+        // SUM over no rows is NULL; COUNT is 0.
+        let (labels, scans): (i64, Option<i64>) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(SUM(count) AS BIGINT) FROM label_scan_counts WHERE batch_id = $1",
+        )
+        .bind(batch_id)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(BatchScans {
+            labels,
+            scans: scans.unwrap_or(0),
+        })
+    }
+
     async fn count_scans(&self) -> Result<i64, StoreError> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM scans")
             .fetch_one(&self.pool)

@@ -25,6 +25,8 @@ use crate::web::auth::{self, Signed};
 use crate::web::error::{AppError, PageError};
 use crate::web::layout::{Layout, render};
 
+mod batches;
+
 type PageResult = Result<Response, PageError>;
 type Posted<T> = WithRejection<Form<T>, PageError>;
 
@@ -49,6 +51,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/console/password",
             get(password_form).post(change_password),
         )
+        .merge(batches::router())
         // Every console page needs a signed-in person; every form, its CSRF token.
         .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
 }
@@ -85,6 +88,8 @@ struct Dashboard {
     may_add_organization: bool,
     may_add_product: bool,
     may_invite: bool,
+    /// Whether any producer's label batches are the person's to see.
+    sees_labels: bool,
     inspects: bool,
 }
 
@@ -123,6 +128,7 @@ async fn dashboard(
         })
     };
     let may_add_product = may_anywhere("product.create");
+    let sees_labels = organizations.iter().any(|o| o.data.kind.is_producer());
     let may_invite = may_anywhere("person.invite");
     let may_add_organization = signed
         .caller
@@ -138,6 +144,7 @@ async fn dashboard(
         may_add_organization,
         may_add_product,
         may_invite,
+        sees_labels,
         inspects: signed
             .caller
             .actor
