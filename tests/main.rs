@@ -7,6 +7,7 @@
 
 mod support;
 
+mod api_batches;
 mod audit;
 mod browser;
 mod cli;

@@ -235,6 +235,7 @@ fn routes() -> Vec<Route> {
         route("labels.mint", false, S::CREATED),
         route("labels.activate", false, S::OK),
         route("labels.void", false, S::OK),
+        route("labels.print", false, S::OK),
         route("organization.create", true, S::SEE_OTHER),
         route("product.create", true, S::SEE_OTHER),
         route("product.update", true, S::SEE_OTHER),
@@ -346,6 +347,15 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             let id = new_batch(app, r).await;
             let path = format!("/api/v1/batches/{id}/void");
             api("POST", path, json!({"range": "2..4"}))
+        }
+        ("labels.print", false) => {
+            let id = new_batch(app, r).await;
+            Asked {
+                method: "GET",
+                path: format!("/api/v1/batches/{id}/labels?range=0..3"),
+                content_type: "application/json",
+                body: Vec::new(),
+            }
         }
         ("organization.create", true) => {
             let name = fresh("HTX Mới");

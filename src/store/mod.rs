@@ -488,6 +488,24 @@ pub trait Writes: Send {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Lot, StoreError>;
+    /// Claims idempotency key `key` of `scope` for a request with this hash: None when it
+    /// is newly claimed (in this transaction), or what an earlier request claimed it for
+    /// (its hash, and its batch once settled). A concurrent claim waits for this one's
+    /// transaction to end.
+    async fn claim_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_sha256: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Vec<u8>, Option<i64>)>, StoreError>;
+    /// Ties a claimed key to the batch its request made.
+    async fn settle_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        batch_id: i64,
+    ) -> Result<(), StoreError>;
     /// Takes the next `count` label numbers of key `kid` (one statement, so concurrent
     /// mints get disjoint ranges); returns the number after the last one taken.
     async fn take_label_numbers(&mut self, kid: &str, count: u32) -> Result<u64, StoreError>;

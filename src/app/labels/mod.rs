@@ -83,6 +83,47 @@ pub async fn mint(
     request: &MintRequest,
     max_batch: u32,
 ) -> Result<LabelBatch, Error> {
+    Ok(
+        mint_with_key(app, caller, keyring, request, max_batch, None)
+            .await?
+            .batch,
+    )
+}
+
+/// A batch minted for an order, or the batch an earlier order with the same idempotency
+/// key made.
+#[derive(Debug)]
+pub struct Minted {
+    pub batch: LabelBatch,
+    /// True when the batch was made by an earlier request with the same key.
+    pub replayed: bool,
+}
+
+/// The longest idempotency key taken (a UUID is 36 characters).
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
+/// Mints a batch once per idempotency `key` of the caller: the same key with the same
+/// request gives the batch the first one made, however often and however concurrently it
+/// is sent; the same key with another request is refused.
+pub async fn mint_with_key(
+    app: &App,
+    caller: &Caller,
+    keyring: &Keyring,
+    request: &MintRequest,
+    max_batch: u32,
+    idempotency_key: Option<&str>,
+) -> Result<Minted, Error> {
+    if let Some(key) = idempotency_key
+        && (key.is_empty()
+            || key.len() > MAX_IDEMPOTENCY_KEY
+            || !key.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        return Err(refuse(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters, such as a UUID"),
+        )
+        .into());
+    }
     if request.count == 0 || request.count > max_batch {
         return Err(refuse(
             "count",
@@ -104,6 +145,30 @@ pub async fn mint(
     let product = product_in(&mut *tx, request.product_id).await?;
     let target = organization_target(&mut *tx, product.data.producer_id).await?;
     caller.require("labels.mint", &target)?;
+    let scope = idempotency_scope(&caller.actor);
+    if let Some(key) = idempotency_key {
+        let fingerprint = request.fingerprint();
+        if let Some((earlier, batch)) = tx
+            .claim_idempotency_key(&scope, key, &fingerprint, now)
+            .await?
+        {
+            if earlier != fingerprint {
+                return Err(refuse(
+                    "Idempotency-Key",
+                    "was used before for another order: use a new key for a new order",
+                )
+                .into());
+            }
+            let id =
+                batch.ok_or_else(|| Error::Internal(format!("idempotency key {key} unsettled")))?;
+            let batch = batch_in(&mut *tx, id).await?;
+            tx.commit().await?;
+            return Ok(Minted {
+                batch,
+                replayed: true,
+            });
+        }
+    }
     let lot = match &request.lot {
         Some(code) => {
             if product.data.gtin.is_none() {
@@ -137,11 +202,42 @@ pub async fn mint(
         profile: request.profile,
     };
     let batch = tx.insert_batch(&new, first, now).await?;
+    if let Some(key) = idempotency_key {
+        tx.settle_idempotency_key(&scope, key, batch.id).await?;
+    }
     let entity = EntityRef::new("batch", batch.id);
     let after = Some(json(&batch)?);
     audit(&mut *tx, caller, now, "labels.mint", entity, None, after).await?;
     tx.commit().await?;
-    Ok(batch)
+    Ok(Minted {
+        batch,
+        replayed: false,
+    })
+}
+
+/// Whose idempotency keys these are: each token, person and command-line user has its own.
+fn idempotency_scope(actor: &crate::app::Actor) -> String {
+    use crate::app::Actor;
+    match actor {
+        Actor::Cli { user } => format!("cli:{user}"),
+        Actor::Person { id, .. } => format!("person:{id}"),
+        Actor::Token { id, .. } => format!("token:{id}"),
+    }
+}
+
+impl MintRequest {
+    /// The order as understood, hashed: two requests that ask for the same batch have the
+    /// same fingerprint however their JSON was spaced or ordered.
+    fn fingerprint(&self) -> Vec<u8> {
+        use sha2::{Digest, Sha256};
+        let canonical = serde_json::json!({
+            "product_id": self.product_id,
+            "count": self.count,
+            "lot": self.lot.as_deref().map(str::trim),
+            "profile": crate::domain::batch::profile_name(self.profile),
+        });
+        Sha256::digest(canonical.to_string().as_bytes()).to_vec()
+    }
 }
 
 /// A batch with what its labels print: the product and the lot in the URIs.

@@ -440,6 +440,63 @@ impl Writes for ThisWrites {
         self.noting(stored)
     }
 
+    async fn claim_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_sha256: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Vec<u8>, Option<i64>)>, StoreError> {
+        let conn = &mut *self.conn;
+        let claimed = async {
+            // On PostgreSQL a concurrent insert of the same key waits here for the other
+            // transaction, then does nothing if it committed.
+            let inserted: Option<String> = sqlx::query_scalar(
+                "INSERT INTO idempotency_keys (scope, key, request_sha256, created_at) \
+                 VALUES ($1, $2, $3, $4) ON CONFLICT (scope, key) DO NOTHING RETURNING scope",
+            )
+            .bind(scope)
+            .bind(key)
+            .bind(request_sha256)
+            .bind(now)
+            .fetch_optional(&mut *conn)
+            .await?;
+            if inserted.is_some() {
+                return Ok(None);
+            }
+            let earlier: (Vec<u8>, Option<i64>) = sqlx::query_as(
+                "SELECT request_sha256, batch_id FROM idempotency_keys \
+                 WHERE scope = $1 AND key = $2",
+            )
+            .bind(scope)
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await?;
+            Ok(Some(earlier))
+        }
+        .await;
+        self.noting(claimed)
+    }
+
+    async fn settle_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        batch_id: i64,
+    ) -> Result<(), StoreError> {
+        let conn = &mut *self.conn;
+        let settled =
+            sqlx::query("UPDATE idempotency_keys SET batch_id = $1 WHERE scope = $2 AND key = $3")
+                .bind(batch_id)
+                .bind(scope)
+                .bind(key)
+                .execute(&mut *conn)
+                .await
+                .map(|_| ())
+                .map_err(StoreError::from);
+        self.noting(settled)
+    }
+
     async fn take_label_numbers(&mut self, kid: &str, count: u32) -> Result<u64, StoreError> {
         let conn = &mut *self.conn;
         let taken = async {

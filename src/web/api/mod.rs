@@ -11,9 +11,8 @@ use axum_extra::extract::WithRejection;
 use serde::Deserialize;
 use serde_json::json;
 
-use crate::app::labels::{self, MintRequest};
+use crate::app::labels;
 use crate::app::{Caller, registry};
-use crate::domain::batch::{IndexRange, parse_profile};
 use crate::domain::bundle::BundleInput;
 use crate::domain::certification::{CertStatus, CertificationInput};
 use crate::domain::lot::LotInput;
@@ -24,6 +23,8 @@ use crate::store::ListQuery;
 use crate::web::AppState;
 use crate::web::auth::{self, ApiCaller};
 use crate::web::error::{ApiError, AppError};
+
+mod batches;
 
 type ApiResult = Result<Response, ApiError>;
 type Body<T> = WithRejection<Json<T>, ApiError>;
@@ -68,9 +69,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/lots", get(list_lots).post(create_lot))
         .route("/api/v1/lots/{id}", get(lot).put(update_lot))
         .route("/api/v1/lots/{id}/recall", post(recall_lot))
-        .route("/api/v1/batches", post(mint_batch))
-        .route("/api/v1/batches/{id}/activate", post(activate_labels))
-        .route("/api/v1/batches/{id}/void", post(void_labels))
+        .merge(batches::router())
         .route("/api/v1/documents", post(put_document))
         .route("/api/v1/documents/{sha256}", get(document))
         .route("/api/v1/import", post(import))
@@ -355,77 +354,6 @@ async fn recall_lot(
     )
     .await?;
     ok(recalled)
-}
-
-#[derive(Deserialize)]
-struct MintInput {
-    product_id: i64,
-    count: u32,
-    #[serde(default)]
-    lot: Option<String>,
-    /// `compact` (the default) or `offline`.
-    #[serde(default)]
-    profile: Option<String>,
-}
-
-/// Mints a batch of labels (one row, whatever the count); print it with `truyxuat print`.
-async fn mint_batch(
-    ApiCaller(caller): ApiCaller,
-    State(s): State<AppState>,
-    WithRejection(Json(input), _): Body<MintInput>,
-) -> ApiResult {
-    let profile = parse_profile(input.profile.as_deref().unwrap_or("compact"))
-        .map_err(|e| Invalid::field("profile", e))?;
-    let request = MintRequest {
-        product_id: input.product_id,
-        count: input.count,
-        lot: input.lot,
-        profile,
-    };
-    let batch = labels::mint(&s.app, &caller, &s.keyring, &request, s.settings.max_batch).await?;
-    created(batch)
-}
-
-/// Labels of a batch, all of them unless `range` (`A..B`, B excluded) says which.
-#[derive(Deserialize)]
-struct RangeInput {
-    #[serde(default)]
-    range: Option<String>,
-    /// The lot to activate them with.
-    #[serde(default)]
-    lot: Option<String>,
-}
-
-impl RangeInput {
-    fn range(&self) -> Result<Option<IndexRange>, Invalid> {
-        self.range
-            .as_deref()
-            .map(|r| r.parse().map_err(|e| Invalid::field("range", e)))
-            .transpose()
-    }
-}
-
-async fn activate_labels(
-    ApiCaller(caller): ApiCaller,
-    State(s): State<AppState>,
-    id: Id,
-    WithRejection(Json(input), _): Body<RangeInput>,
-) -> ApiResult {
-    let range = input.range()?;
-    let lot = input
-        .lot
-        .as_deref()
-        .ok_or_else(|| Invalid::field("lot", "must be given"))?;
-    ok(labels::activate(&s.app, &caller, id.0.0, lot, range).await?)
-}
-
-async fn void_labels(
-    ApiCaller(caller): ApiCaller,
-    State(s): State<AppState>,
-    id: Id,
-    WithRejection(Json(input), _): Body<RangeInput>,
-) -> ApiResult {
-    ok(labels::void(&s.app, &caller, id.0.0, input.range()?).await?)
 }
 
 #[derive(Deserialize)]
