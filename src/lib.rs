@@ -15,5 +15,6 @@ pub mod domain;
 pub mod labelcode;
 pub mod render;
 pub mod scans;
+pub mod sheets;
 pub mod store;
 pub mod web;

@@ -214,3 +214,66 @@ async fn kill_9_while_the_demo_loads_leaves_all_or_nothing() {
     assert_eq!(integrity, "ok");
     assert_eq!(counts, full);
 }
+
+/// A cooperative's spreadsheet at the command line, as a person (`--as`) with their roles.
+#[test]
+fn a_spreadsheet_imports_as_a_person_once_and_bad_rows_name_their_place() {
+    let env = crate::support::cli_env::CliEnv::new();
+    env.ok(&["demo"]);
+    let template = env.path("mau.xlsx");
+    env.ok(&["template", "-o", template.to_str().unwrap()]);
+    let bytes = std::fs::read(&template).unwrap();
+    assert!(bytes.starts_with(b"PK"));
+    assert!(
+        truyxuat::sheets::read_xlsx(&bytes).is_err(),
+        "the template holds no rows"
+    );
+
+    let csv = env.path("san-pham.csv");
+    std::fs::write(
+        &csv,
+        "Tên sản phẩm,Nhóm hàng,Đơn vị tính\r\nTrà túi lọc Cầu Đất,Đồ uống,hộp 25 gói\r\nBột chè xanh,Thực phẩm,gói 100 g\r\n",
+    )
+    .unwrap();
+    let csv = csv.to_str().unwrap();
+    let editor = "bientap@demo.truyxuat.vn";
+    let checked = env.ok(&["import", csv, "--as", editor, "--dry-run"]);
+    assert!(checked.contains("new: 2 products"), "{checked}");
+    let imported = env.ok(&["import", csv, "--as", editor]);
+    assert!(imported.contains("new: 2 products"), "{imported}");
+    let again = env.ok(&["import", csv, "--as", editor]);
+    assert!(
+        again.contains("new: 0 products") && again.contains("unchanged: 2 products"),
+        "{again}"
+    );
+
+    // A bad row: non-zero exit, its sheet, row and column named, nothing stored.
+    let bad = env.path("loi.csv");
+    std::fs::write(
+        &bad,
+        "Tên sản phẩm,Nhóm hàng,Đơn vị tính\r\nMứt mận,Thực phẩm,hộp\r\nChè\u{202E}giả,Đồ uống,\r\n",
+    )
+    .unwrap();
+    let refused = env.run(&["import", bad.to_str().unwrap(), "--as", editor]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("Sản phẩm dòng 3 D (Đơn vị tính)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("dòng 3 B (Tên sản phẩm)"), "{stderr}");
+    assert!(
+        !stderr.contains('\u{202E}'),
+        "no bidi override reaches the terminal"
+    );
+    let listed = env.ok(&["products"]);
+    assert!(!listed.contains("Mứt mận"));
+
+    // A viewer may not import; an unknown person is no one.
+    let viewer = env.run(&["import", csv, "--as", "xem@demo.truyxuat.vn"]);
+    assert!(!viewer.status.success());
+    assert!(String::from_utf8_lossy(&viewer.stderr).contains("may not"));
+    let nobody = env.run(&["import", csv, "--as", "khongco@demo.truyxuat.vn"]);
+    assert!(!nobody.status.success());
+    assert!(String::from_utf8_lossy(&nobody.stderr).contains("no such person"));
+}

@@ -22,5 +22,6 @@ mod people;
 mod permissions;
 mod print;
 mod scan;
+mod sheets;
 mod signin;
 mod store_contract;

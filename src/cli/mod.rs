@@ -4,6 +4,7 @@
 mod labels;
 mod people;
 mod print;
+mod sheets;
 pub mod terminal;
 
 use std::io::Write;
@@ -61,13 +62,30 @@ pub enum Command {
         #[arg(long)]
         search: Option<String>,
     },
-    /// Import organizations, products, certifications and lots from a JSON file, all or none.
+    /// Import records: a JSON bundle (organizations, products, certifications and lots;
+    /// see `assets/demo.json`), or a producer's products and lots from an XLSX or CSV file
+    /// made from `truyxuat template`. All or none unless --valid-rows-only.
     Import {
-        /// The file; see `assets/demo.json` for the format.
+        /// The file: .json, .xlsx or .csv.
         file: PathBuf,
         /// Check the file and report, without storing anything.
         #[arg(long)]
         dry_run: bool,
+        /// XLSX/CSV: store the rows that check out and report the others.
+        #[arg(long)]
+        valid_rows_only: bool,
+        /// XLSX/CSV: the producer whose records these are (by default, the one producer
+        /// --as belongs to).
+        #[arg(long)]
+        producer: Option<i64>,
+        /// Act as this person (their login), with their roles, instead of as the operator.
+        #[arg(long = "as", value_name = "LOGIN")]
+        as_login: Option<String>,
+    },
+    /// Write the spreadsheet template (products and lots, with dropdowns) to fill in Excel.
+    Template {
+        #[arg(short = 'o', long)]
+        output: PathBuf,
     },
     /// Manage the label signing keys (kept in TRUYXUAT_KEY_DIR, never in the database).
     #[command(subcommand)]
@@ -178,10 +196,32 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open(&settings).await?;
             print_products(&*store, search, json).await?;
         }
-        Command::Import { file, dry_run } => {
+        Command::Import {
+            file,
+            dry_run,
+            valid_rows_only,
+            producer,
+            as_login,
+        } => {
             let store = open(&settings).await?;
-            import(&App::new(store, clock), &file, dry_run).await?;
+            let app = App::new(store, clock);
+            let caller = sheets::caller(&app, as_login.as_deref()).await?;
+            let options = app::imports::Options {
+                dry_run,
+                valid_rows_only,
+            };
+            match file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+            {
+                Some(e) if e == "xlsx" || e == "csv" => {
+                    sheets::import(&app, &caller, &file, producer, options).await?;
+                }
+                _ => import(&app, &caller, &file, dry_run).await?,
+            }
         }
+        Command::Template { output } => sheets::template(&output)?,
         Command::Keys(command) => {
             let store = open(&settings).await?;
             // A key from the environment is listed as published: dated from when this
@@ -378,7 +418,12 @@ async fn print_products(
     Ok(())
 }
 
-async fn import(app: &App, file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
+async fn import(
+    app: &App,
+    caller: &Caller,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> anyhow::Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let input: BundleInput = serde_json::from_str(&text)
@@ -398,7 +443,7 @@ async fn import(app: &App, file: &std::path::Path, dry_run: bool) -> anyhow::Res
         );
         return Ok(());
     }
-    let summary = app::registry::import(app, &Caller::cli(), &bundle, None)
+    let summary = app::registry::import(app, caller, &bundle, None)
         .await
         .map_err(|e| anyhow::anyhow!("nothing imported: {e}"))?;
     println!(

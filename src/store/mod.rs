@@ -199,6 +199,8 @@ pub trait ProductStore: Send + Sync {
         q: &ListQuery,
         producer_id: Option<i64>,
     ) -> Result<Vec<Product>, StoreError>;
+    /// Every product of a producer, oldest first (an import matches its rows against them).
+    async fn products_of(&self, producer_id: i64) -> Result<Vec<Product>, StoreError>;
     /// Which of `gtins` (GTIN-14) some product already has.
     async fn taken_gtins(&self, gtins: &[String]) -> Result<Vec<String>, StoreError>;
 }
@@ -219,6 +221,8 @@ pub trait LotStore: Send + Sync {
     async fn lot(&self, id: i64) -> Result<Option<Lot>, StoreError>;
     /// The lot of `product_id` with this code.
     async fn lot_by_code(&self, product_id: i64, code: &str) -> Result<Option<Lot>, StoreError>;
+    /// Every lot of a producer's products, oldest first.
+    async fn lots_of_producer(&self, producer_id: i64) -> Result<Vec<Lot>, StoreError>;
     /// Lots, newest production first, optionally of one product.
     async fn list_lots(
         &self,

@@ -131,6 +131,7 @@ pub struct Texts {
     pub optional: &'static str,
     pub footer: &'static str,
     pub batches: &'static BatchTexts,
+    pub imports: &'static ImportTexts,
 }
 
 pub static VI: Texts = Texts {
@@ -202,6 +203,7 @@ pub static VI: Texts = Texts {
     optional: "không bắt buộc",
     footer: "truyxuat — phần mềm nguồn mở truy xuất nguồn gốc sản phẩm",
     batches: &BATCHES_VI,
+    imports: &IMPORTS_VI,
 };
 
 pub static EN: Texts = Texts {
@@ -273,6 +275,7 @@ pub static EN: Texts = Texts {
     optional: "optional",
     footer: "truyxuat — open-source product traceability",
     batches: &BATCHES_EN,
+    imports: &IMPORTS_EN,
 };
 
 /// The words of the public scan page.
@@ -619,6 +622,97 @@ pub static BATCHES_EN: BatchTexts = BatchTexts {
     state_activated: "Activated",
     state_void: "Void",
     state_recalled: "Recalled",
+};
+
+/// The words of the console's spreadsheet import.
+pub struct ImportTexts {
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub template: &'static str,
+    pub export: &'static str,
+    pub producer: &'static str,
+    pub file: &'static str,
+    pub file_hint: &'static str,
+    pub valid_rows_only: &'static str,
+    pub check: &'static str,
+    pub import: &'static str,
+    pub choose_producer: &'static str,
+    pub choose_file: &'static str,
+    pub checked: &'static str,
+    pub imported: &'static str,
+    pub not_imported: &'static str,
+    pub new: &'static str,
+    pub changed: &'static str,
+    pub unchanged: &'static str,
+    pub products: &'static str,
+    pub lots: &'static str,
+    pub errors: &'static str,
+    pub sheet: &'static str,
+    pub row: &'static str,
+    pub column: &'static str,
+    pub message: &'static str,
+    pub error_file: &'static str,
+    pub all_good: &'static str,
+}
+
+pub static IMPORTS_VI: ImportTexts = ImportTexts {
+    title: "Nhập từ Excel",
+    intro: "Tải tệp mẫu, điền danh sách sản phẩm và lô hàng trong Excel, rồi gửi lên đây. Hãy bấm Kiểm tra trước: không có gì được lưu cho đến khi bạn bấm Nhập.",
+    template: "Tải tệp mẫu (.xlsx)",
+    export: "Tải danh sách hiện có (.xlsx)",
+    producer: "Cơ sở sản xuất",
+    file: "Tệp Excel (.xlsx) hoặc CSV",
+    file_hint: "tối đa 25 MB",
+    valid_rows_only: "Chỉ nhập các dòng hợp lệ (bỏ qua các dòng có lỗi)",
+    check: "Kiểm tra",
+    import: "Nhập",
+    choose_producer: "Vui lòng chọn cơ sở sản xuất.",
+    choose_file: "Vui lòng chọn một tệp .xlsx hoặc .csv.",
+    checked: "Đã kiểm tra, chưa lưu gì",
+    imported: "Đã nhập",
+    not_imported: "Chưa nhập gì: tệp còn lỗi",
+    new: "Thêm mới",
+    changed: "Cập nhật",
+    unchanged: "Không đổi",
+    products: "Sản phẩm",
+    lots: "Lô hàng",
+    errors: "Lỗi",
+    sheet: "Trang",
+    row: "Dòng",
+    column: "Cột",
+    message: "Lỗi",
+    error_file: "Tải các dòng lỗi (.xlsx) để sửa",
+    all_good: "Không có lỗi nào.",
+};
+
+pub static IMPORTS_EN: ImportTexts = ImportTexts {
+    title: "Import from Excel",
+    intro: "Download the template, fill in your products and lots in Excel, and send it here. Check first: nothing is stored until you press Import.",
+    template: "Download the template (.xlsx)",
+    export: "Download your records (.xlsx)",
+    producer: "Producer",
+    file: "Excel (.xlsx) or CSV file",
+    file_hint: "at most 25 MB",
+    valid_rows_only: "Import the valid rows only (leave out rows with errors)",
+    check: "Check",
+    import: "Import",
+    choose_producer: "Please choose the producer.",
+    choose_file: "Please choose an .xlsx or .csv file.",
+    checked: "Checked; nothing stored yet",
+    imported: "Imported",
+    not_imported: "Nothing imported: the file has errors",
+    new: "New",
+    changed: "Changed",
+    unchanged: "Unchanged",
+    products: "Products",
+    lots: "Lots",
+    errors: "Errors",
+    sheet: "Sheet",
+    row: "Row",
+    column: "Column",
+    message: "Error",
+    error_file: "Download the rows with errors (.xlsx) to fix",
+    all_good: "No errors.",
 };
 
 #[cfg(test)]

@@ -52,6 +52,16 @@ impl ProductStore for ThisStore {
         Ok(taken)
     }
 
+    async fn products_of(&self, producer_id: i64) -> Result<Vec<Product>, StoreError> {
+        let rows: Vec<ProductRow> = sqlx::query_as(&format!(
+            "{PRODUCT_SELECT} AND p.producer_id = $1 ORDER BY p.id"
+        ))
+        .bind(producer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
     async fn list_products(
         &self,
         q: &ListQuery,
@@ -112,6 +122,17 @@ impl LotStore for ThisStore {
         .await?
         .map(Lot::try_from)
         .transpose()
+    }
+
+    async fn lots_of_producer(&self, producer_id: i64) -> Result<Vec<Lot>, StoreError> {
+        let rows: Vec<LotRow> = sqlx::query_as(&format!(
+            "{LOT_SELECT} AND l.product_id IN (SELECT id FROM products WHERE producer_id = $1) \
+             ORDER BY l.id"
+        ))
+        .bind(producer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
     }
 
     async fn list_lots(

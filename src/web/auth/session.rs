@@ -140,6 +140,9 @@ async fn signed_person(state: &AppState, headers: &HeaderMap) -> Result<Option<S
 
 /// The largest form a signed-in area reads to find its CSRF token.
 const MAX_FORM: usize = 1024 * 1024;
+/// The largest file upload (a form sent as multipart/form-data): a spreadsheet of 100,000
+/// rows, a photo from a phone, a scanned certificate.
+pub const MAX_UPLOAD: usize = 25 * 1024 * 1024;
 
 /// Middleware of the signed-in areas: no session, no entry (the sign-in page); an unsafe
 /// request must come from this site and carry the session's CSRF token (a form field `csrf`
@@ -160,7 +163,13 @@ pub async fn signed_in(State(state): State<AppState>, request: Request, next: Ne
         if let Err(e) = refuse_cross_site(&parts, &state.settings.base_url()) {
             return PageError(e).into_response();
         }
-        let bytes = match axum::body::to_bytes(body, MAX_FORM).await {
+        let multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("multipart/form-data"));
+        let limit = if multipart { MAX_UPLOAD } else { MAX_FORM };
+        let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(bytes) => bytes,
             Err(_) => {
                 return PageError(AppError::BadRequest("the form is too large".into()))
@@ -172,7 +181,13 @@ pub async fn signed_in(State(state): State<AppState>, request: Request, next: Ne
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned)
-            .or_else(|| form_field(&bytes, "csrf"));
+            .or_else(|| {
+                if multipart {
+                    multipart_field(&bytes, "csrf")
+                } else {
+                    form_field(&bytes, "csrf")
+                }
+            });
         if !sent.is_some_and(|t| same_secret(&t, &signed.csrf)) {
             return PageError(AppError::Forbidden(
                 "the form has expired or came from another site: reload the page and try again"
@@ -202,6 +217,20 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .into_iter()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v)
+}
+
+/// A short text field of a multipart/form-data body (the CSRF token, which our forms put
+/// first): the value after the part's `name="…"` header line and its blank line.
+fn multipart_field(body: &[u8], name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\"");
+    let at = body
+        .windows(marker.len())
+        .position(|w| w == marker.as_bytes())?;
+    let rest = &body[at..];
+    let start = rest.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    let value = &rest[start..];
+    let end = value.windows(2).position(|w| w == b"\r\n")?;
+    String::from_utf8(value[..end].to_vec()).ok()
 }
 
 type HmacSha256 = Hmac<Sha256>;

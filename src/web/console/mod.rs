@@ -26,6 +26,7 @@ use crate::web::error::{AppError, PageError};
 use crate::web::layout::{Layout, render};
 
 mod batches;
+mod imports;
 
 type PageResult = Result<Response, PageError>;
 type Posted<T> = WithRejection<Form<T>, PageError>;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(password_form).post(change_password),
         )
         .merge(batches::router())
+        .merge(imports::router())
         // Every console page needs a signed-in person; every form, its CSRF token.
         .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
 }
@@ -90,6 +92,7 @@ struct Dashboard {
     may_invite: bool,
     /// Whether any producer's label batches are the person's to see.
     sees_labels: bool,
+    may_import: bool,
     inspects: bool,
 }
 
@@ -129,6 +132,7 @@ async fn dashboard(
     };
     let may_add_product = may_anywhere("product.create");
     let sees_labels = organizations.iter().any(|o| o.data.kind.is_producer());
+    let may_import = may_anywhere("product.create") && may_anywhere("lot.create");
     let may_invite = may_anywhere("person.invite");
     let may_add_organization = signed
         .caller
@@ -145,6 +149,7 @@ async fn dashboard(
         may_add_product,
         may_invite,
         sees_labels,
+        may_import,
         inspects: signed
             .caller
             .actor

@@ -1,0 +1,339 @@
+//! A cooperative's Excel lists in and out: a workbook written by another program (Python's
+//! openpyxl) with bad rows, all or nothing, the valid rows only, the same file again, an
+//! export that imports back unchanged; and the same through the console's upload form.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use base64::Engine;
+use truyxuat::app::imports::{self, Options};
+use truyxuat::app::{Caller, accounts};
+use truyxuat::domain::people::{Membership, PersonInput, Role};
+use truyxuat::sheets::{self, Kind};
+use truyxuat::store::Store;
+use unicode_normalization::UnicodeNormalization;
+
+use crate::support::changes::{Changes, app_at};
+use crate::support::db::TestDb;
+use crate::support::fixtures::{self, now};
+use crate::support::http::{PASSWORD, Reply, Session, TestApp};
+
+mod sqlite {
+    #[tokio::test]
+    async fn five_thousand_rows_from_openpyxl_with_bad_rows() {
+        let db = super::TestDb::sqlite().await;
+        super::five_thousand_rows(db.store.clone()).await;
+    }
+}
+
+mod postgres {
+    #[tokio::test]
+    async fn five_thousand_rows_from_openpyxl_with_bad_rows() {
+        let db = super::TestDb::postgres().await;
+        super::five_thousand_rows(db.store.clone()).await;
+    }
+}
+
+fn python() -> std::path::PathBuf {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/.venv/bin/python");
+    assert!(
+        venv.exists(),
+        "openpyxl is missing: `make test` installs it (tests/.venv, make test-deps)"
+    );
+    venv
+}
+
+/// A products workbook of `rows` rows written by openpyxl, and its broken cells (row,
+/// column letter).
+fn openpyxl_products(path: &Path, rows: usize) -> Vec<(u32, String)> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sheets/make_products.py");
+    let out = Command::new(python())
+        .arg(script)
+        .arg(path)
+        .arg(rows.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["row"].as_u64().unwrap() as u32,
+                v["column"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+async fn audit_entries(store: &Arc<dyn Store>) -> i64 {
+    store.audit_size().await.unwrap()
+}
+
+async fn five_thousand_rows(store: Arc<dyn Store>) {
+    let app = app_at(&store, now());
+    let cli = Caller::cli();
+    let coop = store
+        .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("san-pham.xlsx");
+    let broken = openpyxl_products(&path, 5000);
+    assert!(broken.len() >= 150, "{}", broken.len());
+    let file = sheets::read_xlsx(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(file.products.len(), 5000);
+
+    // All or nothing: every bad row reported once, in its row and column; nothing stored.
+    let before = audit_entries(&store).await;
+    let refused = imports::import_sheets(&app, &cli, coop, &file, Options::default())
+        .await
+        .unwrap();
+    let mut reported: Vec<(u32, String)> = refused
+        .errors
+        .iter()
+        .map(|e| (e.row, e.column.split(' ').next().unwrap().to_owned()))
+        .collect();
+    reported.sort();
+    assert_eq!(reported, broken);
+    assert!(refused.errors.iter().all(|e| e.sheet == "Sản phẩm"));
+    assert!(!refused.stored);
+    assert!(store.products_of(coop).await.unwrap().is_empty());
+    assert_eq!(audit_entries(&store).await, before);
+
+    // The valid rows only: exactly the good rows, names in NFC.
+    let valid = Options {
+        valid_rows_only: true,
+        ..Default::default()
+    };
+    let stored = imports::import_sheets(&app, &cli, coop, &file, valid)
+        .await
+        .unwrap();
+    let good = 5000 - broken.len();
+    assert!(stored.stored);
+    assert_eq!(stored.created.products, good);
+    let products = store.products_of(coop).await.unwrap();
+    assert_eq!(products.len(), good);
+    let first = products
+        .iter()
+        .find(|p| p.data.name.starts_with("Ch"))
+        .unwrap();
+    assert_eq!(first.data.name, first.data.name.nfc().collect::<String>());
+    assert!(products.iter().any(|p| p.data.name == "Chè Ô Long số 0"));
+    let after_first = audit_entries(&store).await;
+    assert_eq!(after_first, before + good as i64, "one entry a product");
+
+    // The same file again changes nothing.
+    let again = imports::import_sheets(&app, &cli, coop, &file, valid)
+        .await
+        .unwrap();
+    assert_eq!(again.created.products + again.updated.products, 0);
+    assert_eq!(again.unchanged.products, good);
+    assert_eq!(audit_entries(&store).await, after_first);
+
+    // The export imports back without a difference, all or nothing.
+    let exported = imports::export(&app, &cli, coop).await.unwrap();
+    let back = sheets::read_xlsx(&exported).unwrap();
+    assert_eq!(back.products.len(), good);
+    let round = imports::import_sheets(&app, &cli, coop, &back, Options::default())
+        .await
+        .unwrap();
+    assert!(
+        round.errors.is_empty(),
+        "{:?}",
+        &round.errors[..3.min(round.errors.len())]
+    );
+    assert_eq!(round.unchanged.products, good);
+    assert_eq!(audit_entries(&store).await, after_first);
+}
+
+/// An editor of a new cooperative, signed in.
+async fn editor(app: &TestApp) -> (i64, Session) {
+    let coop = app
+        .db
+        .store
+        .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let input = PersonInput {
+        login: "bientap@htx.vn".into(),
+        display_name: "Biên tập".into(),
+    }
+    .validate()
+    .unwrap();
+    accounts::create_person(
+        &app.app,
+        &Caller::cli(),
+        &input,
+        &[Membership::of(coop, Role::Editor)],
+        Some(PASSWORD),
+    )
+    .await
+    .unwrap();
+    (coop, app.sign_in("bientap@htx.vn", PASSWORD).await.unwrap())
+}
+
+/// Posts the console's upload form as a browser does (multipart/form-data).
+async fn upload(
+    app: &TestApp,
+    session: &Session,
+    producer: i64,
+    file: &[u8],
+    action: &str,
+    valid_rows_only: bool,
+) -> Reply {
+    let boundary = "----truyxuat-test-7MA4YWxkTrZu0gW";
+    let mut body = Vec::new();
+    let mut text = |name: &str, value: &str| {
+        body.extend(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .bytes(),
+        );
+    };
+    text("csrf", &session.csrf);
+    text("producer_id", &producer.to_string());
+    if valid_rows_only {
+        text("valid_rows_only", "1");
+    }
+    text("action", action);
+    body.extend(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"danh-sach.xlsx\"\r\n\
+             Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
+        )
+        .bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
+    app.send(
+        Request::post("/console/import")
+            .header(header::COOKIE, &session.cookie)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
+}
+
+fn product_row(i: usize, name: &str, unit: &str) -> Vec<String> {
+    vec![
+        String::new(),
+        name.to_owned(),
+        "Đồ uống".into(),
+        unit.to_owned(),
+        String::new(),
+        String::new(),
+        format!("Mô tả {i}"),
+    ]
+}
+
+#[tokio::test]
+async fn an_editor_checks_fixes_and_imports_fifty_products_in_the_console() {
+    let app = TestApp::new().await;
+    let (coop, editor) = editor(&app).await;
+
+    let page = app
+        .get_with("/console/import", "cookie", &editor.cookie)
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let template = app
+        .get_with("/console/import/template.xlsx", "cookie", &editor.cookie)
+        .await;
+    assert_eq!(template.status, StatusCode::OK);
+    assert!(template.body_bytes.starts_with(b"PK"), "an XLSX is a ZIP");
+
+    // 50 products, rows 10 and 30 of the sheet broken (no name; no unit).
+    let rows: Vec<Vec<String>> = (0..50)
+        .map(|i| match i {
+            6 => product_row(i, "", "gói"),
+            26 => product_row(i, &format!("Chè số {i}"), ""),
+            _ => product_row(i, &format!("Chè số {i}"), "gói"),
+        })
+        .collect();
+    let file = sheets::workbook(&[(Kind::Products, rows)], None).unwrap();
+
+    let checked = upload(&app, &editor, coop, &file, "check", false).await;
+    assert_eq!(
+        checked.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        checked.body
+    );
+    assert_eq!(
+        checked.texts("#errors tbody td:nth-child(2)"),
+        vec!["10", "30"]
+    );
+    assert_eq!(
+        checked.texts("#errors tbody td:nth-child(3)"),
+        vec!["B (Tên sản phẩm)", "D (Đơn vị tính)"]
+    );
+    assert!(app.db.store.products_of(coop).await.unwrap().is_empty());
+
+    // The error file holds the two rows, as typed, with why.
+    let link = checked
+        .html()
+        .select(&scraper::Selector::parse("#error-file").unwrap())
+        .next()
+        .and_then(|a| a.value().attr("href").map(str::to_owned))
+        .expect("a link to the error file");
+    let encoded = link.split_once(";base64,").unwrap().1;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .unwrap();
+    let errors = sheets::read_xlsx(&bytes).unwrap();
+    assert_eq!(errors.products.len(), 2);
+    assert_eq!(errors.products[1].get("name"), "Chè số 26");
+
+    // Importing as is stores nothing; the valid rows only, 48.
+    let refused = upload(&app, &editor, coop, &file, "import", false).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.db.store.products_of(coop).await.unwrap().is_empty());
+    let valid = upload(&app, &editor, coop, &file, "import", true).await;
+    assert_eq!(
+        valid.texts("#counts tbody tr:first-child td"),
+        vec!["48", "0"]
+    );
+    // The two rows fixed in the error file, imported: 50.
+    let fixed: Vec<Vec<String>> = errors
+        .products
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut cells = sheets::cells_in_order(r);
+            if cells[1].is_empty() {
+                cells[1] = format!("Chè sửa {i}");
+            }
+            if cells[3].is_empty() {
+                cells[3] = "gói".into();
+            }
+            cells
+        })
+        .collect();
+    let fixed = sheets::workbook(&[(Kind::Products, fixed)], None).unwrap();
+    let done = upload(&app, &editor, coop, &fixed, "import", false).await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+    assert_eq!(app.db.store.products_of(coop).await.unwrap().len(), 50);
+
+    // The upload form needs its token like every form.
+    let forged = Session {
+        cookie: editor.cookie.clone(),
+        csrf: "not-the-token".into(),
+    };
+    let refused = upload(&app, &forged, coop, &file, "import", true).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
