@@ -78,6 +78,19 @@ pub struct Settings {
     )]
     pub signing_key: Option<Secret>,
 
+    /// Folder of files the server keeps for a while (finished print runs).
+    #[arg(long, global = true, env = "TRUYXUAT_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Days a finished print run's file is kept for download.
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_PRINT_FILES_DAYS",
+        default_value_t = 7
+    )]
+    pub print_files_days: u32,
+
     /// The most labels one batch may hold.
     #[arg(long, global = true, env = "TRUYXUAT_MAX_BATCH", default_value_t = crate::app::labels::DEFAULT_MAX_BATCH)]
     pub max_batch: u32,
@@ -161,6 +174,11 @@ impl Settings {
     }
 
     /// The base URL labels are minted with.
+    /// Where finished print runs are kept.
+    pub fn print_folder(&self) -> PathBuf {
+        self.data_dir.join("print-jobs")
+    }
+
     pub fn label_base(&self) -> anyhow::Result<crate::labelcode::LabelBase> {
         crate::labelcode::LabelBase::parse(&self.base_url())
             .map_err(|e| anyhow::anyhow!("TRUYXUAT_BASE_URL: {e}"))

@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod jobs;
 pub mod labelcode;
 pub mod render;
 pub mod scans;

@@ -107,9 +107,14 @@ async fn a_printer_orders_labels_and_a_downloaded_page_decodes_to_genuine_labels
     );
 
     // The first A4 page (40 labels) as a PDF: every code decodes to a genuine label.
-    let path =
-        format!("/console/batches/{batch}/print?format=pdf&layout=a4-5x8&dpi=300&range=0..40");
-    let pdf = get(&app, &path, &printer).await;
+    let print = format!("/console/batches/{batch}/print");
+    let fields = [
+        ("format", "pdf"),
+        ("layout", "a4-5x8"),
+        ("dpi", "300"),
+        ("range", "0..40"),
+    ];
+    let pdf = app.post_console(&print, &fields, &printer).await;
     assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.body);
     assert_eq!(pdf.header("content-type"), "application/pdf");
     assert_eq!(
@@ -131,12 +136,13 @@ async fn a_printer_orders_labels_and_a_downloaded_page_decodes_to_genuine_labels
     }
 
     // The CSV for a printing house: a header and one line per label asked for.
-    let csv = get(
-        &app,
-        &format!("/console/batches/{batch}/print?format=csv&range=100..110"),
-        &printer,
-    )
-    .await;
+    let csv = app
+        .post_console(
+            &print,
+            &[("format", "csv"), ("range", "100..110")],
+            &printer,
+        )
+        .await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.body.lines().count(), 11, "{}", csv.body);
 
@@ -221,16 +227,12 @@ async fn ranges_are_activated_and_voided_and_mistakes_come_back_beside_the_field
     // What was typed stays in the form.
     assert!(nothing.body.contains("value=\"mười\""));
 
-    // More labels than one download holds: the batch page again, saying so.
-    let big = order(&app, &owner, product.parse().unwrap(), "20001").await;
-    let refused = get(
-        &app,
-        &format!("/console/batches/{big}/print?format=pdf"),
-        &owner,
-    )
-    .await;
+    // A range the batch does not hold: the batch page again, saying so.
+    let refused = app
+        .post_console(&format!("{base}/print"), &[("range", "0..101")], &owner)
+        .await;
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(refused.texts("#range-error")[0].contains("20000"));
+    assert_eq!(refused.texts("#range-error").len(), 1, "{}", refused.body);
 }
 
 #[tokio::test]
@@ -241,7 +243,7 @@ async fn only_those_who_may_print_see_the_print_form_or_download() {
     let owner = member(&app, "chu@htx.vn", coop, Role::Owner).await;
     let batch = order(&app, &owner, product, "10").await;
     let page = format!("/console/batches/{batch}");
-    let download = format!("{page}/print?format=csv");
+    let download = format!("{page}/print");
 
     let viewer = member(&app, "xem@htx.vn", coop, Role::Viewer).await;
     let editor = member(&app, "bientap@htx.vn", coop, Role::Editor).await;
@@ -251,21 +253,20 @@ async fn only_those_who_may_print_see_the_print_form_or_download() {
         assert_eq!(seen.status, StatusCode::OK, "{who}");
         assert!(seen.texts("#print").is_empty(), "{who} sees the print form");
         assert!(seen.texts("#void").is_empty(), "{who} sees the void form");
-        assert_eq!(
-            get(&app, &download, session).await.status,
-            StatusCode::FORBIDDEN,
-            "{who}"
-        );
+        let taken = app
+            .post_console(&download, &[("format", "csv")], session)
+            .await;
+        assert_eq!(taken.status, StatusCode::FORBIDDEN, "{who}");
     }
     // Another cooperative's people see neither the batch nor its labels.
     assert_eq!(
         get(&app, &page, &stranger).await.status,
         StatusCode::FORBIDDEN
     );
-    assert_eq!(
-        get(&app, &download, &stranger).await.status,
-        StatusCode::FORBIDDEN
-    );
+    let taken = app
+        .post_console(&download, &[("format", "csv")], &stranger)
+        .await;
+    assert_eq!(taken.status, StatusCode::FORBIDDEN);
     let theirs = get(&app, "/console/batches", &stranger).await;
     assert!(theirs.texts("#batches tbody tr").is_empty());
     // No batch: 404.
@@ -273,4 +274,100 @@ async fn only_those_who_may_print_see_the_print_form_or_download() {
         get(&app, "/console/batches/999999", &owner).await.status,
         StatusCode::NOT_FOUND
     );
+}
+
+/// The job's page until the job is no longer queued or running (at most a minute).
+async fn finished_job(app: &TestApp, session: &Session, job: &str) -> Reply {
+    for _ in 0..600 {
+        let page = get(app, job, session).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        let working = page.body.contains("http-equiv=\"refresh\"");
+        if !working {
+            return page;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{job} did not finish in a minute");
+}
+
+#[tokio::test]
+async fn a_large_print_run_is_a_job_with_progress_and_a_download() {
+    let app = TestApp::new().await;
+    let (coop, product) = cooperative(&app, "HTX Chè Cầu Đất", "8930000000019").await;
+    let printer = member(&app, "inte@htx.vn", coop, Role::Printer).await;
+    let batch = order(&app, &printer, product, "25000").await;
+
+    // More than one download holds: queued, and its page shows where it is.
+    let queued = app
+        .post_console(
+            &format!("/console/batches/{batch}/print"),
+            &[("format", "csv")],
+            &printer,
+        )
+        .await;
+    assert_eq!(queued.status, StatusCode::SEE_OTHER, "{}", queued.body);
+    let job = queued.header("location").to_owned();
+    assert!(job.starts_with("/console/jobs/"), "{job}");
+    let first = get(&app, &job, &printer).await;
+    assert_eq!(first.texts("#progress").len(), 1);
+    let done = finished_job(&app, &printer, &job).await;
+    assert_eq!(done.texts("#state"), vec!["Đã xong"], "{}", done.body);
+    assert_eq!(done.texts("#percent"), vec!["100 %"]);
+    let file = get(&app, &format!("{job}/file"), &printer).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body.lines().count(), 25_001);
+    // The batch page lists it.
+    let page = get(&app, &format!("/console/batches/{batch}"), &printer).await;
+    assert_eq!(page.texts("#jobs li a").len(), 1);
+
+    // Not for those who may not print the batch.
+    let viewer = member(&app, "xem@htx.vn", coop, Role::Viewer).await;
+    assert_eq!(get(&app, &job, &viewer).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&app, &format!("{job}/file"), &viewer).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_job_left_running_by_a_stopped_server_runs_again_at_the_next_start() {
+    let app = TestApp::new().await;
+    let (coop, product) = cooperative(&app, "HTX Chè Cầu Đất", "8930000000019").await;
+    let printer = member(&app, "inte@htx.vn", coop, Role::Printer).await;
+    let batch = order(&app, &printer, product, "21000").await;
+    let spec = truyxuat::domain::job::PrintSpec {
+        format: "csv".into(),
+        layout: "a4-5x8".into(),
+        dpi: 300,
+        range: truyxuat::domain::batch::IndexRange {
+            first: 0,
+            end: 21000,
+        },
+        calibration: false,
+        no_text: false,
+    };
+    // Ordered, then taken by a worker that died with its process: "running", no one on it.
+    let ordered = truyxuat::app::labels::order_print(&app.app, &Caller::cli(), batch, &spec)
+        .await
+        .unwrap();
+    let store = app.db.store.clone();
+    let taken = store.claim_print_job(now()).await.unwrap().unwrap();
+    assert_eq!(taken.id, ordered.id);
+    assert_eq!(
+        store.print_job(taken.id).await.unwrap().unwrap().state,
+        truyxuat::domain::job::JobState::Running
+    );
+
+    // The next start queues it again, and it is printed.
+    truyxuat::jobs::PrintWorker {
+        store: store.clone(),
+        clock: std::sync::Arc::new(truyxuat::clock::ManualClock::new(now())),
+        keyring: std::sync::Arc::new(crate::support::labels::keys()),
+        base: truyxuat::labelcode::LabelBase::parse("http://127.0.0.1:8080").ok(),
+        folder: app.data.path().join("print-jobs"),
+        keep: chrono::Duration::days(7),
+    }
+    .start();
+    let done = finished_job(&app, &printer, &format!("/console/jobs/{}", taken.id)).await;
+    assert_eq!(done.texts("#state"), vec!["Đã xong"], "{}", done.body);
 }

@@ -403,12 +403,8 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
         // A download records who took copies of which labels: one audit entry too.
         ("labels.print", true) => {
             let id = new_batch(app, r).await;
-            Asked {
-                method: "GET",
-                path: format!("/console/batches/{id}/print?format=csv&range=0..3"),
-                content_type: "application/x-www-form-urlencoded",
-                body: Vec::new(),
-            }
+            let fields = [("format", "csv"), ("range", "0..3")];
+            form(format!("/console/batches/{id}/print"), &fields)
         }
         (action, console) => panic!("no request for {action} (console: {console})"),
     }

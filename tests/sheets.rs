@@ -337,3 +337,97 @@ async fn an_editor_checks_fixes_and_imports_fifty_products_in_the_console() {
     let refused = upload(&app, &forged, coop, &file, "import", true).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn lots_name_their_product_by_name_or_gtin_and_update_in_place() {
+    let db = TestDb::sqlite().await;
+    let store = db.store.clone();
+    let app = app_at(&store, now());
+    let cli = Caller::cli();
+    let coop = store
+        .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
+        .await
+        .unwrap()
+        .id;
+    store
+        .create_product(
+            &fixtures::product(coop, "Chè Ô Long")
+                .gtin("8930000000019")
+                .build(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let cells = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let products = vec![cells(&["", "Trà xanh", "Đồ uống", "gói", "", "", ""])];
+    let lots = |quantity: &str| {
+        vec![
+            // The new product of this file, by name (another spacing and case).
+            cells(&[
+                "trà  XANH",
+                "TX-01",
+                "15/11/2026",
+                "",
+                quantity,
+                "",
+                "",
+                "Lâm Đồng",
+            ]),
+            // The stored product, by its GTIN.
+            cells(&["8930000000019", "OL-01", "2026-11-01", "", "", "", "", ""]),
+            // The same lot twice; a product nobody has; a province that is none.
+            cells(&["8930000000019", "OL-01", "2026-11-02", "", "", "", "", ""]),
+            cells(&["Cà phê", "CP-01", "2026-11-01", "", "", "", "", ""]),
+            cells(&["Trà xanh", "TX-02", "2026-11-01", "", "", "", "", "Sao Hỏa"]),
+        ]
+    };
+    let file = |quantity: &str| {
+        let bytes = sheets::workbook(
+            &[
+                (Kind::Products, products.clone()),
+                (Kind::Lots, lots(quantity)),
+            ],
+            None,
+        )
+        .unwrap();
+        sheets::read_xlsx(&bytes).unwrap()
+    };
+    let valid = Options {
+        valid_rows_only: true,
+        ..Default::default()
+    };
+    let first = imports::import_sheets(&app, &cli, coop, &file("1200"), valid)
+        .await
+        .unwrap();
+    let places: Vec<(u32, &str)> = first
+        .errors
+        .iter()
+        .map(|e| (e.row, e.column.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        vec![
+            (6, "B (Mã lô)"),
+            (7, "A (Sản phẩm)"),
+            (8, "H (Tỉnh / thành phố)")
+        ]
+    );
+    assert_eq!(first.created.products, 1);
+    assert_eq!(first.created.lots, 2);
+    let stored = store.lots_of_producer(coop).await.unwrap();
+    let tx = stored.iter().find(|l| l.data.code == "TX-01").unwrap();
+    assert_eq!(tx.data.quantity, Some(1200.0));
+    assert_eq!(tx.data.province.unwrap().name, "Lâm Đồng");
+
+    // A quantity changed in Excel updates the lot; nothing else moves.
+    let second = imports::import_sheets(&app, &cli, coop, &file("1150,5"), valid)
+        .await
+        .unwrap();
+    assert_eq!(second.updated.lots, 1);
+    assert_eq!(second.unchanged.lots, 1);
+    assert_eq!(second.created.lots + second.created.products, 0);
+    let updated = store.lots_of_producer(coop).await.unwrap();
+    let tx = updated.iter().find(|l| l.data.code == "TX-01").unwrap();
+    assert_eq!(tx.data.quantity, Some(1150.5));
+    db.finish().await;
+}

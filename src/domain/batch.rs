@@ -109,7 +109,7 @@ impl LabelBatch {
 }
 
 /// Indexes `[first, end)` of a batch; written `A..B` (B excluded) or `A..=B`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IndexRange {
     pub first: u32,
     pub end: u32,

@@ -7,6 +7,7 @@ pub mod certification;
 pub mod document;
 pub mod gs1;
 pub mod gtin;
+pub mod job;
 pub mod lot;
 pub mod organization;
 pub mod people;

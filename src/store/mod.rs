@@ -20,6 +20,7 @@ use crate::domain::batch::{LabelBatch, NewBatch, RangeChange};
 use crate::domain::bundle::{BundleCertification, BundleLinks, RegistryBundle};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
+use crate::domain::job::{NewPrintJob, PrintJob};
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::people::{AccessLink, ApiToken, Membership, NewPerson, Person, PersonStatus};
@@ -280,6 +281,30 @@ pub trait ScanStore: Send + Sync {
     ) -> Result<Vec<Report>, StoreError>;
 }
 
+/// Print jobs, as the worker that renders them sees them: bookkeeping of a print run
+/// already ordered (and recorded) through the application layer, not changes to records.
+#[async_trait]
+pub trait JobStore: Send + Sync {
+    async fn print_job(&self, id: i64) -> Result<Option<PrintJob>, StoreError>;
+    /// A batch's print jobs, newest first.
+    async fn print_jobs_of_batch(&self, batch_id: i64) -> Result<Vec<PrintJob>, StoreError>;
+    /// Takes the oldest queued job and marks it running.
+    async fn claim_print_job(&self, now: DateTime<Utc>) -> Result<Option<PrintJob>, StoreError>;
+    async fn note_print_progress(&self, id: i64, done_labels: i64) -> Result<(), StoreError>;
+    /// Ends a running job: done with its file's name and size, or failed with why.
+    async fn finish_print_job(
+        &self,
+        id: i64,
+        outcome: Result<(String, i64), String>,
+        now: DateTime<Utc>,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Queues again the jobs a stopped process left running; returns how many.
+    async fn requeue_running_print_jobs(&self) -> Result<u64, StoreError>;
+    /// Marks done jobs past their time expired; returns them (their files are to remove).
+    async fn expire_print_jobs(&self, now: DateTime<Utc>) -> Result<Vec<PrintJob>, StoreError>;
+}
+
 /// An evidence document, addressed by its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Document {
@@ -492,6 +517,13 @@ pub trait Writes: Send {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Lot, StoreError>;
+    /// Queues a print job; returns it.
+    async fn insert_print_job(
+        &mut self,
+        job: &NewPrintJob,
+        total_labels: i64,
+        now: DateTime<Utc>,
+    ) -> Result<PrintJob, StoreError>;
     /// Claims idempotency key `key` of `scope` for a request with this hash: None when it
     /// is newly claimed (in this transaction), or what an earlier request claimed it for
     /// (its hash, and its batch once settled). A concurrent claim waits for this one's
@@ -620,6 +652,7 @@ pub trait Store:
     + LotStore
     + LabelStore
     + ScanStore
+    + JobStore
     + DocumentStore
     + RegistryStore
     + KeyRecordStore
@@ -640,6 +673,7 @@ impl<T> Store for T where
         + LotStore
         + LabelStore
         + ScanStore
+        + JobStore
         + DocumentStore
         + RegistryStore
         + KeyRecordStore

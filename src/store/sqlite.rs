@@ -60,6 +60,7 @@ impl SqliteStore {
 include!("sql/common.rs");
 include!("sql/registry.rs");
 include!("sql/labels.rs");
+include!("sql/jobs.rs");
 include!("sql/support.rs");
 include!("sql/writes.rs");
 include!("sql/people.rs");

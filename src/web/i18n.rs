@@ -507,9 +507,31 @@ pub struct BatchTexts {
     pub state_void: &'static str,
     pub state_recalled: &'static str,
     pub state_minted: &'static str,
+    pub job: &'static str,
+    pub jobs: &'static str,
+    pub job_queued: &'static str,
+    pub job_running: &'static str,
+    pub job_done: &'static str,
+    pub job_failed: &'static str,
+    pub job_expired: &'static str,
+    pub job_refreshes: &'static str,
+    pub download_file: &'static str,
+    pub kept_until: &'static str,
 }
 
 impl BatchTexts {
+    /// A print job's state in words.
+    pub fn job_state(&self, state: &crate::domain::job::JobState) -> &'static str {
+        use crate::domain::job::JobState as J;
+        match state {
+            J::Queued => self.job_queued,
+            J::Running => self.job_running,
+            J::Done => self.job_done,
+            J::Failed => self.job_failed,
+            J::Expired => self.job_expired,
+        }
+    }
+
     /// A label state's name.
     pub fn state(&self, state: &crate::domain::batch::LabelState) -> &'static str {
         use crate::domain::batch::LabelState as S;
@@ -569,12 +591,22 @@ pub static BATCHES_VI: BatchTexts = BatchTexts {
     calibration: "Chỉ in trang căn chỉnh",
     no_text: "Chỉ in mã QR và số sê-ri",
     download: "Tải về",
-    download_limit: "tem mỗi lần tải; đợt lớn hơn xin tải theo từng khoảng",
+    download_limit: "tem được tải ngay; nhiều hơn sẽ được in ở chế độ nền và báo tiến độ",
     lot: "Lô hàng",
     state_minted: "Chưa kích hoạt",
     state_activated: "Đã kích hoạt",
     state_void: "Đã huỷ",
     state_recalled: "Bị thu hồi",
+    job: "Lệnh in",
+    jobs: "Các lệnh in lớn",
+    job_queued: "Đang chờ đến lượt",
+    job_running: "Đang in",
+    job_done: "Đã xong",
+    job_failed: "Không in được",
+    job_expired: "Tệp đã hết hạn lưu",
+    job_refreshes: "Trang này tự cập nhật vài giây một lần; bạn có thể đóng và quay lại sau.",
+    download_file: "Tải tệp",
+    kept_until: "Tệp được lưu đến",
 };
 
 pub static BATCHES_EN: BatchTexts = BatchTexts {
@@ -616,12 +648,22 @@ pub static BATCHES_EN: BatchTexts = BatchTexts {
     calibration: "Only the calibration page",
     no_text: "Only the QR code and the serial",
     download: "Download",
-    download_limit: "labels per download; download a larger batch range by range",
+    download_limit: "labels download at once; more are printed in the background, with progress",
     lot: "Lot",
     state_minted: "Not activated",
     state_activated: "Activated",
     state_void: "Void",
     state_recalled: "Recalled",
+    job: "Print job",
+    jobs: "Large print runs",
+    job_queued: "Waiting its turn",
+    job_running: "Printing",
+    job_done: "Done",
+    job_failed: "Failed",
+    job_expired: "The file has expired",
+    job_refreshes: "This page updates itself every few seconds; you may close it and come back later.",
+    download_file: "Download the file",
+    kept_until: "The file is kept until",
 };
 
 /// The words of the console's spreadsheet import.

@@ -69,6 +69,8 @@ pub struct AppState {
     pub login_by_client: Arc<ClientLimiter>,
     /// Verdicts, producers and certificates of recently scanned labels.
     pub scan_cache: Arc<ScanCache>,
+    /// Wakes the print worker when a job is queued.
+    pub print_jobs: crate::jobs::JobBell,
 }
 
 impl AppState {
@@ -84,13 +86,24 @@ impl AppState {
             Duration::from_secs(120),
             clock.clone(),
         ));
+        let keyring = Arc::new(keyring);
+        let print_jobs = crate::jobs::PrintWorker {
+            store: store.clone(),
+            clock: clock.clone(),
+            keyring: keyring.clone(),
+            base: settings.label_base().ok(),
+            folder: settings.print_folder(),
+            keep: chrono::Duration::days(i64::from(settings.print_files_days.max(1))),
+        }
+        .start();
         AppState {
+            print_jobs,
             app: App::new(store.clone(), clock.clone()),
             scans: ScanRecorder::start(store.clone()),
             store,
             settings: Arc::new(settings),
             metrics: Metrics::new(),
-            keyring: Arc::new(keyring),
+            keyring,
             report_limiter,
             login_by_account: Arc::new(KeyedLimiter::new(
                 10,

@@ -53,6 +53,7 @@ impl CliEnv {
         let mut c = Command::new(BIN);
         c.env("TRUYXUAT_DATABASE_URL", self.db_url())
             .env("TRUYXUAT_KEY_DIR", self.keys())
+            .env("TRUYXUAT_DATA_DIR", self.dir.path().join("data"))
             .env("TRUYXUAT_BASE_URL", &self.base_url)
             .env("TRUYXUAT_LOG", "debug")
             .env_remove("TRUYXUAT_SIGNING_KEY")

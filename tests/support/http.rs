@@ -33,6 +33,8 @@ pub struct TestApp {
     pub app: App,
     /// An operator's API token (the operator is `OPERATOR_LOGIN`).
     pub token: String,
+    /// The data folder (finished print runs).
+    pub data: tempfile::TempDir,
 }
 
 /// A signed-in browser: its session cookie and the session's form token.
@@ -151,6 +153,8 @@ impl TestApp {
         if let Some(b) = base_url {
             args.extend(["--base-url".into(), b.into()]);
         }
+        let data = tempfile::tempdir().expect("a data folder");
+        args.extend(["--data-dir".into(), data.path().display().to_string()]);
         args.extend(settings.iter().map(|s| s.to_string()));
         args.push("migrate".into());
         let cli = truyxuat::cli::Cli::parse_from(args);
@@ -168,6 +172,7 @@ impl TestApp {
             clock,
             app,
             token,
+            data,
         }
     }
 

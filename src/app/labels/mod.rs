@@ -327,6 +327,55 @@ pub async fn printed(
     Ok(())
 }
 
+/// Queues a print run too large to render while a browser waits; the worker of the server
+/// process renders it (`crate::jobs`). Ordering it is taking the labels: `labels.print`, and
+/// the audit entry says who took which, as for a download.
+pub async fn order_print(
+    app: &App,
+    caller: &Caller,
+    batch_id: i64,
+    spec: &crate::domain::job::PrintSpec,
+) -> Result<crate::domain::job::PrintJob, Error> {
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let batch = batch_in(&mut *tx, batch_id).await?;
+    let product = product_in(&mut *tx, batch.product_id).await?;
+    let target = organization_target(&mut *tx, product.data.producer_id).await?;
+    caller.require("labels.print", &target)?;
+    let range = spec
+        .range
+        .within(batch.count)
+        .map_err(|m| refuse("range", m))?;
+    let job = crate::domain::job::NewPrintJob {
+        batch_id,
+        requested_by: caller.actor.display_name(),
+        person_id: caller.actor.person_id(),
+        spec: crate::domain::job::PrintSpec {
+            range,
+            ..spec.clone()
+        },
+    };
+    let labels = if spec.calibration {
+        1
+    } else {
+        i64::from(range.len())
+    };
+    let queued = tx.insert_print_job(&job, labels, now).await?;
+    let record = PrintRecord {
+        range,
+        format: spec.format.clone(),
+        layout: spec.layout.clone(),
+        calibration: spec.calibration,
+    };
+    let entity = EntityRef::new("batch", batch_id);
+    let after = Some(json(
+        &serde_json::json!({ "job": queued.id, "print": record }),
+    )?);
+    audit(&mut *tx, caller, now, "labels.print", entity, None, after).await?;
+    tx.commit().await?;
+    Ok(queued)
+}
+
 impl PrintableBatch {
     /// Calls `each(index, serial, uri)` for every label of `range`, in order, reusing one
     /// buffer. The batch's key must still be in the keyring (any status).

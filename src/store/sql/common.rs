@@ -17,6 +17,7 @@ use super::*;
 use crate::domain::batch::{LabelBatch, LabelState, NewBatch, RangeChange, profile_name};
 use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
+use crate::domain::job::{NewPrintJob, PrintJob};
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::people::{

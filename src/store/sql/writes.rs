@@ -440,6 +440,34 @@ impl Writes for ThisWrites {
         self.noting(stored)
     }
 
+    async fn insert_print_job(
+        &mut self,
+        job: &NewPrintJob,
+        total_labels: i64,
+        now: DateTime<Utc>,
+    ) -> Result<PrintJob, StoreError> {
+        let conn = &mut *self.conn;
+        let inserted = async {
+            let spec = serde_json::to_string(&job.spec)
+                .map_err(|e| StoreError::Corrupt(format!("print spec: {e}")))?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO print_jobs (batch_id, requested_by, person_id, spec, state, \
+                 total_labels, created_at) VALUES ($1, $2, $3, $4, 'queued', $5, $6) RETURNING id",
+            )
+            .bind(job.batch_id)
+            .bind(&job.requested_by)
+            .bind(job.person_id)
+            .bind(spec)
+            .bind(total_labels)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            fetch_job(conn, id).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(inserted)
+    }
+
     async fn claim_idempotency_key(
         &mut self,
         scope: &str,

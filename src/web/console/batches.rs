@@ -4,7 +4,7 @@
 
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
@@ -16,11 +16,13 @@ use super::{PageResult, Posted, form_errors, readable_organizations};
 use crate::app::labels::{self, MintRequest, PrintableBatch};
 use crate::app::permissions::Target;
 use crate::domain::batch::{IndexRange, LabelBatch, RangeChange, parse_profile};
+use crate::domain::job::{JobState, PrintJob, PrintSpec};
 use crate::domain::lot::Lot;
 use crate::domain::product::Product;
 use crate::domain::scan::BatchScans;
 use crate::domain::validation::{Invalid, Validator};
-use crate::render::{self, EcLevel, Format, Label, Layout as PrintLayout, Media, PrintJob};
+use crate::jobs;
+use crate::render::{self, Format, Layout as PrintLayout, Media};
 use crate::store::ListQuery;
 use crate::web::AppState;
 use crate::web::auth::Signed;
@@ -28,7 +30,7 @@ use crate::web::error::{AppError, PageError};
 use crate::web::layout::{Layout, render};
 
 /// The most labels one download renders while the browser waits (about a second of work);
-/// larger runs are downloaded range by range.
+/// larger runs are queued as print jobs (`crate::jobs`).
 pub const DOWNLOAD_LIMIT: u32 = 20_000;
 
 pub fn router() -> Router<AppState> {
@@ -37,7 +39,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/batches/{id}", get(show))
         .route("/console/batches/{id}/activate", post(activate))
         .route("/console/batches/{id}/void", post(void))
-        .route("/console/batches/{id}/print", get(print))
+        .route("/console/batches/{id}/print", post(print))
+        .route("/console/jobs/{id}", get(job_page))
+        .route("/console/jobs/{id}/file", get(job_file))
 }
 
 /// A batch as a row of the list.
@@ -265,6 +269,7 @@ struct BatchPage {
     may_print: bool,
     layouts: Vec<LayoutChoice>,
     download_limit: u32,
+    jobs: Vec<PrintJob>,
     errors: Invalid,
 }
 
@@ -330,6 +335,7 @@ async fn batch_page(s: &AppState, signed: &Signed, id: i64, errors: Invalid) -> 
         changes,
         layouts: layout_choices(),
         download_limit: DOWNLOAD_LIMIT,
+        jobs: s.store.print_jobs_of_batch(id).await?,
         errors,
     })?;
     Ok((status, page).into_response())
@@ -434,14 +440,11 @@ fn dpi() -> String {
     "300".into()
 }
 
-/// The print job the form asks for, and the labels it covers.
-fn print_job(
-    form: &PrintForm,
-    printable: &PrintableBatch,
-) -> Result<(PrintJob, IndexRange), Invalid> {
+/// The print run the form asks for, every field checked.
+fn print_spec(form: &PrintForm, printable: &PrintableBatch) -> Result<PrintSpec, Invalid> {
     let mut v = Validator::default();
-    let format = v.check("format", form.format.parse::<Format>());
-    let layout = v.check("layout", form.layout.parse::<PrintLayout>());
+    v.check("format", form.format.parse::<Format>());
+    v.check("layout", form.layout.parse::<PrintLayout>());
     let dpi = v.check(
         "dpi",
         form.dpi
@@ -453,126 +456,72 @@ fn print_job(
         .check("range", typed_range(&form.range).map_err(|e| e.to_string()))
         .map(|r| r.unwrap_or_else(|| printable.batch.all()))
         .and_then(|r| v.check("range", r.within(printable.batch.count)));
-    let calibration = form.calibration.is_some();
-    if let Some(r) = range
-        && r.len() > DOWNLOAD_LIMIT
-        && !calibration
-    {
-        v.refuse(
-            "range",
-            format!(
-                "{} labels are more than one download holds ({DOWNLOAD_LIMIT}): \
-                 choose a range, such as 0..{DOWNLOAD_LIMIT}",
-                r.len()
-            ),
-        );
-    }
     v.finish()?;
-    let (Some(format), Some(layout), Some(dpi), Some(range)) = (format, layout, dpi, range) else {
+    let (Some(dpi), Some(range)) = (dpi, range) else {
         // Not reached: a missing field was refused above.
         return Err(Invalid::field("form", "incomplete"));
     };
-    let mut lines = Vec::new();
-    if form.no_text.is_none() {
-        lines.push(printable.product.data.name.clone());
-        if let Some(lot) = &printable.lot {
-            lines.push(format!("Lô {}", lot.data.code));
-        }
-    }
-    let job = PrintJob {
-        format,
-        layout,
+    Ok(PrintSpec {
+        format: form.format.clone(),
+        layout: form.layout.clone(),
         dpi,
-        ec: EcLevel::M,
-        qr_mm: None,
-        lines,
-        calibration,
-    };
-    Ok((job, range))
+        range,
+        calibration: form.calibration.is_some(),
+        no_text: form.no_text.is_some(),
+    })
 }
 
-/// Renders the labels the form asks for and sends the file as a download. The file is
-/// written whole first (a print run that fails half-way sends an error page, not half a
-/// PDF), then streamed from disk.
+/// Prints what the form asks for: a run of up to `DOWNLOAD_LIMIT` labels is rendered now
+/// and sent as a download (written whole first, so a run that fails half-way sends an
+/// error page, not half a PDF); a larger one is queued as a job whose page shows its
+/// progress.
 async fn print(
     signed: Signed,
     State(s): State<AppState>,
     WithRejection(Path(id), _): Id,
-    WithRejection(Query(form), _): WithRejection<Query<PrintForm>, PageError>,
+    WithRejection(Form(form), _): Posted<PrintForm>,
 ) -> PageResult {
     let printable = labels::for_printing(&s.app, &signed.caller, id).await?;
-    let (job, range) = match print_job(&form, &printable) {
-        Ok(job) => job,
+    let spec = match print_spec(&form, &printable) {
+        Ok(spec) => spec,
         Err(errors) => return batch_page(&s, &signed, id, errors).await,
     };
+    if spec.range.len() > DOWNLOAD_LIMIT && !spec.calibration {
+        let job = labels::order_print(&s.app, &signed.caller, id, &spec).await?;
+        s.print_jobs.ring();
+        return Ok(Redirect::to(&format!("/console/jobs/{}", job.id)).into_response());
+    }
+    let job = jobs::print_job(&spec, &printable).map_err(|e| Invalid::field("layout", e))?;
     let base = s
         .settings
         .label_base()
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let keyring = s.keyring.clone();
-    let extension = match job.format {
-        Format::Pdf => "pdf",
-        Format::PngZip | Format::SvgZip => "zip",
-        Format::Csv => "csv",
-    };
-    // A custom layout's name is typed text: only safe characters reach the header.
-    let layout_name: String = job
-        .layout
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let name = format!(
-        "batch-{id}-{}.{extension}",
-        if job.calibration {
-            "calibration"
-        } else {
-            &layout_name
-        },
-    );
-    let content_type = match job.format {
-        Format::Pdf => "application/pdf",
-        Format::PngZip | Format::SvgZip => "application/zip",
-        Format::Csv => "text/csv; charset=utf-8",
-    };
+    let name = jobs::file_name(id, &spec);
+    let content_type = content_type(&spec.format);
     let folder = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
     let path = folder.path().join(&name);
     let started = crate::clock::Stopwatch::start();
+    let range = spec.range;
     let rendered = tokio::task::spawn_blocking(move || {
-        let source = |part: IndexRange, out: &mut Vec<Label>| -> Result<(), String> {
-            printable
-                .for_each_uri(&keyring, &base, part, |index, serial, uri| {
-                    out.push(Label {
-                        index,
-                        serial: serial.as_str().to_owned(),
-                        uri: uri.to_owned(),
-                    });
-                    Ok::<(), crate::store::StoreError>(())
-                })
-                .map_err(|e| e.to_string())
-        };
-        render::print(&job, range, &source, &path).map(|summary| (summary, path))
+        let done = std::sync::atomic::AtomicU64::new(0);
+        jobs::render_labels(&printable, &keyring, &base, &job, range, &path, &done)
+            .map(|summary| (summary, path))
     })
     .await
     .map_err(|e| AppError::Internal(e.to_string()))?;
-    let record = labels::PrintRecord {
-        range,
-        format: form.format.clone(),
-        layout: form.layout.clone(),
-        calibration: form.calibration.is_some(),
-    };
     let (summary, path) = match rendered {
         Ok(done) => done,
         Err(render::PrintError::Invalid(message)) => {
             return batch_page(&s, &signed, id, Invalid::field("layout", message)).await;
         }
         Err(e) => return Err(AppError::Internal(e.to_string()).into()),
+    };
+    let record = labels::PrintRecord {
+        range,
+        format: spec.format.clone(),
+        layout: spec.layout.clone(),
+        calibration: spec.calibration,
     };
     labels::printed(&s.app, &signed.caller, id, &record).await?;
     tracing::info!(
@@ -584,15 +533,29 @@ async fn print(
         "labels printed"
     );
     // The open file outlives its folder, which is removed when `folder` drops.
-    let file = tokio::fs::File::open(&path)
+    let response = send_file(&path, &name, content_type).await;
+    drop(folder);
+    response
+}
+
+fn content_type(format: &str) -> &'static str {
+    match format {
+        "pdf" => "application/pdf",
+        "csv" => "text/csv; charset=utf-8",
+        _ => "application/zip",
+    }
+}
+
+/// A file on disk as a download, streamed.
+async fn send_file(path: &std::path::Path, name: &str, content_type: &str) -> PageResult {
+    let file = tokio::fs::File::open(path)
         .await
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+        .map_err(|e| AppError::Internal(format!("{}: {e}", path.display())))?;
     let length = file
         .metadata()
         .await
         .map_err(|e| AppError::Internal(e.to_string()))?
         .len();
-    drop(folder);
     let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
     Ok((
         [
@@ -607,4 +570,71 @@ async fn print(
         body,
     )
         .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "console/job.html")]
+struct JobPage {
+    layout: Layout,
+    job: PrintJob,
+    product: String,
+    /// Still to finish: the page reloads itself.
+    working: bool,
+}
+
+/// A job the person may see: one of a batch whose labels they may print.
+async fn readable_job(s: &AppState, signed: &Signed, id: i64) -> Result<PrintJob, PageError> {
+    let job = s
+        .store
+        .print_job(id)
+        .await?
+        .ok_or(AppError::NotFound("print job"))?;
+    labels::for_printing(&s.app, &signed.caller, job.batch_id).await?;
+    Ok(job)
+}
+
+async fn job_page(
+    signed: Signed,
+    State(s): State<AppState>,
+    WithRejection(Path(id), _): Id,
+) -> PageResult {
+    let job = readable_job(&s, &signed, id).await?;
+    let product = match s.store.batch(job.batch_id).await? {
+        Some(b) => s
+            .store
+            .product(b.product_id)
+            .await?
+            .map(|p| p.data.name)
+            .unwrap_or_default(),
+        None => String::new(),
+    };
+    let working = matches!(job.state, JobState::Queued | JobState::Running);
+    let layout = Layout::new(signed.lang, "", &format!("/console/jobs/{id}"));
+    render(&JobPage {
+        layout: Layout {
+            title: format!("{} {id}", layout.t.batches.job),
+            ..layout
+        },
+        job,
+        product,
+        working,
+    })
+}
+
+async fn job_file(
+    signed: Signed,
+    State(s): State<AppState>,
+    WithRejection(Path(id), _): Id,
+) -> PageResult {
+    let job = readable_job(&s, &signed, id).await?;
+    if job.state != JobState::Done {
+        return Err(AppError::NotFound("print file").into());
+    }
+    let path = jobs::PrintWorker::path_of(&s.settings.print_folder(), &job);
+    send_file(
+        &path,
+        &jobs::file_name(job.batch_id, &job.spec),
+        content_type(&job.spec.format),
+    )
+    .await
 }

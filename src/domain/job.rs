@@ -1,0 +1,78 @@
+//! Print jobs: a print run rendered in the background, its progress and its file.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::batch::IndexRange;
+
+/// What a print run prints, as the print form or the API asked for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PrintSpec {
+    /// pdf, png-zip, svg-zip or csv.
+    pub format: String,
+    /// A layout preset or a custom layout (see `truyxuat layouts`).
+    pub layout: String,
+    pub dpi: u32,
+    pub range: IndexRange,
+    pub calibration: bool,
+    /// Print only the code and serial, without the product name and lot.
+    pub no_text: bool,
+}
+
+/// Where a job is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum JobState {
+    Queued,
+    Running,
+    Done,
+    Failed,
+    /// Done, and its file removed after its time.
+    Expired,
+}
+
+impl JobState {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// A print job as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PrintJob {
+    pub id: i64,
+    pub batch_id: i64,
+    pub requested_by: String,
+    pub person_id: Option<i64>,
+    pub spec: PrintSpec,
+    pub state: JobState,
+    pub total_labels: i64,
+    pub done_labels: i64,
+    pub file_name: Option<String>,
+    pub file_bytes: Option<i64>,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl PrintJob {
+    /// Progress in percent, 0 to 100.
+    pub fn percent(&self) -> i64 {
+        if self.total_labels <= 0 {
+            return 0;
+        }
+        (self.done_labels * 100 / self.total_labels).clamp(0, 100)
+    }
+}
+
+/// A job to queue.
+#[derive(Debug, Clone)]
+pub struct NewPrintJob {
+    pub batch_id: i64,
+    pub requested_by: String,
+    pub person_id: Option<i64>,
+    pub spec: PrintSpec,
+}

@@ -1,0 +1,246 @@
+//! Print runs rendered in the background: a worker in the server process takes queued jobs
+//! one at a time, renders each into the data folder while noting its progress, and removes
+//! files past their time. Jobs a stopped process left running are queued again at start, so
+//! none stays "running" forever.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::app::labels::{self, PrintableBatch};
+use crate::clock::Clock;
+use crate::domain::batch::IndexRange;
+use crate::domain::job::{PrintJob, PrintSpec};
+use crate::labelcode::{Keyring, LabelBase};
+use crate::render::{self, EcLevel, Format, Label, Layout, PrintError, Summary};
+use crate::store::Store;
+
+/// How often the worker looks for work it was not told about, and notes progress.
+const TICK: Duration = Duration::from_secs(1);
+
+/// The file name a print run is downloaded as.
+pub fn file_name(batch_id: i64, spec: &PrintSpec) -> String {
+    let extension = match spec.format.as_str() {
+        "pdf" => "pdf",
+        "csv" => "csv",
+        _ => "zip",
+    };
+    // A custom layout's name is typed text: only safe characters reach a header or a path.
+    let layout: String = spec
+        .layout
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let what = if spec.calibration {
+        "calibration"
+    } else {
+        &layout
+    };
+    format!("batch-{batch_id}-{what}.{extension}")
+}
+
+/// The print job `spec` asks for, for a batch.
+pub fn print_job(spec: &PrintSpec, printable: &PrintableBatch) -> Result<render::PrintJob, String> {
+    let format: Format = spec.format.parse()?;
+    let layout: Layout = spec.layout.parse()?;
+    let mut lines = Vec::new();
+    if !spec.no_text {
+        lines.push(printable.product.data.name.clone());
+        if let Some(lot) = &printable.lot {
+            lines.push(format!("Lô {}", lot.data.code));
+        }
+    }
+    Ok(render::PrintJob {
+        format,
+        layout,
+        dpi: spec.dpi,
+        ec: EcLevel::M,
+        qr_mm: None,
+        lines,
+        calibration: spec.calibration,
+    })
+}
+
+/// Renders `range` of a batch as `job` into `path`, counting the labels made in `done`.
+/// Blocking: call it off the async threads.
+pub fn render_labels(
+    printable: &PrintableBatch,
+    keyring: &Keyring,
+    base: &LabelBase,
+    job: &render::PrintJob,
+    range: IndexRange,
+    path: &Path,
+    done: &AtomicU64,
+) -> Result<Summary, PrintError> {
+    let source = |part: IndexRange, out: &mut Vec<Label>| -> Result<(), String> {
+        printable
+            .for_each_uri(keyring, base, part, |index, serial, uri| {
+                out.push(Label {
+                    index,
+                    serial: serial.as_str().to_owned(),
+                    uri: uri.to_owned(),
+                });
+                Ok::<(), crate::store::StoreError>(())
+            })
+            .map_err(|e| e.to_string())?;
+        done.fetch_add(u64::from(part.len()), Ordering::Relaxed);
+        Ok(())
+    };
+    render::print(job, range, &source, path)
+}
+
+/// What the worker needs.
+pub struct PrintWorker {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub keyring: Arc<Keyring>,
+    pub base: Option<LabelBase>,
+    /// Where finished files are kept.
+    pub folder: PathBuf,
+    /// How long a finished file is kept.
+    pub keep: chrono::Duration,
+}
+
+/// Wakes the worker when a job is queued.
+#[derive(Clone, Default)]
+pub struct JobBell(Arc<Notify>);
+
+impl JobBell {
+    pub fn ring(&self) {
+        self.0.notify_one();
+    }
+}
+
+impl PrintWorker {
+    /// The path of a job's finished file.
+    pub fn path_of(folder: &Path, job: &PrintJob) -> PathBuf {
+        folder.join(format!(
+            "job-{}-{}",
+            job.id,
+            file_name(job.batch_id, &job.spec)
+        ))
+    }
+
+    /// Starts the worker on the runtime; returns the bell that wakes it.
+    pub fn start(self) -> JobBell {
+        let bell = JobBell::default();
+        let woken = bell.clone();
+        tokio::spawn(async move {
+            match self.store.requeue_running_print_jobs().await {
+                Ok(0) => {}
+                Ok(n) => tracing::warn!(
+                    jobs = n,
+                    "print jobs left running by a stop are queued again"
+                ),
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot queue again the print jobs left running")
+                }
+            }
+            loop {
+                self.expire().await;
+                match self.store.claim_print_job(self.clock.now()).await {
+                    Ok(Some(job)) => self.run(job).await,
+                    Ok(None) => {
+                        let _ = tokio::time::timeout(TICK * 5, woken.0.notified()).await;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot look for print jobs");
+                        tokio::time::sleep(TICK * 5).await;
+                    }
+                }
+            }
+        });
+        bell
+    }
+
+    async fn run(&self, job: PrintJob) {
+        let id = job.id;
+        tracing::info!(
+            job = id,
+            batch = job.batch_id,
+            labels = job.total_labels,
+            "print job started"
+        );
+        let outcome = self.render(&job).await;
+        let now = self.clock.now();
+        let outcome = outcome.map(|bytes| (file_name(job.batch_id, &job.spec), bytes));
+        match &outcome {
+            Ok((_, bytes)) => tracing::info!(job = id, bytes, "print job done"),
+            Err(e) => tracing::warn!(job = id, error = %e, "print job failed"),
+        }
+        if let Err(e) = self
+            .store
+            .finish_print_job(id, outcome, now, now + self.keep)
+            .await
+        {
+            // Left running: queued again at the next start.
+            tracing::error!(job = id, error = %e, "cannot record the end of a print job");
+        }
+    }
+
+    /// Renders a job's file; returns its size.
+    async fn render(&self, job: &PrintJob) -> Result<i64, String> {
+        let base = self
+            .base
+            .clone()
+            .ok_or("the server has no base URL for labels")?;
+        let printable = labels::printable(&*self.store, job.batch_id)
+            .await
+            .map_err(|e| e.to_string())?;
+        let print = print_job(&job.spec, &printable)?;
+        std::fs::create_dir_all(&self.folder)
+            .map_err(|e| format!("cannot make {}: {e}", self.folder.display()))?;
+        let path = Self::path_of(&self.folder, job);
+        let done = Arc::new(AtomicU64::new(0));
+        let counter = done.clone();
+        let keyring = self.keyring.clone();
+        let range = job.spec.range;
+        let target = path.clone();
+        let mut rendering = tokio::task::spawn_blocking(move || {
+            render_labels(
+                &printable, &keyring, &base, &print, range, &target, &counter,
+            )
+        });
+        let mut tick = tokio::time::interval(TICK);
+        let summary = loop {
+            tokio::select! {
+                finished = &mut rendering => break finished,
+                _ = tick.tick() => {
+                    let labels = done.load(Ordering::Relaxed) as i64;
+                    if let Err(e) = self.store.note_print_progress(job.id, labels).await {
+                        tracing::warn!(job = job.id, error = %e, "cannot note print progress");
+                    }
+                }
+            }
+        };
+        summary
+            .map_err(|e| format!("the print run stopped: {e}"))?
+            .map_err(|e| e.to_string())?;
+        let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        Ok(bytes as i64)
+    }
+
+    /// Removes the files of jobs past their time.
+    async fn expire(&self) {
+        match self.store.expire_print_jobs(self.clock.now()).await {
+            Ok(jobs) => {
+                for job in jobs {
+                    let path = Self::path_of(&self.folder, &job);
+                    if let Err(e) = std::fs::remove_file(&path) {
+                        tracing::warn!(job = job.id, error = %e, "cannot remove an expired print file");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot expire print jobs"),
+        }
+    }
+}
