@@ -66,6 +66,7 @@ bench: test-deps ## Benchmarks, printed beside their baselines
 	bash ../shared/bench/setup.sh
 	cargo bench --bench minting
 	cargo bench --bench printing
+	cargo bench --bench workspace
 	bash bench/scan_page.sh 10
 
 soak: ## The label property tests with 1,000,000 cases

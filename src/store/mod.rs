@@ -517,6 +517,20 @@ pub trait Writes: Send {
         reason: &str,
         now: DateTime<Utc>,
     ) -> Result<Lot, StoreError>;
+    /// Stores many new products at once (an import); returns their ids in order.
+    async fn insert_products(
+        &mut self,
+        products: &[NewProduct],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Stores many new lots at once (an import); returns their ids in order.
+    async fn insert_lots(
+        &mut self,
+        lots: &[NewLot],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError>;
+    /// Appends many audit entries at once, numbered in order; returns their numbers.
+    async fn append_audits(&mut self, entries: &[AuditEntry]) -> Result<Vec<i64>, StoreError>;
     /// Queues a print job; returns it.
     async fn insert_print_job(
         &mut self,

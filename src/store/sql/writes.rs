@@ -440,6 +440,122 @@ impl Writes for ThisWrites {
         self.noting(stored)
     }
 
+    async fn insert_products(
+        &mut self,
+        products: &[NewProduct],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = insert_all(
+            conn,
+            "INSERT INTO products (producer_id, name, category, unit, description, \
+             photo_url, gtin, growing_area_code, search_text, updated_at, created_at) ",
+            products,
+            ROWS_PER_INSERT,
+            None,
+            |row, p| {
+                row.push_bind(p.producer_id)
+                    .push_bind(&p.name)
+                    .push_bind(&p.category)
+                    .push_bind(&p.unit)
+                    .push_bind(&p.description)
+                    .push_bind(&p.photo_url)
+                    .push_bind(p.gtin.map(|g| g.as_gtin14()))
+                    .push_bind(&p.growing_area_code)
+                    .push_bind(product_search_text(p))
+                    .push_bind(now)
+                    .push_bind(now);
+            },
+        )
+        .await
+        .map_err(|e| unique_conflict(e, "gtin", "another product already has this GTIN"));
+        self.noting(stored)
+    }
+
+    async fn insert_lots(
+        &mut self,
+        lots: &[NewLot],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = insert_all(
+            conn,
+            "INSERT INTO lots (product_id, code, produced_on, expires_on, quantity, \
+             growing_area, commune, province, search_text, updated_at, created_at) ",
+            lots,
+            ROWS_PER_INSERT,
+            None,
+            |row, l| {
+                row.push_bind(l.product_id)
+                    .push_bind(&l.code)
+                    .push_bind(l.produced_on)
+                    .push_bind(l.expires_on)
+                    .push_bind(l.quantity)
+                    .push_bind(&l.growing_area)
+                    .push_bind(&l.commune)
+                    .push_bind(l.province.map(|p| p.slug))
+                    .push_bind(lot_search_text(l))
+                    .push_bind(now)
+                    .push_bind(now);
+            },
+        )
+        .await
+        .map_err(|e| unique_conflict(e, "code", "this product already has a lot with this code"));
+        self.noting(stored)
+    }
+
+    async fn append_audits(&mut self, entries: &[AuditEntry]) -> Result<Vec<i64>, StoreError> {
+        let conn = &mut *self.conn;
+        let appended = async {
+            if let Some(lock) = AUDIT_APPENDERS_LOCK {
+                sqlx::query(lock).execute(&mut *conn).await?;
+            }
+            let first: i64 =
+                sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_entries")
+                    .fetch_one(&mut *conn)
+                    .await?;
+            // A chunk's canonical bytes at a time: the whole import's would be hundreds of MB.
+            for (c, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
+                let mut rows = Vec::with_capacity(chunk.len());
+                for (i, entry) in chunk.iter().enumerate() {
+                    let seq = first + (c * ROWS_PER_INSERT + i) as i64;
+                    let bytes = entry
+                        .canonical_bytes()
+                        .map_err(|e| StoreError::Corrupt(format!("audit entry: {e}")))?;
+                    let leaf = crate::domain::audit::leaf_hash(&bytes).to_vec();
+                    let at = DateTime::parse_from_rfc3339(&entry.at)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|e| StoreError::Corrupt(format!("audit time: {e}")))?;
+                    let entity_id = match &entry.entity.id {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    rows.push((seq, at, entry, entity_id, bytes, leaf));
+                }
+                let mut query = sqlx::QueryBuilder::<Db>::new(
+                    "INSERT INTO audit_entries (seq, at, action, entity_type, entity_id, entry, \
+                     leaf_hash) ",
+                );
+                query.push_values(
+                    &rows,
+                    |mut row, (seq, at, entry, entity_id, bytes, leaf)| {
+                        row.push_bind(*seq)
+                            .push_bind(*at)
+                            .push_bind(&entry.action)
+                            .push_bind(&entry.entity.kind)
+                            .push_bind(entity_id)
+                            .push_bind(bytes)
+                            .push_bind(leaf);
+                    },
+                );
+                query.build().execute(&mut *conn).await?;
+            }
+            Ok((first..first + entries.len() as i64).collect())
+        }
+        .await;
+        self.noting(appended)
+    }
+
     async fn insert_print_job(
         &mut self,
         job: &NewPrintJob,
