@@ -310,3 +310,169 @@ fn an_owner_invites_an_editor_who_works_on_their_cooperative_only() {
         }
     }
 }
+
+/// Runs zbarimg on page 1 of a PDF rasterised at 300 dpi: the URIs of its codes.
+fn first_page_codes(pdf: &Path) -> Vec<String> {
+    let folder = tempfile::tempdir().unwrap();
+    let prefix = folder.path().join("page");
+    let status = Command::new("pdftoppm")
+        .args(["-r", "300", "-gray", "-png", "-f", "1", "-l", "1"])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let page = std::fs::read_dir(folder.path())
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let out = Command::new("zbarimg")
+        .args(["-q", "--raw", "-Sdisable", "-Sqrcode.enable"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn a_cooperative_imports_its_products_and_prints_labels_in_the_browser() {
+    use truyxuat::sheets::{self, Kind};
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/workspace.mjs");
+    let env = CliEnv::with_base_url("http://truyxuat.test");
+    let demo = env.run(&["demo"]);
+    assert!(demo.status.success());
+    let password = String::from_utf8_lossy(&demo.stderr)
+        .split("the password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the demo password")
+        .to_owned();
+    env.ok(&["keys", "new"]);
+    let products: serde_json::Value =
+        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
+    // A product of the printer's cooperative with a GTIN and a lot: its labels carry the lot
+    // and are activated as they are minted, so that they verify.
+    let (product, lot) = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| {
+            p["producer"] == "HTX Nông nghiệp Dịch vụ Xuân Thọ"
+                && !p["gtin"].is_null()
+                && p["lots"].as_array().is_some_and(|l| !l.is_empty())
+        })
+        .map(|p| (p["id"].clone(), p["lots"][0].clone()))
+        .unwrap();
+
+    // 50 products, two of them broken (no name; no unit), and the two as fixed in Excel.
+    let row = |name: &str, unit: &str| -> Vec<String> {
+        ["", name, "Đồ uống", unit, "", "", ""]
+            .map(str::to_owned)
+            .to_vec()
+    };
+    let rows: Vec<Vec<String>> = (0..50)
+        .map(|i| match i {
+            10 => row("", "gói"),
+            40 => row(&format!("Trà thảo mộc số {i}"), ""),
+            _ => row(&format!("Trà thảo mộc số {i}"), "gói"),
+        })
+        .collect();
+    let fixed = vec![
+        row("Trà thảo mộc số 10", "gói"),
+        row("Trà thảo mộc số 40", "gói"),
+    ];
+    let products_xlsx = env.path("products.xlsx");
+    let fixed_xlsx = env.path("fixed.xlsx");
+    std::fs::write(
+        &products_xlsx,
+        sheets::workbook(&[(Kind::Products, rows)], None).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        &fixed_xlsx,
+        sheets::workbook(&[(Kind::Products, fixed)], None).unwrap(),
+    )
+    .unwrap();
+
+    let server = env.serve();
+    let case = json!({
+        "base": format!("http://{}", server.address),
+        "editor": {"login": "bientap@demo.truyxuat.vn", "password": password},
+        "printer": {"login": "inte@demo.truyxuat.vn", "password": password},
+        "product": product, "lot": lot,
+        "products_xlsx": products_xlsx, "fixed_xlsx": fixed_xlsx,
+    });
+    let case_file = env.path("workspace.json");
+    let result_file = env.path("workspace-result.json");
+    std::fs::write(&case_file, case.to_string()).unwrap();
+    // Downloads and screenshots are kept as artifacts.
+    let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots/workspace");
+    let _ = std::fs::remove_dir_all(&out);
+    let run = Command::new("node")
+        .arg(&script)
+        .args([&case_file, &result_file, &out])
+        .output()
+        .expect("node is needed for the browser test");
+    let result: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(&result_file)
+            .unwrap_or_else(|_| panic!("no result: {}", String::from_utf8_lossy(&run.stderr))),
+    )
+    .unwrap();
+    assert!(result.get("error").is_none(), "{}", result["error"]);
+    let steps = &result["steps"];
+
+    // The template, and the check's two errors with their rows and columns.
+    assert_eq!(steps["template"], "truyxuat-mau-nhap.xlsx");
+    let errors: Vec<String> = steps["checked"]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(
+        errors[0].contains("14") && errors[0].contains("B (Tên sản phẩm)"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1].contains("44") && errors[1].contains("D (Đơn vị tính)"),
+        "{errors:?}"
+    );
+    let error_file = sheets::read_xlsx(&std::fs::read(out.join("errors.xlsx")).unwrap()).unwrap();
+    assert_eq!(error_file.products.len(), 2);
+    assert!(
+        steps["valid_rows"].as_str().unwrap().contains("48"),
+        "{}",
+        steps["valid_rows"]
+    );
+    assert!(
+        steps["fixed"].as_str().unwrap().contains('2'),
+        "{}",
+        steps["fixed"]
+    );
+    let listed = env.ok(&["products", "--search", "Trà thảo mộc"]);
+    assert_eq!(
+        listed
+            .lines()
+            .filter(|l| l.contains("Trà thảo mộc số"))
+            .count(),
+        50
+    );
+
+    // 10,000 labels; page 1 of the A4 PDF decodes to 40 URIs, each a genuine label.
+    assert_eq!(steps["batch"]["count"], "10000");
+    let uris = first_page_codes(&out.join("labels.pdf"));
+    assert_eq!(uris.len(), 40, "{uris:?}");
+    for uri in &uris {
+        // `truyxuat verify` succeeds for a genuine label only.
+        env.ok(&["verify", uri]);
+    }
+    // No page scrolls sideways, on a phone or at a desk.
+    assert_eq!(result["overflow"], json!([]), "pages wider than the screen");
+    server.stop();
+}
