@@ -302,3 +302,88 @@ async fn labels_stream_as_csv_or_ndjson_to_those_who_may_print() {
     assert_eq!(taken.header("content-type"), "application/problem+json");
     assert_eq!(entries(&app, "labels.print").await, 2);
 }
+
+/// A body of `content_type` sent with the operator's token.
+fn raw(app: &TestApp, path: &str, content_type: &str, body: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body.to_owned()))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_spreadsheet_imports_through_the_api_and_bad_cells_are_named() {
+    let app = TestApp::new().await;
+    let (coop, _) = product(&app).await;
+    let path = |query: &str| format!("/api/v1/imports?producer_id={coop}{query}");
+    let good = "Tên sản phẩm,Nhóm hàng,Đơn vị tính\nTrà xanh,Đồ uống,gói\nTrà đen,Đồ uống,gói\n";
+    let checked = app
+        .send(raw(&app, &path("&dry_run=true"), "text/csv", good))
+        .await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.body);
+    assert_eq!(checked.json()["created"]["products"], json!(2));
+    assert_eq!(checked.json()["stored"], json!(false));
+    let stored = app.send(raw(&app, &path(""), "text/csv", good)).await;
+    assert_eq!(stored.json()["stored"], json!(true));
+    let again = app.send(raw(&app, &path(""), "text/csv", good)).await;
+    assert_eq!(again.json()["unchanged"]["products"], json!(2));
+
+    let bad = "Tên sản phẩm,Nhóm hàng,Đơn vị tính\nTrà ô long,Đồ uống,\n";
+    let refused = app.send(raw(&app, &path(""), "text/csv", bad)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.header("content-type"), "application/problem+json");
+    assert_eq!(refused.problem_fields(), vec!["Sản phẩm!D2"]);
+    let unreadable = app
+        .send(raw(
+            &app,
+            &path(""),
+            "application/octet-stream",
+            "not a workbook",
+        ))
+        .await;
+    assert_eq!(unreadable.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unreadable.problem_fields(), vec!["body"]);
+}
+
+#[tokio::test]
+async fn a_print_run_is_a_file_or_a_job_to_follow() {
+    let app = TestApp::new().await;
+    let (_, product) = product(&app).await;
+    let made = app
+        .api(
+            "POST",
+            "/api/v1/batches",
+            json!({"product_id": product, "count": 25000}),
+        )
+        .await;
+    let id = made.json()["id"].as_i64().unwrap();
+    let print = format!("/api/v1/batches/{id}/print");
+
+    let small = app
+        .api("POST", &print, json!({"format": "csv", "range": "0..10"}))
+        .await;
+    assert_eq!(small.status, StatusCode::OK, "{}", small.body);
+    assert_eq!(small.body.lines().count(), 11);
+    let bad = app.api("POST", &print, json!({"layout": "a5-2x2"})).await;
+    assert_eq!(bad.problem_fields(), vec!["layout"]);
+
+    let queued = app.api("POST", &print, json!({"format": "csv"})).await;
+    assert_eq!(queued.status, StatusCode::ACCEPTED, "{}", queued.body);
+    let job = queued.header("location").to_owned();
+    let mut state = String::new();
+    for _ in 0..600 {
+        state = app.api_get(&job).await.json()["state"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if state != "queued" && state != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(state, "done");
+    let file = app.api_get(&format!("{job}/file")).await;
+    assert_eq!(file.status, StatusCode::OK);
+    assert_eq!(file.body.lines().count(), 25_001);
+}

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod compress;
 pub mod console;
 pub mod context;
+pub mod downloads;
 pub mod error;
 pub mod health;
 pub mod i18n;

@@ -32,6 +32,112 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/batches/{id}/labels", get(batch_labels))
         .route("/api/v1/batches/{id}/activate", post(activate_labels))
         .route("/api/v1/batches/{id}/void", post(void_labels))
+        .route("/api/v1/batches/{id}/print", post(print_batch))
+        .route("/api/v1/jobs/{id}", get(print_job))
+        .route("/api/v1/jobs/{id}/file", get(print_job_file))
+}
+
+/// What to print: as `truyxuat print` takes it.
+#[derive(Deserialize)]
+struct PrintInput {
+    #[serde(default = "default_format")]
+    format: String,
+    #[serde(default = "default_layout")]
+    layout: String,
+    #[serde(default = "default_dpi")]
+    dpi: u32,
+    /// `A..B` (B excluded); the whole batch when absent.
+    #[serde(default)]
+    range: Option<String>,
+    #[serde(default)]
+    calibration: bool,
+    #[serde(default)]
+    no_text: bool,
+}
+
+fn default_format() -> String {
+    "pdf".into()
+}
+fn default_layout() -> String {
+    "a4-5x8".into()
+}
+fn default_dpi() -> u32 {
+    300
+}
+
+/// Prints a batch: up to 20,000 labels, the file itself (200); more, a print job (202,
+/// `Location: /api/v1/jobs/{id}`) to follow until its `state` is `done`, then its `/file`.
+async fn print_batch(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    id: Id,
+    WithRejection(Json(input), _): Body<PrintInput>,
+) -> ApiResult {
+    let id = id.0.0;
+    let printable = labels::for_printing(&s.app, &caller, id).await?;
+    let mut v = crate::domain::validation::Validator::default();
+    v.check("format", input.format.parse::<crate::render::Format>());
+    v.check("layout", input.layout.parse::<crate::render::Layout>());
+    let range = match input.range.as_deref() {
+        Some(r) => v.check("range", r.parse::<IndexRange>()),
+        None => Some(printable.batch.all()),
+    }
+    .and_then(|r| v.check("range", r.within(printable.batch.count)));
+    v.finish()?;
+    let spec = crate::domain::job::PrintSpec {
+        format: input.format,
+        layout: input.layout,
+        dpi: input.dpi,
+        range: range.unwrap_or_else(|| printable.batch.all()),
+        calibration: input.calibration,
+        no_text: input.no_text,
+    };
+    if spec.range.len() > crate::web::console::DOWNLOAD_LIMIT && !spec.calibration {
+        let job = labels::order_print(&s.app, &caller, id, &spec).await?;
+        s.print_jobs.ring();
+        let location = format!("/api/v1/jobs/{}", job.id);
+        let mut response = (StatusCode::ACCEPTED, Json(job)).into_response();
+        if let Ok(location) = HeaderValue::from_str(&location) {
+            response.headers_mut().insert(header::LOCATION, location);
+        }
+        return Ok(response);
+    }
+    match crate::web::downloads::print_now(&s, &caller, printable, &spec).await {
+        Ok(response) => Ok(response),
+        Err(crate::web::downloads::Refused::Layout(m)) => Err(Invalid::field("layout", m).into()),
+        Err(crate::web::downloads::Refused::App(e)) => Err(e.into()),
+    }
+}
+
+/// A print job the caller may see: one of a batch whose labels they may print.
+async fn readable_job(
+    s: &AppState,
+    caller: &crate::app::Caller,
+    id: i64,
+) -> Result<crate::domain::job::PrintJob, AppError> {
+    let job = s
+        .store
+        .print_job(id)
+        .await?
+        .ok_or(AppError::NotFound("print job"))?;
+    labels::for_printing(&s.app, caller, job.batch_id).await?;
+    Ok(job)
+}
+
+async fn print_job(ApiCaller(caller): ApiCaller, State(s): State<AppState>, id: Id) -> ApiResult {
+    ok(readable_job(&s, &caller, id.0.0).await?)
+}
+
+async fn print_job_file(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    id: Id,
+) -> ApiResult {
+    let job = readable_job(&s, &caller, id.0.0).await?;
+    if job.state != crate::domain::job::JobState::Done {
+        return Err(AppError::NotFound("print file").into());
+    }
+    Ok(crate::web::downloads::job_file(&s, &job).await?)
 }
 
 #[derive(Deserialize, Serialize)]

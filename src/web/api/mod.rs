@@ -25,6 +25,7 @@ use crate::web::auth::{self, ApiCaller};
 use crate::web::error::{ApiError, AppError};
 
 mod batches;
+mod imports;
 
 type ApiResult = Result<Response, ApiError>;
 type Body<T> = WithRejection<Json<T>, ApiError>;
@@ -70,6 +71,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/api/v1/lots/{id}", get(lot).put(update_lot))
         .route("/api/v1/lots/{id}/recall", post(recall_lot))
         .merge(batches::router())
+        .merge(imports::router())
         .route("/api/v1/documents", post(put_document))
         .route("/api/v1/documents/{sha256}", get(document))
         .route("/api/v1/import", post(import))

@@ -3,9 +3,8 @@
 //! `truyxuat print`.
 
 use askama::Template;
-use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -21,13 +20,12 @@ use crate::domain::lot::Lot;
 use crate::domain::product::Product;
 use crate::domain::scan::BatchScans;
 use crate::domain::validation::{Invalid, Validator};
-use crate::jobs;
 use crate::render::{self, Format, Layout as PrintLayout, Media};
 use crate::store::ListQuery;
-use crate::web::AppState;
 use crate::web::auth::Signed;
 use crate::web::error::{AppError, PageError};
 use crate::web::layout::{Layout, render};
+use crate::web::{AppState, downloads};
 
 /// The most labels one download renders while the browser waits (about a second of work);
 /// larger runs are queued as print jobs (`crate::jobs`).
@@ -491,85 +489,13 @@ async fn print(
         s.print_jobs.ring();
         return Ok(Redirect::to(&format!("/console/jobs/{}", job.id)).into_response());
     }
-    let job = jobs::print_job(&spec, &printable).map_err(|e| Invalid::field("layout", e))?;
-    let base = s
-        .settings
-        .label_base()
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let keyring = s.keyring.clone();
-    let name = jobs::file_name(id, &spec);
-    let content_type = content_type(&spec.format);
-    let folder = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
-    let path = folder.path().join(&name);
-    let started = crate::clock::Stopwatch::start();
-    let range = spec.range;
-    let rendered = tokio::task::spawn_blocking(move || {
-        let done = std::sync::atomic::AtomicU64::new(0);
-        jobs::render_labels(&printable, &keyring, &base, &job, range, &path, &done)
-            .map(|summary| (summary, path))
-    })
-    .await
-    .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (summary, path) = match rendered {
-        Ok(done) => done,
-        Err(render::PrintError::Invalid(message)) => {
-            return batch_page(&s, &signed, id, Invalid::field("layout", message)).await;
+    match downloads::print_now(&s, &signed.caller, printable, &spec).await {
+        Ok(response) => Ok(response),
+        Err(downloads::Refused::Layout(message)) => {
+            batch_page(&s, &signed, id, Invalid::field("layout", message)).await
         }
-        Err(e) => return Err(AppError::Internal(e.to_string()).into()),
-    };
-    let record = labels::PrintRecord {
-        range,
-        format: spec.format.clone(),
-        layout: spec.layout.clone(),
-        calibration: spec.calibration,
-    };
-    labels::printed(&s.app, &signed.caller, id, &record).await?;
-    tracing::info!(
-        batch = id,
-        person = signed.person.id,
-        labels = summary.labels,
-        range = %range,
-        ms = started.elapsed().as_millis() as u64,
-        "labels printed"
-    );
-    // The open file outlives its folder, which is removed when `folder` drops.
-    let response = send_file(&path, &name, content_type).await;
-    drop(folder);
-    response
-}
-
-fn content_type(format: &str) -> &'static str {
-    match format {
-        "pdf" => "application/pdf",
-        "csv" => "text/csv; charset=utf-8",
-        _ => "application/zip",
+        Err(downloads::Refused::App(e)) => Err(e.into()),
     }
-}
-
-/// A file on disk as a download, streamed.
-async fn send_file(path: &std::path::Path, name: &str, content_type: &str) -> PageResult {
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| AppError::Internal(format!("{}: {e}", path.display())))?;
-    let length = file
-        .metadata()
-        .await
-        .map_err(|e| AppError::Internal(e.to_string()))?
-        .len();
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
-    Ok((
-        [
-            (header::CONTENT_TYPE, content_type.to_owned()),
-            (header::CONTENT_LENGTH, length.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response())
 }
 
 #[derive(Template)]
@@ -630,11 +556,5 @@ async fn job_file(
     if job.state != JobState::Done {
         return Err(AppError::NotFound("print file").into());
     }
-    let path = jobs::PrintWorker::path_of(&s.settings.print_folder(), &job);
-    send_file(
-        &path,
-        &jobs::file_name(job.batch_id, &job.spec),
-        content_type(&job.spec.format),
-    )
-    .await
+    Ok(downloads::job_file(&s, &job).await?)
 }

@@ -26,6 +26,7 @@ use crate::web::error::{AppError, PageError};
 use crate::web::layout::{Layout, render};
 
 mod batches;
+pub use batches::DOWNLOAD_LIMIT;
 mod imports;
 
 type PageResult = Result<Response, PageError>;

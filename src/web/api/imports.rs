@@ -1,0 +1,79 @@
+//! A producer's spreadsheet through the API: the body is the XLSX or CSV file itself.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, header};
+use axum::routing::post;
+use axum_extra::extract::WithRejection;
+use serde::Deserialize;
+
+use super::{ApiResult, Params, ok};
+use crate::app::imports::{self, Options};
+use crate::domain::validation::{FieldError, Invalid};
+use crate::sheets;
+use crate::web::AppState;
+use crate::web::auth::ApiCaller;
+use crate::web::error::AppError;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/imports", post(import_sheet))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::web::auth::MAX_UPLOAD,
+        ))
+}
+
+/// `?producer_id=&dry_run=&valid_rows_only=`
+#[derive(Debug, Deserialize)]
+struct ImportParams {
+    producer_id: i64,
+    #[serde(default)]
+    dry_run: bool,
+    #[serde(default)]
+    valid_rows_only: bool,
+}
+
+/// Imports a producer's products and lots from an XLSX (or, with `Content-Type: text/csv`,
+/// a CSV) body. What it found and did is answered as JSON; a file refused whole is a 422
+/// problem whose errors name each cell as `Sheet!B14`.
+async fn import_sheet(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    WithRejection(Query(p), _): Params<ImportParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult {
+    let csv = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/csv"));
+    let file = if csv {
+        sheets::read_csv(&body)
+    } else {
+        sheets::read_xlsx(&body)
+    }
+    .map_err(|e| AppError::Invalid(Invalid::field("body", e.to_string())))?;
+    let options = Options {
+        dry_run: p.dry_run,
+        valid_rows_only: p.valid_rows_only,
+    };
+    let outcome = imports::import_sheets(&s.app, &caller, p.producer_id, &file, options).await?;
+    if !outcome.stored && !p.dry_run && !outcome.errors.is_empty() {
+        let errors = outcome
+            .errors
+            .iter()
+            .map(|e| FieldError {
+                field: format!(
+                    "{}!{}{}",
+                    e.sheet,
+                    e.column.split(' ').next().unwrap_or_default(),
+                    e.row
+                ),
+                message: e.message.clone(),
+            })
+            .collect();
+        return Err(AppError::Invalid(Invalid { errors }).into());
+    }
+    ok(outcome)
+}

@@ -1,0 +1,123 @@
+//! Label files handed to a browser or an integration: a print run rendered while the client
+//! waits, or a finished print job's file, streamed from disk.
+
+use std::path::Path;
+
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use crate::app::Caller;
+use crate::app::labels::{self, PrintableBatch};
+use crate::domain::job::{PrintJob, PrintSpec};
+use crate::jobs;
+use crate::render;
+use crate::web::AppState;
+use crate::web::error::AppError;
+
+/// Why a print run was not made.
+pub enum Refused {
+    /// The layout or format cannot print this batch (a label larger than the sheet, say).
+    Layout(String),
+    App(AppError),
+}
+
+impl<E: Into<AppError>> From<E> for Refused {
+    fn from(e: E) -> Self {
+        Refused::App(e.into())
+    }
+}
+
+pub fn content_type(format: &str) -> &'static str {
+    match format {
+        "pdf" => "application/pdf",
+        "csv" => "text/csv; charset=utf-8",
+        _ => "application/zip",
+    }
+}
+
+/// Renders `spec` of a batch now and sends the file. The file is written whole first (a
+/// run that fails half-way answers an error, not half a PDF), its audit entry recorded, then
+/// it is streamed from disk.
+pub async fn print_now(
+    s: &AppState,
+    caller: &Caller,
+    printable: PrintableBatch,
+    spec: &PrintSpec,
+) -> Result<Response, Refused> {
+    let id = printable.batch.id;
+    let job = jobs::print_job(spec, &printable).map_err(Refused::Layout)?;
+    let base = s
+        .settings
+        .label_base()
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let keyring = s.keyring.clone();
+    let name = jobs::file_name(id, spec);
+    let folder = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
+    let path = folder.path().join(&name);
+    let started = crate::clock::Stopwatch::start();
+    let range = spec.range;
+    let rendered = tokio::task::spawn_blocking(move || {
+        let done = std::sync::atomic::AtomicU64::new(0);
+        jobs::render_labels(&printable, &keyring, &base, &job, range, &path, &done)
+            .map(|summary| (summary, path))
+    })
+    .await
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (summary, path) = match rendered {
+        Ok(done) => done,
+        Err(render::PrintError::Invalid(message)) => return Err(Refused::Layout(message)),
+        Err(e) => return Err(AppError::Internal(e.to_string()).into()),
+    };
+    let record = labels::PrintRecord {
+        range,
+        format: spec.format.clone(),
+        layout: spec.layout.clone(),
+        calibration: spec.calibration,
+    };
+    labels::printed(&s.app, caller, id, &record).await?;
+    tracing::info!(
+        batch = id,
+        labels = summary.labels,
+        range = %range,
+        ms = started.elapsed().as_millis() as u64,
+        "labels printed"
+    );
+    // The open file outlives its folder, which is removed when `folder` drops.
+    let response = send_file(&path, &name, content_type(&spec.format)).await?;
+    drop(folder);
+    Ok(response)
+}
+
+/// A finished print job's file.
+pub async fn job_file(s: &AppState, job: &PrintJob) -> Result<Response, AppError> {
+    let path = jobs::PrintWorker::path_of(&s.settings.print_folder(), job);
+    let name = jobs::file_name(job.batch_id, &job.spec);
+    send_file(&path, &name, content_type(&job.spec.format)).await
+}
+
+/// A file on disk as a download, streamed.
+async fn send_file(path: &Path, name: &str, content_type: &str) -> Result<Response, AppError> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| AppError::Internal(format!("{}: {e}", path.display())))?;
+    let length = file
+        .metadata()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?
+        .len();
+    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_LENGTH, length.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
