@@ -6,8 +6,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
+use axum::http::StatusCode;
 use base64::Engine;
 use truyxuat::app::imports::{self, Options};
 use truyxuat::app::{Caller, accounts};
@@ -19,7 +18,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::support::changes::{Changes, app_at};
 use crate::support::db::TestDb;
 use crate::support::fixtures::{self, now};
-use crate::support::http::{PASSWORD, Reply, Session, TestApp};
+use crate::support::http::{FilePart, PASSWORD, Reply, Session, TestApp};
 
 mod sqlite {
     #[tokio::test]
@@ -183,7 +182,7 @@ async fn editor(app: &TestApp) -> (i64, Session) {
     (coop, app.sign_in("bientap@htx.vn", PASSWORD).await.unwrap())
 }
 
-/// Posts the console's upload form as a browser does (multipart/form-data).
+/// Posts the console's upload form as a browser does.
 async fn upload(
     app: &TestApp,
     session: &Session,
@@ -192,42 +191,20 @@ async fn upload(
     action: &str,
     valid_rows_only: bool,
 ) -> Reply {
-    let boundary = "----truyxuat-test-7MA4YWxkTrZu0gW";
-    let mut body = Vec::new();
-    let mut text = |name: &str, value: &str| {
-        body.extend(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
-            )
-            .bytes(),
-        );
-    };
-    text("csrf", &session.csrf);
-    text("producer_id", &producer.to_string());
+    let producer = producer.to_string();
+    let mut fields = vec![("producer_id", producer.as_str())];
     if valid_rows_only {
-        text("valid_rows_only", "1");
+        fields.push(("valid_rows_only", "1"));
     }
-    text("action", action);
-    body.extend(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"danh-sach.xlsx\"\r\n\
-             Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet\r\n\r\n"
-        )
-        .bytes(),
-    );
-    body.extend_from_slice(file);
-    body.extend(format!("\r\n--{boundary}--\r\n").bytes());
-    app.send(
-        Request::post("/console/import")
-            .header(header::COOKIE, &session.cookie)
-            .header(
-                header::CONTENT_TYPE,
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(Body::from(body))
-            .unwrap(),
-    )
-    .await
+    fields.push(("action", action));
+    let file = FilePart {
+        field: "file",
+        file_name: "danh-sach.xlsx",
+        content_type: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes: file,
+    };
+    app.post_multipart("/console/import", &fields, Some(file), session)
+        .await
 }
 
 fn product_row(i: usize, name: &str, unit: &str) -> Vec<String> {

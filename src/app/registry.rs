@@ -370,6 +370,10 @@ pub async fn store_document(
     file_name: Option<&str>,
 ) -> Result<String, Error> {
     caller.require("document.store", &Target::unowned())?;
+    // The content decides, not the declared type: HTML sent as a PDF is refused, whichever
+    // edge it came through.
+    let media_type = crate::domain::document::check(media_type, content)
+        .map_err(|m| refuse("content_type", m))?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let sha256 = tx

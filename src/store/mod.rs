@@ -209,6 +209,8 @@ pub trait ProductStore: Send + Sync {
 #[async_trait]
 pub trait CertificationStore: Send + Sync {
     async fn certification(&self, id: i64) -> Result<Option<Certification>, StoreError>;
+    /// Every certificate a producer holds, by validity end.
+    async fn certifications_of(&self, holder_id: i64) -> Result<Vec<Certification>, StoreError>;
     /// Certificates, optionally of one product, ordered by validity end.
     async fn list_certifications(
         &self,

@@ -132,6 +132,7 @@ pub struct Texts {
     pub footer: &'static str,
     pub batches: &'static BatchTexts,
     pub imports: &'static ImportTexts,
+    pub certificates: &'static CertificateTexts,
 }
 
 pub static VI: Texts = Texts {
@@ -204,6 +205,7 @@ pub static VI: Texts = Texts {
     footer: "truyxuat — phần mềm nguồn mở truy xuất nguồn gốc sản phẩm",
     batches: &BATCHES_VI,
     imports: &IMPORTS_VI,
+    certificates: &CERTIFICATES_VI,
 };
 
 pub static EN: Texts = Texts {
@@ -276,6 +278,7 @@ pub static EN: Texts = Texts {
     footer: "truyxuat — open-source product traceability",
     batches: &BATCHES_EN,
     imports: &IMPORTS_EN,
+    certificates: &CERTIFICATES_EN,
 };
 
 /// The words of the public scan page.
@@ -755,6 +758,98 @@ pub static IMPORTS_EN: ImportTexts = ImportTexts {
     message: "Error",
     error_file: "Download the rows with errors (.xlsx) to fix",
     all_good: "No errors.",
+};
+
+/// The words of the console's certificates page.
+pub struct CertificateTexts {
+    pub title: &'static str,
+    pub none_yet: &'static str,
+    pub holder: &'static str,
+    pub product: &'static str,
+    pub any_product: &'static str,
+    pub kind: &'static str,
+    pub number: &'static str,
+    pub issuer: &'static str,
+    pub issued_on: &'static str,
+    pub valid_until: &'static str,
+    pub stars: &'static str,
+    pub scope: &'static str,
+    pub evidence: &'static str,
+    pub evidence_hint: &'static str,
+    pub status: &'static str,
+    pub decided_by: &'static str,
+    pub submit: &'static str,
+    pub submit_hint: &'static str,
+    pub submitted: &'static str,
+    pub verified: &'static str,
+    pub rejected: &'static str,
+    pub expired: &'static str,
+    pub revoked: &'static str,
+}
+
+impl CertificateTexts {
+    pub fn status(&self, status: &crate::domain::certification::CertStatus) -> &'static str {
+        use crate::domain::certification::CertStatus as S;
+        match status {
+            S::Submitted => self.submitted,
+            S::Verified => self.verified,
+            S::Rejected => self.rejected,
+            S::Expired => self.expired,
+            S::Revoked => self.revoked,
+        }
+    }
+}
+
+pub static CERTIFICATES_VI: CertificateTexts = CertificateTexts {
+    title: "Chứng nhận",
+    none_yet: "Chưa có chứng nhận nào.",
+    holder: "Cơ sở",
+    product: "Sản phẩm",
+    any_product: "— cả cơ sở —",
+    kind: "Loại",
+    number: "Số chứng nhận",
+    issuer: "Cơ quan cấp",
+    issued_on: "Ngày cấp",
+    valid_until: "Hiệu lực đến",
+    stars: "Số sao OCOP",
+    scope: "Phạm vi",
+    evidence: "Bản chụp hoặc tệp PDF của giấy chứng nhận",
+    evidence_hint: "PDF, JPEG hoặc PNG; mã SHA-256 của tệp được ghi lại để đối chiếu",
+    status: "Trạng thái",
+    decided_by: "Người xác minh",
+    submit: "Gửi để thẩm định",
+    submit_hint: "Chứng nhận được gửi cho cán bộ thẩm định; người mua chỉ thấy chứng nhận đã được xác minh.",
+    submitted: "Chờ thẩm định",
+    verified: "Đã xác minh",
+    rejected: "Bị từ chối",
+    expired: "Hết hiệu lực",
+    revoked: "Bị thu hồi",
+};
+
+pub static CERTIFICATES_EN: CertificateTexts = CertificateTexts {
+    title: "Certificates",
+    none_yet: "No certificates yet.",
+    holder: "Producer",
+    product: "Product",
+    any_product: "— the whole producer —",
+    kind: "Kind",
+    number: "Certificate number",
+    issuer: "Issued by",
+    issued_on: "Issued on",
+    valid_until: "Valid until",
+    stars: "OCOP stars",
+    scope: "Scope",
+    evidence: "A photo or PDF of the certificate",
+    evidence_hint: "PDF, JPEG or PNG; the file's SHA-256 is kept to check it against",
+    status: "Status",
+    decided_by: "Decided by",
+    submit: "Submit for verification",
+    submit_hint: "The certificate goes to an inspector; shoppers see only verified certificates.",
+    submitted: "Awaiting verification",
+    verified: "Verified",
+    rejected: "Rejected",
+    expired: "Expired",
+    revoked: "Revoked",
 };
 
 #[cfg(test)]

@@ -310,6 +310,62 @@ impl TestApp {
     }
 }
 
+/// A file in a multipart form: field name, file name, content type, bytes.
+pub struct FilePart<'a> {
+    pub field: &'a str,
+    pub file_name: &'a str,
+    pub content_type: &'a str,
+    pub bytes: &'a [u8],
+}
+
+impl TestApp {
+    /// A console form with a file, posted by `session` as a browser does
+    /// (multipart/form-data, the form token first).
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<FilePart<'_>>,
+        session: &Session,
+    ) -> Reply {
+        let boundary = "----truyxuat-test-7MA4YWxkTrZu0gW";
+        let mut body = Vec::new();
+        let csrf = [("csrf", session.csrf.as_str())];
+        for (name, value) in csrf.iter().chain(fields) {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                )
+                .bytes(),
+            );
+        }
+        if let Some(f) = file {
+            body.extend(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\n\
+                     Content-Type: {}\r\n\r\n",
+                    f.field, f.file_name, f.content_type
+                )
+                .bytes(),
+            );
+            body.extend_from_slice(f.bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").bytes());
+        self.send(
+            Request::post(path)
+                .header(header::COOKIE, &session.cookie)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+}
+
 /// Makes the test operator (through the application layer) and an API token of theirs.
 async fn operator_token(app: &App) -> String {
     let person = PersonInput {

@@ -87,6 +87,16 @@ impl CertificationStore for ThisStore {
         fetch_certification(&mut *self.pool.acquire().await?, id).await
     }
 
+    async fn certifications_of(&self, holder_id: i64) -> Result<Vec<Certification>, StoreError> {
+        let rows: Vec<CertificationRow> = sqlx::query_as(&format!(
+            "{CERTIFICATION_SELECT} AND c.holder_id = $1 ORDER BY c.valid_until, c.id"
+        ))
+        .bind(holder_id)
+        .fetch_all(&self.pool)
+        .await?;
+        convert_all(rows)
+    }
+
     async fn list_certifications(
         &self,
         q: &ListQuery,

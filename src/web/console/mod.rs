@@ -26,6 +26,7 @@ use crate::web::error::{AppError, PageError};
 use crate::web::layout::{Layout, render};
 
 mod batches;
+mod certificates;
 pub use batches::DOWNLOAD_LIMIT;
 mod imports;
 
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .merge(batches::router())
         .merge(imports::router())
+        .merge(certificates::router())
         // Every console page needs a signed-in person; every form, its CSRF token.
         .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
 }
