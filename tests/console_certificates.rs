@@ -141,3 +141,106 @@ async fn an_editor_submits_a_certificate_with_its_evidence_and_sees_the_decision
         .await;
     assert_eq!(posted.status, StatusCode::FORBIDDEN);
 }
+
+mod sqlite {
+    #[tokio::test]
+    async fn the_dashboard_shows_scans_certificates_ending_and_reports() {
+        let db = crate::support::db::TestDb::sqlite().await;
+        super::dashboard(db).await;
+    }
+}
+
+mod postgres {
+    #[tokio::test]
+    async fn the_dashboard_shows_scans_certificates_ending_and_reports() {
+        let db = crate::support::db::TestDb::postgres().await;
+        super::dashboard(db).await;
+    }
+}
+
+async fn dashboard(db: crate::support::db::TestDb) {
+    let app = TestApp::on(db).await;
+    let store = &app.db.store;
+    let coop = store
+        .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let council = store
+        .create_organization(
+            &fixtures::department("Hội đồng OCOP Lâm Đồng").build(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .id;
+    let product = store
+        .create_product(
+            &fixtures::product(coop, "Chè Ô Long")
+                .gtin("8930000000019")
+                .build(),
+            now(),
+        )
+        .await
+        .unwrap()
+        .id;
+    store
+        .create_lot(&fixtures::lot(product, "CD-2026-11").build(), now())
+        .await
+        .unwrap();
+    let mut ending = fixtures::ocop(coop, council, "QĐ 77/QĐ-UBND");
+    ending.0.valid_until = (now() + chrono::Duration::days(20))
+        .format("%Y-%m-%d")
+        .to_string();
+    store
+        .create_certification(&ending.build(), now())
+        .await
+        .unwrap();
+    // A certificate of years ahead is not "ending".
+    store
+        .create_certification(
+            &fixtures::ocop(coop, council, "QĐ 78/QĐ-UBND").build(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let labels = crate::support::labels::mint(&app, product, 3, Some("CD-2026-11")).await;
+    for path in &labels {
+        assert_eq!(app.get(path).await.status, StatusCode::OK);
+    }
+    // Scans are stored in group commits a moment after their page.
+    for _ in 0..100 {
+        if store.count_scans().await.unwrap() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let report = truyxuat::domain::scan::NewReport {
+        batch_id: None,
+        label_index: None,
+        product_id: Some(product),
+        message: "<script>alert('tem giả')</script> mua ở chợ Đà Lạt".into(),
+        contact: None,
+    };
+    store.add_report(&report, now()).await.unwrap();
+
+    let owner = member(&app, "chu@htx.vn", coop, Role::Owner).await;
+    let page = app.get_with("/console", "cookie", &owner.cookie).await;
+    assert_eq!(page.texts("#scans-total"), vec!["3"]);
+    assert_eq!(
+        page.html()
+            .select(&scraper::Selector::parse("svg.chart rect").unwrap())
+            .count(),
+        30
+    );
+    let expiring = page.texts("#expiring li");
+    assert_eq!(expiring.len(), 1, "{expiring:?}");
+    assert!(expiring[0].contains("QĐ 77/QĐ-UBND") && expiring[0].contains("20 ngày nữa"));
+    let reports = page.texts("#reports li");
+    assert_eq!(reports.len(), 1);
+    assert!(
+        reports[0].contains("<script>alert('tem giả')</script>"),
+        "shown as text"
+    );
+    assert!(!page.body.contains("<script>alert"), "never as markup");
+}

@@ -269,6 +269,13 @@ pub trait ScanStore: Send + Sync {
     async fn record_scans(&self, scans: &[NewScan]) -> Result<Vec<ScanSummary>, StoreError>;
     /// How often label `index` of a batch has been scanned, and since when.
     async fn label_scans(&self, batch_id: i64, index: u32) -> Result<ScanSummary, StoreError>;
+    /// Scans of a producer's labels since `since`, by day in Vietnam (YYYY-MM-DD), oldest
+    /// first; days without scans are absent.
+    async fn daily_scans(
+        &self,
+        producer_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
     /// How many of a batch's labels have been scanned, and how often in all.
     async fn batch_scans(&self, batch_id: i64) -> Result<BatchScans, StoreError>;
     /// All scans stored.

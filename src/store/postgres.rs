@@ -10,6 +10,8 @@ type Db = sqlx::Postgres;
 type ThisStore = PostgresStore;
 const BACKEND: &str = "postgres";
 const BEGIN: &str = "BEGIN";
+/// A scan's day in Vietnam (UTC+7, no daylight saving), as YYYY-MM-DD.
+const SCAN_DAY: &str = "to_char(s.scanned_at AT TIME ZONE 'Asia/Ho_Chi_Minh', 'YYYY-MM-DD')";
 /// Appenders of audit entries take turns on a transaction-level advisory lock (held until
 /// commit), so entries are numbered in commit order without gaps. The key is arbitrary:
 /// "truyxuat audit" as a number.

@@ -13,6 +13,8 @@ const BACKEND: &str = "sqlite";
 /// Takes the write lock at once: a deferred transaction that reads first may find, when it
 /// comes to write, that another process wrote meanwhile, and fail without waiting.
 const BEGIN: &str = "BEGIN IMMEDIATE";
+/// A scan's day in Vietnam (UTC+7, no daylight saving), as YYYY-MM-DD.
+const SCAN_DAY: &str = "date(s.scanned_at, '+7 hours')";
 /// SQLite has one writer at a time, so appenders of audit entries are serialised already.
 const AUDIT_APPENDERS_LOCK: Option<&str> = None;
 /// Readiness's write after a failed one: 256 KiB, more than a group of scans or a document

@@ -133,6 +133,7 @@ pub struct Texts {
     pub batches: &'static BatchTexts,
     pub imports: &'static ImportTexts,
     pub certificates: &'static CertificateTexts,
+    pub overview: &'static OverviewTexts,
 }
 
 pub static VI: Texts = Texts {
@@ -206,6 +207,7 @@ pub static VI: Texts = Texts {
     batches: &BATCHES_VI,
     imports: &IMPORTS_VI,
     certificates: &CERTIFICATES_VI,
+    overview: &OVERVIEW_VI,
 };
 
 pub static EN: Texts = Texts {
@@ -279,6 +281,7 @@ pub static EN: Texts = Texts {
     batches: &BATCHES_EN,
     imports: &IMPORTS_EN,
     certificates: &CERTIFICATES_EN,
+    overview: &OVERVIEW_EN,
 };
 
 /// The words of the public scan page.
@@ -850,6 +853,37 @@ pub static CERTIFICATES_EN: CertificateTexts = CertificateTexts {
     rejected: "Rejected",
     expired: "Expired",
     revoked: "Revoked",
+};
+
+/// The words of a cooperative's dashboard.
+pub struct OverviewTexts {
+    pub scans: &'static str,
+    pub total: &'static str,
+    pub expiring: &'static str,
+    pub days_left: &'static str,
+    pub none_expiring: &'static str,
+    pub reports: &'static str,
+    pub none_reported: &'static str,
+}
+
+pub static OVERVIEW_VI: OverviewTexts = OverviewTexts {
+    scans: "Lượt quét tem 30 ngày qua",
+    total: "tổng cộng",
+    expiring: "Chứng nhận sắp hết hạn (trong 60 ngày)",
+    days_left: "ngày nữa",
+    none_expiring: "Không có chứng nhận nào sắp hết hạn.",
+    reports: "Phản ánh của người mua",
+    none_reported: "Chưa có phản ánh nào.",
+};
+
+pub static OVERVIEW_EN: OverviewTexts = OverviewTexts {
+    scans: "Label scans over the last 30 days",
+    total: "in all",
+    expiring: "Certificates ending within 60 days",
+    days_left: "days left",
+    none_expiring: "No certificate ends soon.",
+    reports: "Shoppers' reports",
+    none_reported: "No reports yet.",
 };
 
 #[cfg(test)]

@@ -183,6 +183,22 @@ impl ScanStore for ThisStore {
         )
     }
 
+    async fn daily_scans(
+        &self,
+        producer_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT {SCAN_DAY} AS day, COUNT(*) FROM scans s \
+             JOIN label_batches b ON b.id = s.batch_id JOIN products p ON p.id = b.product_id \
+             WHERE p.producer_id = $1 AND s.scanned_at >= $2 GROUP BY day ORDER BY day"
+        ))
+        .bind(producer_id)
+        .bind(since)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn batch_scans(&self, batch_id: i64) -> Result<BatchScans, StoreError> {
         // SUM over no rows is NULL; COUNT is 0.
         let (labels, scans): (i64, Option<i64>) = sqlx::query_as(

@@ -29,6 +29,7 @@ mod batches;
 mod certificates;
 pub use batches::DOWNLOAD_LIMIT;
 mod imports;
+mod overview;
 
 type PageResult = Result<Response, PageError>;
 type Posted<T> = WithRejection<Form<T>, PageError>;
@@ -97,6 +98,10 @@ struct Dashboard {
     sees_labels: bool,
     may_import: bool,
     inspects: bool,
+    /// For people of producers: what needs their attention.
+    overview: Option<overview::Overview>,
+    /// The scans chart (SVG), drawn from numbers and dates only.
+    chart: String,
 }
 
 #[derive(Deserialize)]
@@ -136,6 +141,27 @@ async fn dashboard(
     let may_add_product = may_anywhere("product.create");
     let sees_labels = organizations.iter().any(|o| o.data.kind.is_producer());
     let may_import = may_anywhere("product.create") && may_anywhere("lot.create");
+    let producers: Vec<&Organization> = organizations
+        .iter()
+        .filter(|o| o.data.kind.is_producer())
+        .collect();
+    // Operators and inspectors read many producers: their overview is another page's work.
+    let own = signed
+        .caller
+        .actor
+        .grants()
+        .iter()
+        .all(|g| g.role.of_producer());
+    let overview = if own && !producers.is_empty() {
+        Some(overview::overview(&s, &producers).await?)
+    } else {
+        None
+    };
+    let t = signed.lang.texts();
+    let chart = overview
+        .as_ref()
+        .map(|o| overview::scans_chart(&o.scans, t.overview.scans))
+        .unwrap_or_default();
     let may_invite = may_anywhere("person.invite");
     let may_add_organization = signed
         .caller
@@ -153,6 +179,8 @@ async fn dashboard(
         may_invite,
         sees_labels,
         may_import,
+        overview,
+        chart,
         inspects: signed
             .caller
             .actor
