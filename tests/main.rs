@@ -12,7 +12,7 @@ mod audit;
 mod browser;
 mod cli;
 mod connections;
-mod console_certificates;
+mod console_records;
 mod console_labels;
 mod faults;
 mod hostile;

@@ -134,6 +134,7 @@ pub struct Texts {
     pub imports: &'static ImportTexts,
     pub certificates: &'static CertificateTexts,
     pub overview: &'static OverviewTexts,
+    pub lot_page: &'static LotTexts,
 }
 
 pub static VI: Texts = Texts {
@@ -208,6 +209,7 @@ pub static VI: Texts = Texts {
     imports: &IMPORTS_VI,
     certificates: &CERTIFICATES_VI,
     overview: &OVERVIEW_VI,
+    lot_page: &LOTS_VI,
 };
 
 pub static EN: Texts = Texts {
@@ -282,6 +284,7 @@ pub static EN: Texts = Texts {
     imports: &IMPORTS_EN,
     certificates: &CERTIFICATES_EN,
     overview: &OVERVIEW_EN,
+    lot_page: &LOTS_EN,
 };
 
 /// The words of the public scan page.
@@ -884,6 +887,58 @@ pub static OVERVIEW_EN: OverviewTexts = OverviewTexts {
     none_expiring: "No certificate ends soon.",
     reports: "Shoppers' reports",
     none_reported: "No reports yet.",
+};
+
+/// The words of the console's lots page.
+pub struct LotTexts {
+    pub title: &'static str,
+    pub new: &'static str,
+    pub product: &'static str,
+    pub code: &'static str,
+    pub produced_on: &'static str,
+    pub expires_on: &'static str,
+    pub quantity: &'static str,
+    pub growing_area: &'static str,
+    pub commune: &'static str,
+    pub province: &'static str,
+    pub origin: &'static str,
+    pub save: &'static str,
+    pub none_yet: &'static str,
+    pub recalled: &'static str,
+}
+
+pub static LOTS_VI: LotTexts = LotTexts {
+    title: "Lô hàng",
+    new: "Ghi lô hàng mới",
+    product: "Sản phẩm",
+    code: "Mã lô",
+    produced_on: "Ngày sản xuất / thu hoạch",
+    expires_on: "Hạn sử dụng",
+    quantity: "Số lượng",
+    growing_area: "Vùng trồng",
+    commune: "Xã / phường",
+    province: "Tỉnh / thành phố",
+    origin: "Nguồn gốc",
+    save: "Lưu lô hàng",
+    none_yet: "Chưa có lô hàng nào.",
+    recalled: "Đã thu hồi",
+};
+
+pub static LOTS_EN: LotTexts = LotTexts {
+    title: "Lots",
+    new: "Record a new lot",
+    product: "Product",
+    code: "Lot code",
+    produced_on: "Produced or harvested on",
+    expires_on: "Best before",
+    quantity: "Quantity",
+    growing_area: "Growing area",
+    commune: "Commune",
+    province: "Province",
+    origin: "Origin",
+    save: "Save the lot",
+    none_yet: "No lots yet.",
+    recalled: "Recalled",
 };
 
 #[cfg(test)]

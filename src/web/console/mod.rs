@@ -29,6 +29,7 @@ mod batches;
 mod certificates;
 pub use batches::DOWNLOAD_LIMIT;
 mod imports;
+mod lots;
 mod overview;
 
 type PageResult = Result<Response, PageError>;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(batches::router())
         .merge(imports::router())
         .merge(certificates::router())
+        .merge(lots::router())
         // Every console page needs a signed-in person; every form, its CSRF token.
         .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
 }

@@ -1,5 +1,5 @@
-//! A cooperative submits a certificate with its evidence in the console, and sees the
-//! inspector's decision there.
+//! A cooperative's records in the console: a certificate submitted with its evidence and the
+//! inspector's decision seen there, a harvest recorded from a phone, and the dashboard.
 
 use axum::http::StatusCode;
 use serde_json::json;
@@ -243,4 +243,59 @@ async fn dashboard(db: crate::support::db::TestDb) {
         "shown as text"
     );
     assert!(!page.body.contains("<script>alert"), "never as markup");
+}
+
+#[tokio::test]
+async fn an_editor_records_a_harvest_from_a_phone_form() {
+    let app = TestApp::new().await;
+    let store = &app.db.store;
+    let coop = store
+        .create_organization(&fixtures::cooperative("HTX Nhãn Hưng Yên").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let product = store
+        .create_product(&fixtures::product(coop, "Nhãn lồng").build(), now())
+        .await
+        .unwrap()
+        .id
+        .to_string();
+    let editor = member(&app, "bientap@nhan.vn", coop, Role::Editor).await;
+    let fields = [
+        ("product_id", product.as_str()),
+        ("code", "NL-2026-08-01"),
+        ("produced_on", "2026-08-01"),
+        ("quantity", "1.200,5"),
+        ("growing_area", "Vườn VT-HY-0451"),
+        ("province", "Hưng Yên"),
+    ];
+    let saved = app.post_console("/console/lots", &fields, &editor).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let page = app
+        .get_with("/console/lots", "cookie", &editor.cookie)
+        .await;
+    let cells = page.texts("#lots tbody td");
+    assert_eq!(cells[0], "NL-2026-08-01");
+    assert_eq!(cells[4], "1200.5");
+    assert!(cells[5].contains("Hưng Yên"), "{cells:?}");
+
+    // The same code again, a quantity that is no number: refused beside their fields.
+    let mut again = fields;
+    again[3] = ("quantity", "một tấn");
+    let refused = app.post_console("/console/lots", &again, &editor).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.texts("#quantity-error").len(),
+        1,
+        "{}",
+        refused.body
+    );
+    let refused = app.post_console("/console/lots", &fields, &editor).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.texts("#new-lot .field-error").len(),
+        1,
+        "{}",
+        refused.body
+    );
 }
