@@ -80,7 +80,7 @@ async fn page(s: &AppState, signed: &Signed, input: LotForm, errors: Invalid) ->
             products.extend(own);
         }
     }
-    lots.sort_by(|a, b| b.0.data.produced_on.cmp(&a.0.data.produced_on));
+    lots.sort_by_key(|l| std::cmp::Reverse(l.0.data.produced_on));
     let status = if errors.errors.is_empty() {
         StatusCode::OK
     } else {
