@@ -2,13 +2,13 @@
 //! activating and voiding ranges, and downloads that decode to genuine labels.
 
 use axum::http::StatusCode;
-use truyxuat::app::{Caller, accounts};
-use truyxuat::domain::people::{Membership, PersonInput, Role};
+use truyxuat::app::Caller;
+use truyxuat::domain::people::Role;
 
 use crate::print::decode_pdf;
 use crate::support::changes::Changes;
 use crate::support::fixtures::{self, now};
-use crate::support::http::{PASSWORD, Reply, Session, TestApp};
+use crate::support::http::{Reply, Session, TestApp};
 
 /// A cooperative with a GTIN product and a lot; returns (cooperative, product).
 async fn cooperative(app: &TestApp, name: &str, gtin: &str) -> (i64, i64) {
@@ -33,27 +33,6 @@ async fn cooperative(app: &TestApp, name: &str, gtin: &str) -> (i64, i64) {
         .await
         .unwrap();
     (coop, product)
-}
-
-/// A person with `role` at `organization`, signed in.
-async fn member(app: &TestApp, login: &str, organization: i64, role: Role) -> Session {
-    let input = PersonInput {
-        login: login.into(),
-        display_name: format!("Thành viên {login}"),
-    }
-    .validate()
-    .unwrap();
-    let membership = Membership::of(organization, role);
-    accounts::create_person(
-        &app.app,
-        &Caller::cli(),
-        &input,
-        &[membership],
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    app.sign_in(login, PASSWORD).await.unwrap()
 }
 
 async fn get(app: &TestApp, path: &str, session: &Session) -> Reply {
@@ -82,7 +61,7 @@ async fn order(app: &TestApp, session: &Session, product: i64, count: &str) -> i
 async fn a_printer_orders_labels_and_a_downloaded_page_decodes_to_genuine_labels() {
     let app = TestApp::new().await;
     let (coop, product) = cooperative(&app, "HTX Chè Cầu Đất", "8930000000019").await;
-    let printer = member(&app, "inte@htx.vn", coop, Role::Printer).await;
+    let printer = app.member("inte@htx.vn", coop, Role::Printer).await;
 
     // The console leads to the labels; the order form offers the cooperative's product.
     let console = get(&app, "/console", &printer).await;
@@ -165,7 +144,7 @@ async fn a_printer_orders_labels_and_a_downloaded_page_decodes_to_genuine_labels
 async fn ranges_are_activated_and_voided_and_mistakes_come_back_beside_the_field() {
     let app = TestApp::new().await;
     let (coop, product) = cooperative(&app, "HTX Chè Cầu Đất", "8930000000019").await;
-    let owner = member(&app, "chu@htx.vn", coop, Role::Owner).await;
+    let owner = app.member("chu@htx.vn", coop, Role::Owner).await;
     let batch = order(&app, &owner, product, "100").await;
     let base = format!("/console/batches/{batch}");
 
@@ -240,14 +219,14 @@ async fn only_those_who_may_print_see_the_print_form_or_download() {
     let app = TestApp::new().await;
     let (coop, product) = cooperative(&app, "HTX Chè Cầu Đất", "8930000000019").await;
     let (other, _) = cooperative(&app, "HTX Rau Đà Lạt", "8930000000026").await;
-    let owner = member(&app, "chu@htx.vn", coop, Role::Owner).await;
+    let owner = app.member("chu@htx.vn", coop, Role::Owner).await;
     let batch = order(&app, &owner, product, "10").await;
     let page = format!("/console/batches/{batch}");
     let download = format!("{page}/print");
 
-    let viewer = member(&app, "xem@htx.vn", coop, Role::Viewer).await;
-    let editor = member(&app, "bientap@htx.vn", coop, Role::Editor).await;
-    let stranger = member(&app, "chu@rau.vn", other, Role::Owner).await;
+    let viewer = app.member("xem@htx.vn", coop, Role::Viewer).await;
+    let editor = app.member("bientap@htx.vn", coop, Role::Editor).await;
+    let stranger = app.member("chu@rau.vn", other, Role::Owner).await;
     for (who, session) in [("viewer", &viewer), ("editor", &editor)] {
         let seen = get(&app, &page, session).await;
         assert_eq!(seen.status, StatusCode::OK, "{who}");
@@ -294,7 +273,7 @@ async fn finished_job(app: &TestApp, session: &Session, job: &str) -> Reply {
 async fn a_large_print_run_is_a_job_with_progress_and_a_download() {
     let app = TestApp::new().await;
     let (coop, product) = cooperative(&app, "HTX Chè Cầu Đất", "8930000000019").await;
-    let printer = member(&app, "inte@htx.vn", coop, Role::Printer).await;
+    let printer = app.member("inte@htx.vn", coop, Role::Printer).await;
     let batch = order(&app, &printer, product, "25000").await;
 
     // More than one download holds: queued, and its page shows where it is.
@@ -321,7 +300,7 @@ async fn a_large_print_run_is_a_job_with_progress_and_a_download() {
     assert_eq!(page.texts("#jobs li a").len(), 1);
 
     // Not for those who may not print the batch.
-    let viewer = member(&app, "xem@htx.vn", coop, Role::Viewer).await;
+    let viewer = app.member("xem@htx.vn", coop, Role::Viewer).await;
     assert_eq!(get(&app, &job, &viewer).await.status, StatusCode::FORBIDDEN);
     assert_eq!(
         get(&app, &format!("{job}/file"), &viewer).await.status,
@@ -333,7 +312,7 @@ async fn a_large_print_run_is_a_job_with_progress_and_a_download() {
 async fn a_job_left_running_by_a_stopped_server_runs_again_at_the_next_start() {
     let app = TestApp::new().await;
     let (coop, product) = cooperative(&app, "HTX Chè Cầu Đất", "8930000000019").await;
-    let printer = member(&app, "inte@htx.vn", coop, Role::Printer).await;
+    let printer = app.member("inte@htx.vn", coop, Role::Printer).await;
     let batch = order(&app, &printer, product, "21000").await;
     let spec = truyxuat::domain::job::PrintSpec {
         format: "csv".into(),

@@ -4,31 +4,11 @@
 use axum::http::StatusCode;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use truyxuat::app::{Caller, accounts};
-use truyxuat::domain::people::{Membership, PersonInput, Role};
+use truyxuat::domain::people::Role;
 
 use crate::support::changes::Changes;
 use crate::support::fixtures::{self, now};
-use crate::support::http::{FilePart, PASSWORD, Session, TestApp};
-
-async fn member(app: &TestApp, login: &str, organization: i64, role: Role) -> Session {
-    let input = PersonInput {
-        login: login.into(),
-        display_name: format!("Người {login}"),
-    }
-    .validate()
-    .unwrap();
-    accounts::create_person(
-        &app.app,
-        &Caller::cli(),
-        &input,
-        &[Membership::of(organization, role)],
-        Some(PASSWORD),
-    )
-    .await
-    .unwrap();
-    app.sign_in(login, PASSWORD).await.unwrap()
-}
+use crate::support::http::{FilePart, TestApp};
 
 #[tokio::test]
 async fn an_editor_submits_a_certificate_with_its_evidence_and_sees_the_decision() {
@@ -52,7 +32,7 @@ async fn an_editor_submits_a_certificate_with_its_evidence_and_sees_the_decision
         .await
         .unwrap()
         .id;
-    let editor = member(&app, "bientap@htx.vn", coop, Role::Editor).await;
+    let editor = app.member("bientap@htx.vn", coop, Role::Editor).await;
     let (council, product) = (council.to_string(), product.to_string());
     let fields = [
         ("holder_id", coop.to_string()),
@@ -130,7 +110,7 @@ async fn an_editor_submits_a_certificate_with_its_evidence_and_sees_the_decision
     );
 
     // A viewer sees the list, not the form, and cannot submit.
-    let viewer = member(&app, "xem@htx.vn", coop, Role::Viewer).await;
+    let viewer = app.member("xem@htx.vn", coop, Role::Viewer).await;
     let seen = app
         .get_with("/console/certificates", "cookie", &viewer.cookie)
         .await;
@@ -224,7 +204,7 @@ async fn dashboard(db: crate::support::db::TestDb) {
     };
     store.add_report(&report, now()).await.unwrap();
 
-    let owner = member(&app, "chu@htx.vn", coop, Role::Owner).await;
+    let owner = app.member("chu@htx.vn", coop, Role::Owner).await;
     let page = app.get_with("/console", "cookie", &owner.cookie).await;
     assert_eq!(page.texts("#scans-total"), vec!["3"]);
     assert_eq!(
@@ -260,7 +240,7 @@ async fn an_editor_records_a_harvest_from_a_phone_form() {
         .unwrap()
         .id
         .to_string();
-    let editor = member(&app, "bientap@nhan.vn", coop, Role::Editor).await;
+    let editor = app.member("bientap@nhan.vn", coop, Role::Editor).await;
     let fields = [
         ("product_id", product.as_str()),
         ("code", "NL-2026-08-01"),

@@ -310,6 +310,29 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// A person with `role` at `organization` (made at the command line), signed in.
+    pub async fn member(&self, login: &str, organization: i64, role: Role) -> Session {
+        let input = PersonInput {
+            login: login.into(),
+            display_name: format!("Thành viên {login}"),
+        }
+        .validate()
+        .unwrap();
+        let membership = Membership::of(organization, role);
+        accounts::create_person(
+            &self.app,
+            &Caller::cli(),
+            &input,
+            &[membership],
+            Some(PASSWORD),
+        )
+        .await
+        .unwrap();
+        self.sign_in(login, PASSWORD).await.unwrap()
+    }
+}
+
 /// A file in a multipart form: field name, file name, content type, bytes.
 pub struct FilePart<'a> {
     pub field: &'a str,

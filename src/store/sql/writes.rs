@@ -157,6 +157,52 @@ async fn insert_all<'a, T>(
     Ok(ids)
 }
 
+/// The columns of a product row written many a statement (`bind_product` fills them).
+const PRODUCTS_HEAD: &str = "INSERT INTO products (producer_id, name, category, unit, \
+     description, photo_url, gtin, growing_area_code, search_text, updated_at, created_at) ";
+
+fn bind_product<'q>(
+    row: &mut sqlx::query_builder::Separated<'_, 'q, Db, &'static str>,
+    producer_id: i64,
+    p: &'q NewProduct,
+    now: DateTime<Utc>,
+) {
+    row.push_bind(producer_id)
+        .push_bind(&p.name)
+        .push_bind(&p.category)
+        .push_bind(&p.unit)
+        .push_bind(&p.description)
+        .push_bind(&p.photo_url)
+        .push_bind(p.gtin.map(|g| g.as_gtin14()))
+        .push_bind(&p.growing_area_code)
+        .push_bind(product_search_text(p))
+        .push_bind(now)
+        .push_bind(now);
+}
+
+/// The columns of a lot row written many a statement (`bind_lot` fills them).
+const LOTS_HEAD: &str = "INSERT INTO lots (product_id, code, produced_on, expires_on, \
+     quantity, growing_area, commune, province, search_text, updated_at, created_at) ";
+
+fn bind_lot<'q>(
+    row: &mut sqlx::query_builder::Separated<'_, 'q, Db, &'static str>,
+    product_id: i64,
+    l: &'q NewLot,
+    now: DateTime<Utc>,
+) {
+    row.push_bind(product_id)
+        .push_bind(&l.code)
+        .push_bind(l.produced_on)
+        .push_bind(l.expires_on)
+        .push_bind(l.quantity)
+        .push_bind(&l.growing_area)
+        .push_bind(&l.commune)
+        .push_bind(l.province.map(|p| p.slug))
+        .push_bind(lot_search_text(l))
+        .push_bind(now)
+        .push_bind(now);
+}
+
 #[async_trait]
 impl Writes for ThisWrites {
     async fn organization(&mut self, id: i64) -> Result<Option<Organization>, StoreError> {
@@ -448,24 +494,11 @@ impl Writes for ThisWrites {
         let conn = &mut *self.conn;
         let stored = insert_all(
             conn,
-            "INSERT INTO products (producer_id, name, category, unit, description, \
-             photo_url, gtin, growing_area_code, search_text, updated_at, created_at) ",
+            PRODUCTS_HEAD,
             products,
             ROWS_PER_INSERT,
             None,
-            |row, p| {
-                row.push_bind(p.producer_id)
-                    .push_bind(&p.name)
-                    .push_bind(&p.category)
-                    .push_bind(&p.unit)
-                    .push_bind(&p.description)
-                    .push_bind(&p.photo_url)
-                    .push_bind(p.gtin.map(|g| g.as_gtin14()))
-                    .push_bind(&p.growing_area_code)
-                    .push_bind(product_search_text(p))
-                    .push_bind(now)
-                    .push_bind(now);
-            },
+            |row, p| bind_product(row, p.producer_id, p, now),
         )
         .await
         .map_err(|e| unique_conflict(e, "gtin", "another product already has this GTIN"));
@@ -478,27 +511,9 @@ impl Writes for ThisWrites {
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>, StoreError> {
         let conn = &mut *self.conn;
-        let stored = insert_all(
-            conn,
-            "INSERT INTO lots (product_id, code, produced_on, expires_on, quantity, \
-             growing_area, commune, province, search_text, updated_at, created_at) ",
-            lots,
-            ROWS_PER_INSERT,
-            None,
-            |row, l| {
-                row.push_bind(l.product_id)
-                    .push_bind(&l.code)
-                    .push_bind(l.produced_on)
-                    .push_bind(l.expires_on)
-                    .push_bind(l.quantity)
-                    .push_bind(&l.growing_area)
-                    .push_bind(&l.commune)
-                    .push_bind(l.province.map(|p| p.slug))
-                    .push_bind(lot_search_text(l))
-                    .push_bind(now)
-                    .push_bind(now);
-            },
-        )
+        let stored = insert_all(conn, LOTS_HEAD, lots, ROWS_PER_INSERT, None, |row, l| {
+            bind_lot(row, l.product_id, l, now)
+        })
         .await
         .map_err(|e| unique_conflict(e, "code", "this product already has a lot with this code"));
         self.noting(stored)
@@ -780,24 +795,11 @@ impl Writes for ThisWrites {
                 .collect();
             let product_ids = insert_all(
                 conn,
-                "INSERT INTO products (producer_id, name, category, unit, description, \
-             photo_url, gtin, growing_area_code, search_text, updated_at, created_at) ",
+                PRODUCTS_HEAD,
                 &products,
                 rows,
                 pace,
-                |row, &(producer_id, p)| {
-                    row.push_bind(producer_id)
-                        .push_bind(&p.name)
-                        .push_bind(&p.category)
-                        .push_bind(&p.unit)
-                        .push_bind(&p.description)
-                        .push_bind(&p.photo_url)
-                        .push_bind(p.gtin.map(|g| g.as_gtin14()))
-                        .push_bind(&p.growing_area_code)
-                        .push_bind(product_search_text(p))
-                        .push_bind(now)
-                        .push_bind(now);
-                },
+                |row, &(producer_id, p)| bind_product(row, producer_id, p, now),
             )
             .await
             // Only a write made since the GTINs were looked up can take one.
@@ -856,24 +858,11 @@ impl Writes for ThisWrites {
                 .collect();
             let lot_ids = insert_all(
                 conn,
-                "INSERT INTO lots (product_id, code, produced_on, expires_on, quantity, \
-             growing_area, commune, province, search_text, updated_at, created_at) ",
+                LOTS_HEAD,
                 &lots,
                 rows,
                 pace,
-                |row, &(product_id, l)| {
-                    row.push_bind(product_id)
-                        .push_bind(&l.code)
-                        .push_bind(l.produced_on)
-                        .push_bind(l.expires_on)
-                        .push_bind(l.quantity)
-                        .push_bind(&l.growing_area)
-                        .push_bind(&l.commune)
-                        .push_bind(l.province.map(|p| p.slug))
-                        .push_bind(lot_search_text(l))
-                        .push_bind(now)
-                        .push_bind(now);
-                },
+                |row, &(product_id, l)| bind_lot(row, product_id, l, now),
             )
             .await?;
             Ok(ImportedIds {
