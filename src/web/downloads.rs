@@ -9,11 +9,85 @@ use axum::response::{IntoResponse, Response};
 
 use crate::app::Caller;
 use crate::app::labels::{self, PrintableBatch};
+use crate::domain::batch::{IndexRange, LabelBatch};
 use crate::domain::job::{PrintJob, PrintSpec};
+use crate::domain::validation::{Invalid, Validator};
 use crate::jobs;
 use crate::render;
 use crate::web::AppState;
 use crate::web::error::AppError;
+
+/// The most labels one run renders while the client waits (about a second of work); larger
+/// runs are queued as print jobs (`crate::jobs`).
+pub const DOWNLOAD_LIMIT: u32 = 20_000;
+
+/// A print run as a form or a JSON body asks for it, before it is checked.
+pub struct PrintRequest<'a> {
+    pub format: &'a str,
+    pub layout: &'a str,
+    pub dpi: &'a str,
+    /// `A..B` or `A..=B`; blank or absent for the whole batch.
+    pub range: Option<&'a str>,
+    pub calibration: bool,
+    pub no_text: bool,
+}
+
+/// Checks a print request against its batch; every field's error at once.
+pub fn print_spec(request: &PrintRequest, batch: &LabelBatch) -> Result<PrintSpec, Invalid> {
+    let mut v = Validator::default();
+    v.check("format", request.format.parse::<render::Format>());
+    v.check("layout", request.layout.parse::<render::Layout>());
+    let dpi = v.check(
+        "dpi",
+        request
+            .dpi
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| "must be a whole number of dots per inch"),
+    );
+    let range = match request.range.map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) => v.check("range", r.parse::<IndexRange>()),
+        None => Some(batch.all()),
+    }
+    .and_then(|r| v.check("range", r.within(batch.count)));
+    v.finish()?;
+    let (Some(dpi), Some(range)) = (dpi, range) else {
+        // Not reached: a missing field was refused above.
+        return Err(Invalid::field("form", "incomplete"));
+    };
+    Ok(PrintSpec {
+        format: request.format.to_owned(),
+        layout: request.layout.to_owned(),
+        dpi,
+        range,
+        calibration: request.calibration,
+        no_text: request.no_text,
+    })
+}
+
+/// What a print request became.
+pub enum Printed {
+    /// The file, sent now.
+    File(Response),
+    /// A job to follow.
+    Queued(PrintJob),
+}
+
+/// Prints `spec`: up to `DOWNLOAD_LIMIT` labels (or the calibration page) now, more as a
+/// job for the worker.
+pub async fn print(
+    s: &AppState,
+    caller: &Caller,
+    printable: PrintableBatch,
+    spec: &PrintSpec,
+) -> Result<Printed, Refused> {
+    if spec.range.len() > DOWNLOAD_LIMIT && !spec.calibration {
+        let job = labels::order_print(&s.app, caller, printable.batch.id, spec).await?;
+        s.print_jobs.ring();
+        return Ok(Printed::Queued(job));
+    }
+    Ok(Printed::File(print_now(s, caller, printable, spec).await?))
+}
 
 /// Why a print run was not made.
 pub enum Refused {
@@ -39,7 +113,7 @@ pub fn content_type(format: &str) -> &'static str {
 /// Renders `spec` of a batch now and sends the file. The file is written whole first (a
 /// run that fails half-way answers an error, not half a PDF), its audit entry recorded, then
 /// it is streamed from disk.
-pub async fn print_now(
+async fn print_now(
     s: &AppState,
     caller: &Caller,
     printable: PrintableBatch,

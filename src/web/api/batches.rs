@@ -23,6 +23,7 @@ use crate::render::Label;
 use crate::render::files::{CSV_HEAD, csv_line};
 use crate::web::AppState;
 use crate::web::auth::ApiCaller;
+use crate::web::downloads::{self, PrintRequest, Printed, Refused, print_spec};
 use crate::web::error::AppError;
 
 pub fn router() -> Router<AppState> {
@@ -75,37 +76,28 @@ async fn print_batch(
 ) -> ApiResult {
     let id = id.0.0;
     let printable = labels::for_printing(&s.app, &caller, id).await?;
-    let mut v = crate::domain::validation::Validator::default();
-    v.check("format", input.format.parse::<crate::render::Format>());
-    v.check("layout", input.layout.parse::<crate::render::Layout>());
-    let range = match input.range.as_deref() {
-        Some(r) => v.check("range", r.parse::<IndexRange>()),
-        None => Some(printable.batch.all()),
-    }
-    .and_then(|r| v.check("range", r.within(printable.batch.count)));
-    v.finish()?;
-    let spec = crate::domain::job::PrintSpec {
-        format: input.format,
-        layout: input.layout,
-        dpi: input.dpi,
-        range: range.unwrap_or_else(|| printable.batch.all()),
+    let dpi = input.dpi.to_string();
+    let request = PrintRequest {
+        format: &input.format,
+        layout: &input.layout,
+        dpi: &dpi,
+        range: input.range.as_deref(),
         calibration: input.calibration,
         no_text: input.no_text,
     };
-    if spec.range.len() > crate::web::console::DOWNLOAD_LIMIT && !spec.calibration {
-        let job = labels::order_print(&s.app, &caller, id, &spec).await?;
-        s.print_jobs.ring();
-        let location = format!("/api/v1/jobs/{}", job.id);
-        let mut response = (StatusCode::ACCEPTED, Json(job)).into_response();
-        if let Ok(location) = HeaderValue::from_str(&location) {
-            response.headers_mut().insert(header::LOCATION, location);
+    let spec = print_spec(&request, &printable.batch)?;
+    match downloads::print(&s, &caller, printable, &spec).await {
+        Ok(Printed::File(response)) => Ok(response),
+        Ok(Printed::Queued(job)) => {
+            let location = format!("/api/v1/jobs/{}", job.id);
+            let mut response = (StatusCode::ACCEPTED, Json(job)).into_response();
+            if let Ok(location) = HeaderValue::from_str(&location) {
+                response.headers_mut().insert(header::LOCATION, location);
+            }
+            Ok(response)
         }
-        return Ok(response);
-    }
-    match crate::web::downloads::print_now(&s, &caller, printable, &spec).await {
-        Ok(response) => Ok(response),
-        Err(crate::web::downloads::Refused::Layout(m)) => Err(Invalid::field("layout", m).into()),
-        Err(crate::web::downloads::Refused::App(e)) => Err(e.into()),
+        Err(Refused::Layout(m)) => Err(Invalid::field("layout", m).into()),
+        Err(Refused::App(e)) => Err(e.into()),
     }
 }
 
@@ -137,7 +129,7 @@ async fn print_job_file(
     if job.state != crate::domain::job::JobState::Done {
         return Err(AppError::NotFound("print file").into());
     }
-    Ok(crate::web::downloads::job_file(&s, &job).await?)
+    Ok(downloads::job_file(&s, &job).await?)
 }
 
 #[derive(Deserialize, Serialize)]

@@ -12,24 +12,21 @@ use axum_extra::extract::WithRejection;
 use serde::Deserialize;
 
 use super::{PageResult, Posted, form_errors, readable_organizations};
-use crate::app::labels::{self, MintRequest, PrintableBatch};
+use crate::app::labels::{self, MintRequest};
 use crate::app::permissions::Target;
 use crate::domain::batch::{IndexRange, LabelBatch, RangeChange, parse_profile};
-use crate::domain::job::{JobState, PrintJob, PrintSpec};
+use crate::domain::job::{JobState, PrintJob};
 use crate::domain::lot::Lot;
 use crate::domain::product::Product;
 use crate::domain::scan::BatchScans;
 use crate::domain::validation::{Invalid, Validator};
-use crate::render::{self, Format, Layout as PrintLayout, Media};
+use crate::render::{self, Media};
 use crate::store::ListQuery;
+use crate::web::AppState;
 use crate::web::auth::Signed;
+use crate::web::downloads::{self, DOWNLOAD_LIMIT, PrintRequest, Printed, Refused, print_spec};
 use crate::web::error::{AppError, PageError};
 use crate::web::layout::{Layout, render};
-use crate::web::{AppState, downloads};
-
-/// The most labels one download renders while the browser waits (about a second of work);
-/// larger runs are queued as print jobs (`crate::jobs`).
-pub const DOWNLOAD_LIMIT: u32 = 20_000;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -438,37 +435,6 @@ fn dpi() -> String {
     "300".into()
 }
 
-/// The print run the form asks for, every field checked.
-fn print_spec(form: &PrintForm, printable: &PrintableBatch) -> Result<PrintSpec, Invalid> {
-    let mut v = Validator::default();
-    v.check("format", form.format.parse::<Format>());
-    v.check("layout", form.layout.parse::<PrintLayout>());
-    let dpi = v.check(
-        "dpi",
-        form.dpi
-            .trim()
-            .parse::<u32>()
-            .map_err(|_| "must be a whole number of dots per inch"),
-    );
-    let range = v
-        .check("range", typed_range(&form.range).map_err(|e| e.to_string()))
-        .map(|r| r.unwrap_or_else(|| printable.batch.all()))
-        .and_then(|r| v.check("range", r.within(printable.batch.count)));
-    v.finish()?;
-    let (Some(dpi), Some(range)) = (dpi, range) else {
-        // Not reached: a missing field was refused above.
-        return Err(Invalid::field("form", "incomplete"));
-    };
-    Ok(PrintSpec {
-        format: form.format.clone(),
-        layout: form.layout.clone(),
-        dpi,
-        range,
-        calibration: form.calibration.is_some(),
-        no_text: form.no_text.is_some(),
-    })
-}
-
 /// Prints what the form asks for: a run of up to `DOWNLOAD_LIMIT` labels is rendered now
 /// and sent as a download (written whole first, so a run that fails half-way sends an
 /// error page, not half a PDF); a larger one is queued as a job whose page shows its
@@ -480,21 +446,27 @@ async fn print(
     WithRejection(Form(form), _): Posted<PrintForm>,
 ) -> PageResult {
     let printable = labels::for_printing(&s.app, &signed.caller, id).await?;
-    let spec = match print_spec(&form, &printable) {
+    let request = PrintRequest {
+        format: &form.format,
+        layout: &form.layout,
+        dpi: &form.dpi,
+        range: Some(&form.range),
+        calibration: form.calibration.is_some(),
+        no_text: form.no_text.is_some(),
+    };
+    let spec = match print_spec(&request, &printable.batch) {
         Ok(spec) => spec,
         Err(errors) => return batch_page(&s, &signed, id, errors).await,
     };
-    if spec.range.len() > DOWNLOAD_LIMIT && !spec.calibration {
-        let job = labels::order_print(&s.app, &signed.caller, id, &spec).await?;
-        s.print_jobs.ring();
-        return Ok(Redirect::to(&format!("/console/jobs/{}", job.id)).into_response());
-    }
-    match downloads::print_now(&s, &signed.caller, printable, &spec).await {
-        Ok(response) => Ok(response),
-        Err(downloads::Refused::Layout(message)) => {
+    match downloads::print(&s, &signed.caller, printable, &spec).await {
+        Ok(Printed::File(response)) => Ok(response),
+        Ok(Printed::Queued(job)) => {
+            Ok(Redirect::to(&format!("/console/jobs/{}", job.id)).into_response())
+        }
+        Err(Refused::Layout(message)) => {
             batch_page(&s, &signed, id, Invalid::field("layout", message)).await
         }
-        Err(downloads::Refused::App(e)) => Err(e.into()),
+        Err(Refused::App(e)) => Err(e.into()),
     }
 }
 

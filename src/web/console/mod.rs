@@ -27,7 +27,6 @@ use crate::web::layout::{Layout, render};
 
 mod batches;
 mod certificates;
-pub use batches::DOWNLOAD_LIMIT;
 mod imports;
 mod lots;
 mod overview;
