@@ -73,16 +73,36 @@ pub fn decode_pdf(pdf: &Path, dpi: u32) -> Vec<String> {
         .collect();
     pages.sort();
     let mut uris = Vec::new();
-    for page in pages {
-        let mut read = zbar_page(&page);
-        // On this 2-core machine under the whole suite's load zbarimg has, rarely, read not
-        // one code of a full page; a page read empty is read once more before it counts.
+    for (number, page) in pages.iter().enumerate() {
+        let mut read = zbar_page(page);
+        // Under the whole suite's load on a 2-core machine zbarimg has, rarely, read not one
+        // code of a full page, twice in a row (the same pages read alone decode whole, over
+        // hundreds of tries). A page read empty is read again, then rasterised afresh at
+        // another resolution and read, so every label is still read by zbarimg.
         if read.is_empty() {
-            read = zbar_page(&page);
+            read = zbar_page(page);
+        }
+        if read.is_empty() {
+            read = zbar_page(&rasterise_page(pdf, number + 1, dpi * 2 / 3, folder.path()));
         }
         uris.extend(read);
     }
     uris
+}
+
+/// Page `number` (from 1) of a PDF alone, rasterised at `dpi`, as a PNG in `folder`.
+fn rasterise_page(pdf: &Path, number: usize, dpi: u32, folder: &Path) -> PathBuf {
+    let prefix = folder.join(format!("again-{number}"));
+    let n = number.to_string();
+    let status = Command::new(tool("pdftoppm"))
+        .args(["-r", &dpi.to_string(), "-gray", "-png", "-singlefile"])
+        .args(["-f", &n, "-l", &n])
+        .arg(pdf)
+        .arg(&prefix)
+        .status()
+        .unwrap();
+    assert!(status.success(), "pdftoppm failed on {}", pdf.display());
+    prefix.with_extension("png")
 }
 
 /// The codes zbarimg reads on one page image.
@@ -101,6 +121,14 @@ fn zbar_page(page: &Path) -> Vec<String> {
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );
+    if out.stdout.is_empty() {
+        eprintln!(
+            "zbarimg read nothing on {}: {:?} {}",
+            page.display(),
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
