@@ -5,7 +5,7 @@ SHELL := /bin/bash
 # Files compiled through include! are not reached by `cargo fmt`; format them by name.
 INCLUDED_SOURCES := $(wildcard src/store/sql/*.rs)
 
-.PHONY: help run test test-deps lint fmt bench soak
+.PHONY: help run test test-deps lint fmt bench soak openapi
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -13,7 +13,7 @@ help: ## List the targets
 run: ## Build, migrate, load the demo data (and demo people) once and serve http://127.0.0.1:8080/
 	cargo run --release -- serve --demo
 
-test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm, zbarimg, time, openpyxl
+test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm, zbarimg, time, openpyxl, schemathesis
 	@missing=(); \
 	command -v chromium >/dev/null || missing+=(chromium); \
 	command -v pdftoppm >/dev/null || missing+=(poppler-utils); \
@@ -24,8 +24,10 @@ test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm,
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \
 	fi
 	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
-	@[ -x tests/.venv/bin/python ] && tests/.venv/bin/python -c 'import openpyxl' 2>/dev/null || \
-	  (python3 -m venv tests/.venv && tests/.venv/bin/pip install -q -r tests/sheets/requirements.txt)
+	@[ -x tests/.venv/bin/python ] && tests/.venv/bin/python -c 'import openpyxl' 2>/dev/null \
+	  && [ -x tests/.venv/bin/schemathesis ] || \
+	  (python3 -m venv tests/.venv && tests/.venv/bin/pip install -q \
+	    -r tests/sheets/requirements.txt -r tests/api/requirements.txt)
 
 # The PostgreSQL the tests use: TRUYXUAT_TEST_POSTGRES_URL, or the server of a developer's
 # machine at 127.0.0.1:5432 (as `.ci/run` sets) when one answers there.
@@ -52,6 +54,9 @@ test: test-deps ## Run every test, on SQLite and (when one answers) PostgreSQL
 	  cargo test -- --skip postgres::; \
 	  echo "!! PostgreSQL tests were SKIPPED (see above)"; \
 	fi
+
+openapi: ## Write the generated OpenAPI document to docs/openapi.json (commit it with the API change)
+	TRUYXUAT_UPDATE_OPENAPI=1 cargo test --test integration openapi::the_committed_document
 
 lint: ## rustfmt check and clippy with -D warnings
 	cargo fmt --check

@@ -19,7 +19,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::domain::province::PROVINCES;
 
 /// Which list a sheet holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Products,

@@ -19,6 +19,7 @@ mod hostile;
 mod http;
 mod keys_cli;
 mod labels;
+mod openapi;
 mod people;
 mod permissions;
 mod print;

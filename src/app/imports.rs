@@ -28,8 +28,9 @@ pub struct Options {
 }
 
 /// A refused cell: where it is, as the person sees it in Excel, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CellError {
+    #[schema(value_type = String)]
     pub sheet: &'static str,
     pub kind: Kind,
     /// The row number Excel shows.
@@ -40,14 +41,14 @@ pub struct CellError {
 }
 
 /// Rows by what they would do (or did).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     pub products: usize,
     pub lots: usize,
 }
 
 /// What an import found and did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct Outcome {
     pub errors: Vec<CellError>,
     pub created: Counts,

@@ -9,7 +9,17 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// The state of a label as a scan sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum LabelState {
@@ -70,7 +80,7 @@ pub struct NewBatch {
 }
 
 /// A stored batch.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct LabelBatch {
     pub id: i64,
     pub product_id: i64,
@@ -80,7 +90,9 @@ pub struct LabelBatch {
     /// The key's label number of index 0.
     pub first_number: u32,
     pub count: u32,
+    /// `compact` or `offline`.
     #[serde(serialize_with = "serialize_profile")]
+    #[schema(value_type = String)]
     pub profile: Profile,
     /// The state of labels that no exception range covers.
     pub state: LabelState,
@@ -109,7 +121,7 @@ impl LabelBatch {
 }
 
 /// Indexes `[first, end)` of a batch; written `A..B` (B excluded) or `A..=B`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct IndexRange {
     pub first: u32,
     pub end: u32,
@@ -172,7 +184,7 @@ impl FromStr for IndexRange {
 }
 
 /// An exception to a batch's state for a range of its labels.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RangeChange {
     pub range: IndexRange,
     /// `Activated` (with a lot) or `Void`.

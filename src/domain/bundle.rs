@@ -50,7 +50,7 @@ pub struct BundleCertification {
 }
 
 /// What an import stored.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub organizations: usize,
     pub products: usize,
@@ -59,7 +59,7 @@ pub struct ImportSummary {
 }
 
 /// A bundle as written in an import file (JSON).
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BundleInput {
     #[serde(default)]
@@ -72,14 +72,14 @@ pub struct BundleInput {
     pub lots: Vec<LinkedLot>,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct KeyedOrganization {
     pub key: String,
     #[serde(flatten)]
     pub organization: OrganizationInput,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct KeyedProduct {
     pub key: String,
     pub producer: String,
@@ -87,7 +87,7 @@ pub struct KeyedProduct {
     pub product: ProductInput,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct LinkedCertification {
     pub holder: String,
     #[serde(default)]
@@ -99,7 +99,7 @@ pub struct LinkedCertification {
     pub certification: CertificationInput,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct LinkedLot {
     pub product: String,
     #[serde(flatten)]

@@ -9,7 +9,17 @@ use super::validation::{Invalid, Validator, present};
 
 /// The kinds of certificate a Vietnamese food product commonly carries.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -56,7 +66,17 @@ impl CertKind {
 
 /// Where a certificate stands. `Expired` is never stored: it is read off the dates.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -87,7 +107,7 @@ impl CertStatus {
 }
 
 /// A certificate as typed in a form, a JSON body or an import file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct CertificationInput {
     #[serde(default, deserialize_with = "super::int_or_blank")]
     pub holder_id: Option<i64>,
@@ -95,20 +115,24 @@ pub struct CertificationInput {
     pub product_id: Option<i64>,
     #[serde(default, deserialize_with = "super::int_or_blank")]
     pub issuer_id: Option<i64>,
+    #[schema(value_type = CertKind)]
     pub kind: String,
     #[serde(default, deserialize_with = "super::int_or_blank")]
+    #[schema(minimum = 1, maximum = 5)]
     pub ocop_stars: Option<i64>,
     pub number: String,
     #[serde(default)]
     pub scope: Option<String>,
+    #[schema(format = Date)]
     pub issued_on: String,
+    #[schema(format = Date)]
     pub valid_until: String,
     #[serde(default)]
     pub evidence_sha256: Option<String>,
 }
 
 /// A checked certificate, ready to store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NewCertification {
     pub holder_id: i64,
     pub product_id: Option<i64>,
@@ -123,7 +147,7 @@ pub struct NewCertification {
 }
 
 /// A stored certificate with its review state.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Certification {
     pub id: i64,
     #[serde(flatten)]

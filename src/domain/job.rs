@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::batch::IndexRange;
 
 /// What a print run prints, as the print form or the API asked for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct PrintSpec {
     /// pdf, png-zip, svg-zip or csv.
     pub format: String,
@@ -20,7 +20,17 @@ pub struct PrintSpec {
 }
 
 /// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr, strum::EnumString)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
 pub enum JobState {
@@ -39,7 +49,7 @@ impl JobState {
 }
 
 /// A print job as stored.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PrintJob {
     pub id: i64,
     pub batch_id: i64,

@@ -32,13 +32,15 @@ pub fn parse_date(input: &str) -> Result<NaiveDate, String> {
 }
 
 /// A lot as typed in a form, a JSON body or an import file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct LotInput {
     #[serde(default, deserialize_with = "super::int_or_blank")]
     pub product_id: Option<i64>,
     pub code: String,
+    #[schema(format = Date)]
     pub produced_on: String,
     #[serde(default)]
+    #[schema(format = Date)]
     pub expires_on: Option<String>,
     #[serde(default)]
     pub quantity: Option<f64>,
@@ -51,7 +53,7 @@ pub struct LotInput {
 }
 
 /// A checked lot, ready to store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NewLot {
     pub product_id: i64,
     pub code: String,
@@ -64,7 +66,7 @@ pub struct NewLot {
 }
 
 /// A stored lot.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Lot {
     pub id: i64,
     #[serde(flatten)]

@@ -10,7 +10,17 @@ use super::validation::{Invalid, Validator};
 
 /// What an organization is; producers hold products, authorities issue certificates.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, EnumString, IntoStaticStr, EnumIter,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    Deserialize,
+    EnumString,
+    IntoStaticStr,
+    EnumIter,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 #[strum(serialize_all = "snake_case")]
@@ -61,8 +71,9 @@ impl OrgKind {
 }
 
 /// An organization as typed in a form, a JSON body or an import file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct OrganizationInput {
+    #[schema(value_type = OrgKind)]
     pub kind: String,
     pub name: String,
     pub province: String,
@@ -75,7 +86,7 @@ pub struct OrganizationInput {
 }
 
 /// A checked organization, ready to store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NewOrganization {
     pub kind: OrgKind,
     pub name: String,
@@ -86,7 +97,7 @@ pub struct NewOrganization {
 }
 
 /// A stored organization.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Organization {
     pub id: i64,
     #[serde(flatten)]

@@ -7,7 +7,7 @@ use super::gtin::Gtin;
 use super::validation::{Invalid, Validator, present};
 
 /// A product as typed in a form, a JSON body or an import file.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 pub struct ProductInput {
     #[serde(default, deserialize_with = "super::int_or_blank")]
     pub producer_id: Option<i64>,
@@ -27,7 +27,7 @@ pub struct ProductInput {
 }
 
 /// A checked product, ready to store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct NewProduct {
     pub producer_id: i64,
     pub name: String,
@@ -35,12 +35,14 @@ pub struct NewProduct {
     pub unit: String,
     pub description: Option<String>,
     pub photo_url: Option<String>,
+    /// GTIN-14, digits only.
+    #[schema(value_type = Option<String>)]
     pub gtin: Option<Gtin>,
     pub growing_area_code: Option<String>,
 }
 
 /// A stored product, with its producer's name for lists.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Product {
     pub id: i64,
     #[serde(flatten)]

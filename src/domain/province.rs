@@ -5,9 +5,12 @@ use serde::Serialize;
 use super::text::fold;
 
 /// A province or centrally-governed city, identified by a stable ASCII slug.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Province {
+    #[schema(value_type = String)]
     pub slug: &'static str,
+    /// The name with its diacritics, as a shopper reads it.
+    #[schema(value_type = String)]
     pub name: &'static str,
 }
 

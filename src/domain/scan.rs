@@ -18,7 +18,7 @@ pub struct NewScan {
 }
 
 /// How much a batch's labels have been scanned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default, utoipa::ToSchema)]
 pub struct BatchScans {
     /// Labels of the batch scanned at least once.
     pub labels: i64,
@@ -90,7 +90,7 @@ pub struct NewReport {
 }
 
 /// A stored problem report, as the producer and inspectors read it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Report {
     pub id: i64,
     pub batch_id: Option<i64>,

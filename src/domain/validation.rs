@@ -5,7 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 /// One refused field: which one, and why, in words meant for the person who typed it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub message: String,

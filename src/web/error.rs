@@ -141,14 +141,19 @@ impl<E: Into<AppError>> From<E> for ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem: every API error's body (`application/problem+json`).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct Problem<'a> {
+    /// A URI naming the kind of problem.
     #[serde(rename = "type")]
+    #[schema(value_type = String)]
     kind: &'static str,
     title: String,
     status: u16,
     detail: String,
+    /// Each refused field and why, for a 422.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<FieldError>)]
     errors: &'a [FieldError],
     request_id: String,
 }

@@ -150,6 +150,7 @@ pub fn app(state: AppState) -> Router {
         .merge(public::router())
         .merge(health::router())
         .merge(api::router(state.clone()))
+        .merge(api::openapi::router())
         .merge(console::router(state.clone()))
         .merge(inspect::router(state.clone()))
         .merge(auth::router())

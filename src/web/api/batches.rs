@@ -3,19 +3,22 @@
 
 use std::io::Write;
 
+use axum::Json;
 use axum::body::Body as HttpBody;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use axum_extra::extract::WithRejection;
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiResult, Body, Id, Params, ok};
 use crate::app::labels::{self, MintRequest, PrintRecord};
 use crate::app::registry;
 use crate::domain::batch::{IndexRange, LabelBatch, RangeChange, parse_profile};
+use crate::domain::job::PrintJob;
 use crate::domain::lot::Lot;
 use crate::domain::scan::BatchScans;
 use crate::domain::validation::Invalid;
@@ -26,20 +29,20 @@ use crate::web::auth::ApiCaller;
 use crate::web::downloads::{self, PrintRequest, Printed, Refused, print_spec};
 use crate::web::error::AppError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/batches", get(list_batches).post(mint_batch))
-        .route("/api/v1/batches/{id}", get(batch))
-        .route("/api/v1/batches/{id}/labels", get(batch_labels))
-        .route("/api/v1/batches/{id}/activate", post(activate_labels))
-        .route("/api/v1/batches/{id}/void", post(void_labels))
-        .route("/api/v1/batches/{id}/print", post(print_batch))
-        .route("/api/v1/jobs/{id}", get(print_job))
-        .route("/api/v1/jobs/{id}/file", get(print_job_file))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_batches, mint_batch))
+        .routes(routes!(batch))
+        .routes(routes!(batch_labels))
+        .routes(routes!(activate_labels))
+        .routes(routes!(void_labels))
+        .routes(routes!(print_batch))
+        .routes(routes!(print_job))
+        .routes(routes!(print_job_file))
 }
 
 /// What to print: as `truyxuat print` takes it.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PrintInput {
     #[serde(default = "default_format")]
     format: String,
@@ -68,6 +71,14 @@ fn default_dpi() -> u32 {
 
 /// Prints a batch: up to 20,000 labels, the file itself (200); more, a print job (202,
 /// `Location: /api/v1/jobs/{id}`) to follow until its `state` is `done`, then its `/file`.
+#[utoipa::path(post, path = "/api/v1/batches/{id}/print", tag = "batches",
+    params(("id" = i64, Path, description = "Batch id")),
+    request_body = PrintInput,
+    responses(
+        (status = OK, description = "The file itself, for up to 20,000 labels", content(("application/pdf"), ("application/zip"), ("text/csv"))),
+        (status = ACCEPTED, description = "A print job to follow at `Location` until it is done", body = PrintJob, headers(("Location" = String, description = "The job"))),
+    )
+)]
 async fn print_batch(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -116,10 +127,18 @@ async fn readable_job(
     Ok(job)
 }
 
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(("id" = i64, Path, description = "Print job id")),
+    responses((status = OK, description = "The job and its progress", body = PrintJob))
+)]
 async fn print_job(ApiCaller(caller): ApiCaller, State(s): State<AppState>, id: Id) -> ApiResult {
     ok(readable_job(&s, &caller, id.0.0).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/file", tag = "jobs",
+    params(("id" = i64, Path, description = "Print job id")),
+    responses((status = OK, description = "The printed file of a done job", content(("application/pdf"), ("application/zip"), ("text/csv"))))
+)]
 async fn print_job_file(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -132,9 +151,10 @@ async fn print_job_file(
     Ok(downloads::job_file(&s, &job).await?)
 }
 
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize, Serialize, ToSchema)]
 pub struct MintInput {
     pub product_id: i64,
+    #[schema(minimum = 1)]
     pub count: u32,
     #[serde(default)]
     pub lot: Option<String>,
@@ -146,6 +166,11 @@ pub struct MintInput {
 /// Mints a batch of labels (one row, whatever the count). With an `Idempotency-Key`
 /// header, the same key and order give the same batch however often they are sent (the
 /// repeats say `Idempotent-Replayed: true`), and the same key with another order is 422.
+#[utoipa::path(post, path = "/api/v1/batches", tag = "batches",
+    params(("Idempotency-Key" = Option<String>, Header, description = "The same key and order give the same batch; another order with it is 422")),
+    request_body = MintInput,
+    responses((status = CREATED, description = "The batch (or, for a repeated key, the batch it made)", body = LabelBatch, headers(("Location" = String, description = "The batch"), ("Idempotent-Replayed" = String, description = "`true` on a repeat"))))
+)]
 async fn mint_batch(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -189,7 +214,7 @@ async fn mint_batch(
 }
 
 /// A batch with what a cooperative asks about it.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct BatchView {
     #[serde(flatten)]
     batch: LabelBatch,
@@ -221,6 +246,10 @@ async fn readable_batch(
     Ok(batch)
 }
 
+#[utoipa::path(get, path = "/api/v1/batches/{id}", tag = "batches",
+    params(("id" = i64, Path, description = "Batch id")),
+    responses((status = OK, description = "The batch, its lot, scans and range changes", body = BatchView))
+)]
 async fn batch(ApiCaller(caller): ApiCaller, State(s): State<AppState>, id: Id) -> ApiResult {
     let batch = readable_batch(&s, &caller, id.0.0).await?;
     let lot = match batch.lot_id {
@@ -236,7 +265,8 @@ async fn batch(ApiCaller(caller): ApiCaller, State(s): State<AppState>, id: Id) 
 }
 
 /// `?limit=&before=`: a page of batches, newest first, and the cursor to the next.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct BatchPage {
     limit: Option<usize>,
     /// Only batches with a smaller id (the `next` link carries it).
@@ -249,6 +279,10 @@ const MAX_PAGE: usize = 500;
 
 /// The batches the caller may read, newest first, a page at a time; the next page is in
 /// the `Link: <…>; rel="next"` header.
+#[utoipa::path(get, path = "/api/v1/batches", tag = "batches",
+    params(BatchPage),
+    responses((status = OK, description = "A page of batches, newest first", body = Vec<LabelBatch>, headers(("Link" = String, description = "`<…>; rel=\"next\"` while there are more"))))
+)]
 async fn list_batches(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -299,7 +333,8 @@ async fn list_batches(
 }
 
 /// `?format=csv|ndjson&range=A..B`
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct LabelsParams {
     format: Option<String>,
     range: Option<String>,
@@ -308,6 +343,10 @@ struct LabelsParams {
 /// Streams a batch's labels (index, serial, URI) as CSV (the default) or NDJSON, for a
 /// printing house's own software. Taking the URIs is printing: `labels.print`, and an audit
 /// entry saying who took which labels.
+#[utoipa::path(get, path = "/api/v1/batches/{id}/labels", tag = "batches",
+    params(("id" = i64, Path, description = "Batch id"), LabelsParams),
+    responses((status = OK, description = "Index, serial and URI of each label", content(("text/csv"), ("application/x-ndjson"))))
+)]
 async fn batch_labels(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -413,7 +452,7 @@ fn label_json(label: &Label) -> serde_json::Value {
 }
 
 /// Labels of a batch, all of them unless `range` (`A..B`, B excluded) says which.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RangeInput {
     #[serde(default)]
     range: Option<String>,
@@ -431,6 +470,11 @@ impl RangeInput {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/batches/{id}/activate", tag = "batches",
+    params(("id" = i64, Path, description = "Batch id")),
+    request_body = RangeInput,
+    responses((status = OK, description = "The range now activated with the lot", body = RangeChange))
+)]
 async fn activate_labels(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -445,6 +489,11 @@ async fn activate_labels(
     ok(labels::activate(&s.app, &caller, id.0.0, lot, range).await?)
 }
 
+#[utoipa::path(post, path = "/api/v1/batches/{id}/void", tag = "batches",
+    params(("id" = i64, Path, description = "Batch id")),
+    request_body = RangeInput,
+    responses((status = OK, description = "The range now void", body = RangeChange))
+)]
 async fn void_labels(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,

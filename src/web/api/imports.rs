@@ -1,12 +1,13 @@
 //! A producer's spreadsheet through the API: the body is the XLSX or CSV file itself.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, header};
-use axum::routing::post;
 use axum_extra::extract::WithRejection;
 use serde::Deserialize;
+use utoipa::IntoParams;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::{ApiResult, Params, ok};
 use crate::app::imports::{self, Options};
@@ -16,17 +17,19 @@ use crate::web::AppState;
 use crate::web::auth::ApiCaller;
 use crate::web::error::AppError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/imports", post(import_sheet))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(import_sheet))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::web::auth::MAX_UPLOAD,
         ))
 }
 
 /// `?producer_id=&dry_run=&valid_rows_only=`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportParams {
+    /// The producer whose products and lots the file lists.
     producer_id: i64,
     #[serde(default)]
     dry_run: bool,
@@ -37,6 +40,11 @@ struct ImportParams {
 /// Imports a producer's products and lots from an XLSX (or, with `Content-Type: text/csv`,
 /// a CSV) body. What it found and did is answered as JSON; a file refused whole is a 422
 /// problem whose errors name each cell as `Sheet!B14`.
+#[utoipa::path(post, path = "/api/v1/imports", tag = "imports",
+    params(ImportParams),
+    request_body(description = "The spreadsheet itself", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), ("text/csv"))),
+    responses((status = OK, description = "What the file holds and what was done with it", body = imports::Outcome))
+)]
 async fn import_sheet(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,

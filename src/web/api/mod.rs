@@ -5,19 +5,21 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use axum_extra::extract::WithRejection;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::app::labels;
 use crate::app::{Caller, registry};
-use crate::domain::bundle::BundleInput;
-use crate::domain::certification::{CertStatus, CertificationInput};
-use crate::domain::lot::LotInput;
-use crate::domain::organization::OrganizationInput;
-use crate::domain::product::ProductInput;
+use crate::domain::bundle::{BundleInput, ImportSummary};
+use crate::domain::certification::{CertStatus, Certification, CertificationInput};
+use crate::domain::lot::{Lot, LotInput};
+use crate::domain::organization::{Organization, OrganizationInput};
+use crate::domain::product::{Product, ProductInput};
+use crate::domain::scan::Report;
 use crate::domain::validation::Validator;
 use crate::store::ListQuery;
 use crate::web::AppState;
@@ -26,6 +28,7 @@ use crate::web::error::{ApiError, AppError};
 
 mod batches;
 mod imports;
+pub mod openapi;
 
 type ApiResult = Result<Response, ApiError>;
 type Body<T> = WithRejection<Json<T>, ApiError>;
@@ -35,55 +38,50 @@ type Id = WithRejection<Path<i64>, ApiError>;
 /// Largest evidence document accepted, in bytes.
 pub const MAX_DOCUMENT_BYTES: usize = 10 * 1024 * 1024;
 
+/// The routes with their OpenAPI description, both from the handlers.
+fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(routes!(list_organizations, create_organization))
+        .routes(routes!(organization, update_organization))
+        .routes(routes!(suspend_organization))
+        .routes(routes!(reinstate_organization))
+        .routes(routes!(list_products, create_product))
+        .routes(routes!(product, update_product))
+        .routes(routes!(list_certifications, create_certification))
+        .routes(routes!(certification, update_certification))
+        .routes(routes!(set_certification_status))
+        .routes(routes!(list_lots, create_lot))
+        .routes(routes!(lot, update_lot))
+        .routes(routes!(recall_lot))
+        .merge(batches::routes())
+        .merge(imports::routes())
+        .routes(routes!(put_document))
+        .routes(routes!(document))
+        .routes(routes!(import))
+        .routes(routes!(list_reports))
+}
+
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route(
-            "/api/v1/organizations",
-            get(list_organizations).post(create_organization),
-        )
-        .route(
-            "/api/v1/organizations/{id}",
-            get(organization).put(update_organization),
-        )
-        .route(
-            "/api/v1/organizations/{id}/suspend",
-            post(suspend_organization),
-        )
-        .route(
-            "/api/v1/organizations/{id}/reinstate",
-            post(reinstate_organization),
-        )
-        .route("/api/v1/products", get(list_products).post(create_product))
-        .route("/api/v1/products/{id}", get(product).put(update_product))
-        .route(
-            "/api/v1/certifications",
-            get(list_certifications).post(create_certification),
-        )
-        .route(
-            "/api/v1/certifications/{id}",
-            get(certification).put(update_certification),
-        )
-        .route(
-            "/api/v1/certifications/{id}/status",
-            post(set_certification_status),
-        )
-        .route("/api/v1/lots", get(list_lots).post(create_lot))
-        .route("/api/v1/lots/{id}", get(lot).put(update_lot))
-        .route("/api/v1/lots/{id}/recall", post(recall_lot))
-        .merge(batches::router())
-        .merge(imports::router())
-        .route("/api/v1/documents", post(put_document))
-        .route("/api/v1/documents/{sha256}", get(document))
-        .route("/api/v1/import", post(import))
-        .route("/api/v1/reports", get(list_reports))
+    let (router, _) = routes().split_for_parts();
+    router
         .layer(axum::extract::DefaultBodyLimit::max(MAX_DOCUMENT_BYTES))
         // Every route needs a valid API token.
         .route_layer(axum::middleware::from_fn_with_state(state, auth::api_token))
 }
 
+/// The API's OpenAPI 3.1 document, as `/api/openapi.json` serves it.
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    let mut document = routes().into_openapi();
+    // After the routes: the conventions apply to every operation.
+    utoipa::Modify::modify(&openapi::Conventions, &mut document);
+    document
+}
+
 /// `?q=&limit=&offset=` and the filters some lists take.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListParams {
+    /// Words to look for in names, codes and numbers.
     q: Option<String>,
     limit: Option<i64>,
     offset: Option<i64>,
@@ -113,6 +111,10 @@ fn found<T: serde::Serialize>(value: Option<T>, what: &'static str) -> ApiResult
     ok(value.ok_or(AppError::NotFound(what))?)
 }
 
+#[utoipa::path(get, path = "/api/v1/organizations", tag = "organizations",
+    params(ListParams),
+    responses((status = OK, description = "The organizations the caller may read", body = Vec<Organization>))
+)]
 async fn list_organizations(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -135,6 +137,10 @@ async fn readable_ids(s: &AppState, caller: &Caller) -> Result<Vec<i64>, ApiErro
         .collect())
 }
 
+#[utoipa::path(post, path = "/api/v1/organizations", tag = "organizations",
+    request_body = OrganizationInput,
+    responses((status = CREATED, description = "The organization as stored", body = Organization))
+)]
 async fn create_organization(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -143,6 +149,10 @@ async fn create_organization(
     created(registry::create_organization(&s.app, &caller, &input.validate()?).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = i64, Path, description = "Organization id")),
+    responses((status = OK, description = "The organization", body = Organization))
+)]
 async fn organization(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -152,6 +162,11 @@ async fn organization(
     found(s.store.organization(id.0.0).await?, "organization")
 }
 
+#[utoipa::path(put, path = "/api/v1/organizations/{id}", tag = "organizations",
+    params(("id" = i64, Path, description = "Organization id")),
+    request_body = OrganizationInput,
+    responses((status = OK, description = "The organization as stored", body = Organization))
+)]
 async fn update_organization(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -161,12 +176,17 @@ async fn update_organization(
     ok(registry::update_organization(&s.app, &caller, id.0.0, &input.validate()?).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SuspendInput {
     reason: String,
 }
 
 /// Suspends a producer: its people may then only read its records.
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/suspend", tag = "organizations",
+    params(("id" = i64, Path, description = "Organization id")),
+    request_body = SuspendInput,
+    responses((status = OK, description = "The suspended producer", body = Organization))
+)]
 async fn suspend_organization(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -176,6 +196,10 @@ async fn suspend_organization(
     ok(registry::set_suspension(&s.app, &caller, id.0.0, Some(&input.reason)).await?)
 }
 
+#[utoipa::path(post, path = "/api/v1/organizations/{id}/reinstate", tag = "organizations",
+    params(("id" = i64, Path, description = "Organization id")),
+    responses((status = OK, description = "The reinstated producer", body = Organization))
+)]
 async fn reinstate_organization(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -184,6 +208,10 @@ async fn reinstate_organization(
     ok(registry::set_suspension(&s.app, &caller, id.0.0, None).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/products", tag = "products",
+    params(ListParams),
+    responses((status = OK, description = "The products the caller may read", body = Vec<Product>))
+)]
 async fn list_products(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -197,6 +225,10 @@ async fn list_products(
     ok(products)
 }
 
+#[utoipa::path(post, path = "/api/v1/products", tag = "products",
+    request_body = ProductInput,
+    responses((status = CREATED, description = "The product as stored", body = Product))
+)]
 async fn create_product(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -205,6 +237,10 @@ async fn create_product(
     created(registry::create_product(&s.app, &caller, &input.validate()?).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/products/{id}", tag = "products",
+    params(("id" = i64, Path, description = "Product id")),
+    responses((status = OK, description = "The product", body = Product))
+)]
 async fn product(ApiCaller(caller): ApiCaller, State(s): State<AppState>, id: Id) -> ApiResult {
     let product = s
         .store
@@ -215,6 +251,11 @@ async fn product(ApiCaller(caller): ApiCaller, State(s): State<AppState>, id: Id
     ok(product)
 }
 
+#[utoipa::path(put, path = "/api/v1/products/{id}", tag = "products",
+    params(("id" = i64, Path, description = "Product id")),
+    request_body = ProductInput,
+    responses((status = OK, description = "The product as stored", body = Product))
+)]
 async fn update_product(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -224,6 +265,10 @@ async fn update_product(
     ok(registry::update_product(&s.app, &caller, id.0.0, &input.validate()?).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/certifications", tag = "certifications",
+    params(ListParams),
+    responses((status = OK, description = "The certificates the caller may read", body = Vec<Certification>))
+)]
 async fn list_certifications(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -240,6 +285,10 @@ async fn list_certifications(
     ok(certs)
 }
 
+#[utoipa::path(post, path = "/api/v1/certifications", tag = "certifications",
+    request_body = CertificationInput,
+    responses((status = CREATED, description = "The certificate as stored, pending review", body = Certification))
+)]
 async fn create_certification(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -248,6 +297,10 @@ async fn create_certification(
     created(registry::create_certification(&s.app, &caller, &input.validate()?).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/certifications/{id}", tag = "certifications",
+    params(("id" = i64, Path, description = "Certificate id")),
+    responses((status = OK, description = "The certificate", body = Certification))
+)]
 async fn certification(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -258,6 +311,11 @@ async fn certification(
     ok(cert)
 }
 
+#[utoipa::path(put, path = "/api/v1/certifications/{id}", tag = "certifications",
+    params(("id" = i64, Path, description = "Certificate id")),
+    request_body = CertificationInput,
+    responses((status = OK, description = "The certificate as stored", body = Certification))
+)]
 async fn update_certification(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -268,11 +326,16 @@ async fn update_certification(
     ok(registry::update_certification(&s.app, &caller, id.0.0, &cert).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct StatusChange {
     status: CertStatus,
 }
 
+#[utoipa::path(post, path = "/api/v1/certifications/{id}/status", tag = "certifications",
+    params(("id" = i64, Path, description = "Certificate id")),
+    request_body = StatusChange,
+    responses((status = OK, description = "The certificate with its new status", body = Certification))
+)]
 async fn set_certification_status(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -282,6 +345,10 @@ async fn set_certification_status(
     ok(registry::set_certification_status(&s.app, &caller, id.0.0, change.status).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/lots", tag = "lots",
+    params(ListParams),
+    responses((status = OK, description = "The lots the caller may read", body = Vec<Lot>))
+)]
 async fn list_lots(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -302,6 +369,10 @@ async fn list_lots(
     ok(lots)
 }
 
+#[utoipa::path(post, path = "/api/v1/lots", tag = "lots",
+    request_body = LotInput,
+    responses((status = CREATED, description = "The lot as stored", body = Lot))
+)]
 async fn create_lot(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -310,6 +381,10 @@ async fn create_lot(
     created(registry::create_lot(&s.app, &caller, &input.validate()?).await?)
 }
 
+#[utoipa::path(get, path = "/api/v1/lots/{id}", tag = "lots",
+    params(("id" = i64, Path, description = "Lot id")),
+    responses((status = OK, description = "The lot", body = Lot))
+)]
 async fn lot(ApiCaller(caller): ApiCaller, State(s): State<AppState>, id: Id) -> ApiResult {
     let lot = s
         .store
@@ -321,6 +396,11 @@ async fn lot(ApiCaller(caller): ApiCaller, State(s): State<AppState>, id: Id) ->
     ok(lot)
 }
 
+#[utoipa::path(put, path = "/api/v1/lots/{id}", tag = "lots",
+    params(("id" = i64, Path, description = "Lot id")),
+    request_body = LotInput,
+    responses((status = OK, description = "The lot as stored", body = Lot))
+)]
 async fn update_lot(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -330,12 +410,17 @@ async fn update_lot(
     ok(registry::update_lot(&s.app, &caller, id.0.0, &input.validate()?).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RecallInput {
     reason: String,
 }
 
 /// Recalls a lot: every label on it then reads as recalled.
+#[utoipa::path(post, path = "/api/v1/lots/{id}/recall", tag = "lots",
+    params(("id" = i64, Path, description = "Lot id")),
+    request_body = RecallInput,
+    responses((status = OK, description = "The recalled lot", body = Lot))
+)]
 async fn recall_lot(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -358,12 +443,19 @@ async fn recall_lot(
     ok(recalled)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct DocumentParams {
+    /// The file name to keep with the document.
     name: Option<String>,
 }
 
 /// Stores the request body as an evidence document; answers its SHA-256.
+#[utoipa::path(post, path = "/api/v1/documents", tag = "documents",
+    params(DocumentParams),
+    request_body(description = "The document itself (PDF, JPEG, PNG or WebP)", content(("application/pdf"), ("image/jpeg"), ("image/png"), ("image/webp"))),
+    responses((status = CREATED, description = "The stored document's SHA-256", body = StoredDocument))
+)]
 async fn put_document(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -384,11 +476,25 @@ async fn put_document(
     v.finish()?;
     let sha256 =
         registry::store_document(&s.app, &caller, &body, media_type, name.as_deref()).await?;
-    created(json!({ "sha256": sha256, "size_bytes": body.len() }))
+    created(StoredDocument {
+        sha256,
+        size_bytes: body.len(),
+    })
+}
+
+/// A stored evidence document.
+#[derive(Serialize, ToSchema)]
+struct StoredDocument {
+    sha256: String,
+    size_bytes: usize,
 }
 
 /// A stored document, for anyone signed in: documents are addressed by their content, and
 /// whoever holds a SHA-256 has seen the certificate that names it.
+#[utoipa::path(get, path = "/api/v1/documents/{sha256}", tag = "documents",
+    params(("sha256" = String, Path, description = "The document's SHA-256 in hex")),
+    responses((status = OK, description = "The document, with its own media type", content(("application/pdf"), ("image/jpeg"), ("image/png"), ("image/webp"))))
+)]
 async fn document(
     _: ApiCaller,
     State(s): State<AppState>,
@@ -414,6 +520,10 @@ async fn document(
 }
 
 /// Shoppers' problem reports, newest first (`?product_id=` for one product's).
+#[utoipa::path(get, path = "/api/v1/reports", tag = "reports",
+    params(ListParams),
+    responses((status = OK, description = "Problem reports, newest first", body = Vec<Report>))
+)]
 async fn list_reports(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -442,6 +552,10 @@ async fn list_reports(
 }
 
 /// Imports a whole bundle: every entity or none.
+#[utoipa::path(post, path = "/api/v1/import", tag = "imports",
+    request_body = BundleInput,
+    responses((status = CREATED, description = "What the bundle created", body = ImportSummary))
+)]
 async fn import(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
