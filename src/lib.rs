@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod jobs;
 pub mod labelcode;
+pub mod photos;
 pub mod render;
 pub mod scans;
 pub mod sheets;

@@ -22,6 +22,7 @@ mod labels;
 mod openapi;
 mod people;
 mod permissions;
+mod photos;
 mod print;
 mod scan;
 mod sheets;

@@ -193,6 +193,59 @@ pub async fn update_product(
     Ok(after)
 }
 
+/// Gives a product the photo `content` (a JPEG, PNG or WebP from a phone): the file is kept
+/// once by its SHA-256, its 360 and 720 px sizes are made now, and the product's photo
+/// address becomes `/photos/{sha256}/720.jpg`.
+pub async fn set_product_photo(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+    content: Vec<u8>,
+) -> Result<Product, Error> {
+    // Refuse early, before seconds of decoding, whoever may not edit the product.
+    let product = app
+        .store
+        .product(id)
+        .await?
+        .ok_or(Error::NotFound("product"))?;
+    let target = match app.store.organization(product.data.producer_id).await? {
+        Some(org) => Target::of(&org),
+        None => Target::everything(),
+    };
+    caller.require("product.update", &target)?;
+    let (content, prepared) = tokio::task::spawn_blocking(move || {
+        let prepared = crate::photos::prepare(&content);
+        (content, prepared)
+    })
+    .await
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let prepared = prepared.map_err(|m| refuse("photo", m))?;
+
+    let now = app.now();
+    let mut tx = app.store.begin().await?;
+    let before = tx.product(id).await?.ok_or(Error::NotFound("product"))?;
+    let target = organization_target(&mut *tx, before.data.producer_id).await?;
+    caller.require("product.update", &target)?;
+    let sha256 = tx
+        .insert_document(&content, prepared.media_type, None, now)
+        .await?;
+    let small = tx
+        .insert_document(&prepared.small, "image/jpeg", None, now)
+        .await?;
+    let large = tx
+        .insert_document(&prepared.large, "image/jpeg", None, now)
+        .await?;
+    tx.insert_photo(&sha256, &small, &large, now).await?;
+    let mut changed = before.data.clone();
+    changed.photo_url = Some(format!("/photos/{sha256}/720.jpg"));
+    let after = tx.update_product(id, &changed, now).await?;
+    let entity = EntityRef::new("product", id);
+    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
+    audit(&mut *tx, caller, now, "product.photo", entity, b, a).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
 /// Checks what a certificate refers to: a producer holding it, an authority issuing it, a
 /// product of that producer, and a stored evidence document.
 async fn check_certification_links(

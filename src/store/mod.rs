@@ -326,6 +326,8 @@ pub struct Document {
 #[async_trait]
 pub trait DocumentStore: Send + Sync {
     async fn document(&self, sha256: &str) -> Result<Option<Document>, StoreError>;
+    /// A product photo's small (360 px) or large (720 px) JPEG, by the sent file's SHA-256.
+    async fn photo_size(&self, sha256: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError>;
 }
 
 #[async_trait]
@@ -591,6 +593,14 @@ pub trait Writes: Send {
         file_name: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<String, StoreError>;
+    /// Records a photo's two sizes (documents already stored); once, however often it is sent.
+    async fn insert_photo(
+        &mut self,
+        sha256: &str,
+        small_sha256: &str,
+        large_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Stores a whole resolved bundle with multi-row INSERTs (`pace`, for crash tests,
     /// writes a row a statement and waits between them).
     async fn insert_bundle(

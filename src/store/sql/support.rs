@@ -19,6 +19,21 @@ impl DocumentStore for ThisStore {
             }),
         )
     }
+
+    async fn photo_size(&self, sha256: &str, large: bool) -> Result<Option<Vec<u8>>, StoreError> {
+        let size = if large {
+            "large_sha256"
+        } else {
+            "small_sha256"
+        };
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT d.content FROM photos p JOIN documents d ON d.sha256 = p.{size} \
+             WHERE p.sha256 = $1"
+        ))
+        .bind(sha256.to_ascii_lowercase())
+        .fetch_optional(&self.pool)
+        .await?)
+    }
 }
 
 #[async_trait]

@@ -759,6 +759,26 @@ impl Writes for ThisWrites {
         self.noting(stored.map(|_| sha256).map_err(StoreError::from))
     }
 
+    async fn insert_photo(
+        &mut self,
+        sha256: &str,
+        small_sha256: &str,
+        large_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let stored = sqlx::query(
+            "INSERT INTO photos (sha256, small_sha256, large_sha256, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING",
+        )
+        .bind(sha256)
+        .bind(small_sha256)
+        .bind(large_sha256)
+        .bind(now)
+        .execute(&mut *self.conn)
+        .await;
+        self.noting(stored.map(|_| ()).map_err(StoreError::from))
+    }
+
     async fn insert_bundle(
         &mut self,
         bundle: &RegistryBundle,

@@ -47,6 +47,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(reinstate_organization))
         .routes(routes!(list_products, create_product))
         .routes(routes!(product, update_product))
+        .routes(routes!(put_product_photo))
         .routes(routes!(list_certifications, create_certification))
         .routes(routes!(certification, update_certification))
         .routes(routes!(set_certification_status))
@@ -263,6 +264,25 @@ async fn update_product(
     WithRejection(Json(input), _): Body<ProductInput>,
 ) -> ApiResult {
     ok(registry::update_product(&s.app, &caller, id.0.0, &input.validate()?).await?)
+}
+
+/// Gives a product its photo: the body is the JPEG, PNG or WebP itself (EXIF orientation is
+/// applied). Pages then show it at 360 and 720 px from `photo_url`.
+#[utoipa::path(put, path = "/api/v1/products/{id}/photo", tag = "products",
+    params(("id" = i64, Path, description = "Product id")),
+    request_body(description = "The photo itself", content(("image/jpeg"), ("image/png"), ("image/webp"))),
+    responses((status = OK, description = "The product with its new photo address", body = Product))
+)]
+async fn put_product_photo(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    id: Id,
+    body: Bytes,
+) -> ApiResult {
+    if body.is_empty() {
+        return Err(AppError::BadRequest("the photo is empty".into()).into());
+    }
+    ok(registry::set_product_photo(&s.app, &caller, id.0.0, body.to_vec()).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/certifications", tag = "certifications",

@@ -30,6 +30,7 @@ mod certificates;
 mod imports;
 mod lots;
 mod overview;
+mod photos;
 
 type PageResult = Result<Response, PageError>;
 type Posted<T> = WithRejection<Form<T>, PageError>;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(imports::router())
         .merge(certificates::router())
         .merge(lots::router())
+        .merge(photos::router())
         // Every console page needs a signed-in person; every form, its CSRF token.
         .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
 }
@@ -265,6 +267,8 @@ struct ProductForm {
     input: ProductInput,
     errors: Invalid,
     producers: Vec<Organization>,
+    /// Where a stored product's photo form posts.
+    photo_action: Option<String>,
 }
 
 /// The product form, offering the producers the person may add products for.
@@ -303,6 +307,7 @@ async fn product_form(
         input,
         errors,
         producers,
+        photo_action: product.map(|id| format!("/console/products/{id}/photo")),
     })?;
     Ok((status, page).into_response())
 }
@@ -350,7 +355,19 @@ async fn edit_product(
         .await?
         .ok_or(AppError::NotFound("producer"))?;
     registry::require_readable(&s.app, &signed.caller, producer.id).await?;
-    let input = ProductInput {
+    product_form(
+        &s,
+        &signed,
+        Some(id),
+        stored_input(product),
+        Invalid::default(),
+    )
+    .await
+}
+
+/// The form's fields as a stored product fills them.
+fn stored_input(product: Product) -> ProductInput {
+    ProductInput {
         producer_id: Some(product.data.producer_id),
         name: product.data.name,
         category: product.data.category,
@@ -359,8 +376,7 @@ async fn edit_product(
         photo_url: product.data.photo_url,
         gtin: product.data.gtin.map(|g| g.as_gtin14()),
         growing_area_code: product.data.growing_area_code,
-    };
-    product_form(&s, &signed, Some(id), input, Invalid::default()).await
+    }
 }
 
 async fn update_product(

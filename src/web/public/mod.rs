@@ -1,7 +1,8 @@
 //! What anyone may open, without signing in: the home page, the product and scan pages, the
-//! GS1 resolver and shoppers' reports.
+//! GS1 resolver, product photos and shoppers' reports.
 
 pub mod home;
+pub mod photos;
 pub mod resolver;
 pub mod scan;
 pub mod scan_cache;
@@ -12,5 +13,8 @@ use axum::Router;
 use super::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().merge(home::router()).merge(scan::router())
+    Router::new()
+        .merge(home::router())
+        .merge(scan::router())
+        .merge(photos::router())
 }
