@@ -24,6 +24,7 @@ mod people;
 mod permissions;
 mod photos;
 mod print;
+mod print_restart;
 mod scan;
 mod sheets;
 mod signin;
