@@ -452,7 +452,27 @@ async fn the_console_form_comes_back_with_the_error_beside_the_field() {
         )
         .await;
     assert_eq!(org.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(org.texts("#name-error"), vec!["must not be empty"]);
+    // The console speaks Vietnamese first: the rule's words, not the domain's English.
+    assert_eq!(org.texts("#name-error"), vec!["Không được để trống"]);
+    // The API gives the rule's code beside the English words.
+    let api = app
+        .api(
+            "POST",
+            "/api/v1/organizations",
+            serde_json::json!({"kind": "cooperative", "name": "", "province": "Kiên Giang"}),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let errors = api.json()["errors"].clone();
+    let name = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "name")
+        .unwrap()
+        .clone();
+    assert_eq!(name["code"], "required");
+    assert_eq!(name["message"], "must not be empty");
     assert!(org.texts("#province-error")[0].contains("34 provinces"));
 
     // A form posted from another site is refused even with the cookie.

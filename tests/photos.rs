@@ -203,7 +203,10 @@ async fn an_editor_sends_a_photo_from_the_console_and_a_viewer_may_not() {
         .post_multipart("/console/products/1/photo", &[], None, &editor)
         .await;
     assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(empty.texts("form#photo #photo-error"), ["choose a photo"]);
+    assert_eq!(
+        empty.texts("form#photo #photo-error"),
+        ["Không được để trống"]
+    );
 
     let viewer = app.member("xem.anh@example.vn", 1, Role::Viewer).await;
     let refused = app

@@ -518,9 +518,11 @@ async fn refuse_taken_gtins(app: &App, bundle: &RegistryBundle) -> Result<(), Er
         app.store.taken_gtins(&wanted).await?.into_iter().collect();
     let errors: Vec<FieldError> = (gtins.iter())
         .filter(|(_, gtin)| taken.contains(gtin))
-        .map(|(i, _)| FieldError {
-            field: format!("products[{i}].gtin"),
-            message: "another product already has this GTIN".into(),
+        .map(|(i, _)| {
+            FieldError::new(
+                format!("products[{i}].gtin"),
+                "another product already has this GTIN",
+            )
         })
         .collect();
     if errors.is_empty() {

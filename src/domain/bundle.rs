@@ -114,7 +114,7 @@ impl RegistryBundle {
     pub fn resolve(&self) -> Result<BundleLinks, Invalid> {
         let mut errors = Vec::new();
         let mut refuse =
-            |field: String, message: String| errors.push(FieldError { field, message });
+            |field: String, message: String| errors.push(FieldError::new(field, message));
         let orgs = positions(
             self.organizations.iter().map(|(k, _)| k),
             "organizations",
@@ -326,10 +326,7 @@ impl BundleInput {
             );
         for (field, key) in keys {
             if let Some(c) = super::text::forbidden_char(key, false) {
-                errors.push(FieldError {
-                    field,
-                    message: super::text::forbidden_message(c),
-                });
+                errors.push(FieldError::new(field, super::text::forbidden_message(c)));
             }
         }
         if !errors.is_empty() {

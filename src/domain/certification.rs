@@ -4,7 +4,6 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use strum::{EnumIter, EnumString, IntoStaticStr};
 
-use super::lot::parse_date;
 use super::validation::{Invalid, Validator, present};
 
 /// The kinds of certificate a Vietnamese food product commonly carries.
@@ -178,10 +177,10 @@ impl CertificationInput {
     pub fn validate(&self) -> Result<NewCertification, Invalid> {
         let mut v = Validator::default();
         if self.holder_id.is_none() {
-            v.refuse("holder_id", "choose the producer holding the certificate");
+            v.choose("holder_id", "choose the producer holding the certificate");
         }
         if self.issuer_id.is_none() {
-            v.refuse("issuer_id", "choose the issuing authority");
+            v.choose("issuer_id", "choose the issuing authority");
         }
         let kind = v.check(
             "kind",
@@ -204,8 +203,8 @@ impl CertificationInput {
         }
         let number = v.text("number", &self.number, 100);
         let scope = v.optional_multiline_text("scope", self.scope.as_deref(), 1000);
-        let issued_on = v.check("issued_on", parse_date(&self.issued_on));
-        let valid_until = v.check("valid_until", parse_date(&self.valid_until));
+        let issued_on = v.date("issued_on", &self.issued_on);
+        let valid_until = v.date("valid_until", &self.valid_until);
         if let (Some(from), Some(until)) = (issued_on, valid_until) {
             if until <= from {
                 v.refuse("valid_until", "must be after the date of issue");

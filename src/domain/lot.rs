@@ -83,13 +83,12 @@ impl LotInput {
     pub fn validate(&self) -> Result<NewLot, Invalid> {
         let mut v = Validator::default();
         if self.product_id.is_none() {
-            v.refuse("product_id", "choose the product");
+            v.choose("product_id", "choose the product");
         }
         let code = self.code.trim().to_owned();
         v.check("code", check_lot_code(&code));
-        let produced_on = v.check("produced_on", parse_date(&self.produced_on));
-        let expires_on =
-            present(&self.expires_on).and_then(|d| v.check("expires_on", parse_date(d)));
+        let produced_on = v.date("produced_on", &self.produced_on);
+        let expires_on = present(&self.expires_on).and_then(|d| v.date("expires_on", d));
         if let (Some(p), Some(e)) = (produced_on, expires_on) {
             if e < p {
                 v.refuse("expires_on", "must not be before the production date");

@@ -57,7 +57,7 @@ impl ProductInput {
     pub fn validate(&self) -> Result<NewProduct, Invalid> {
         let mut v = Validator::default();
         if self.producer_id.is_none() {
-            v.refuse("producer_id", "choose the producer");
+            v.choose("producer_id", "choose the producer");
         }
         let name = v.text("name", &self.name, 200);
         let category = v.text("category", &self.category, 100);

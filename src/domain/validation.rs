@@ -4,11 +4,46 @@ use std::fmt;
 
 use serde::Serialize;
 
-/// One refused field: which one, and why, in words meant for the person who typed it.
+/// One refused field: which one, and why: a rule (with its argument) that each edge puts
+/// into words in its reader's language, and the same in English words.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
+    pub code: Rule,
+    /// The rule's argument (a length, a character's code point), when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub argument: Option<String>,
     pub message: String,
+}
+
+/// Why a field was refused, for the edges to word. The rules most forms share have their own
+/// code; the rest are `invalid`, worded by the domain (in English for now).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Rule {
+    Invalid,
+    /// Empty where a value is needed.
+    Required,
+    /// Longer than its argument in characters.
+    TooLong,
+    /// Holds a control, bidi or line-break character (its code point is the argument).
+    ForbiddenCharacter,
+    /// Nothing chosen in a list.
+    Choose,
+    /// Not a date (the text is the argument).
+    NotADate,
+}
+
+impl FieldError {
+    /// A refusal the domain words itself.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code: Rule::Invalid,
+            argument: None,
+            message: message.into(),
+        }
+    }
 }
 
 /// A refused input: one or more field errors. Nothing is stored when this is returned.
@@ -21,10 +56,7 @@ impl Invalid {
     /// A refusal of a single field.
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Invalid {
-            errors: vec![FieldError {
-                field: field.into(),
-                message: message.into(),
-            }],
+            errors: vec![FieldError::new(field, message)],
         }
     }
 
@@ -38,10 +70,12 @@ impl Invalid {
 
     /// The message for `field`, if that field was refused.
     pub fn message_for(&self, field: &str) -> Option<&str> {
-        self.errors
-            .iter()
-            .find(|e| e.field == field)
-            .map(|e| e.message.as_str())
+        self.error_for(field).map(|e| e.message.as_str())
+    }
+
+    /// The (first) refusal of `field`, if it was refused.
+    pub fn error_for(&self, field: &str) -> Option<&FieldError> {
+        self.errors.iter().find(|e| e.field == field)
     }
 }
 
@@ -66,10 +100,49 @@ pub struct Validator {
 impl Validator {
     /// Records a refusal of `field`.
     pub fn refuse(&mut self, field: &str, message: impl Into<String>) {
+        self.errors.push(FieldError::new(field, message));
+    }
+
+    /// Records a refusal of `field` by a shared rule, with its English words.
+    pub fn refuse_by(
+        &mut self,
+        field: &str,
+        code: Rule,
+        argument: Option<String>,
+        message: impl Into<String>,
+    ) {
         self.errors.push(FieldError {
             field: field.to_owned(),
+            code,
+            argument,
             message: message.into(),
         });
+    }
+
+    /// Nothing chosen for `field` (a list of producers, products, authorities).
+    pub fn choose(&mut self, field: &str, message: impl Into<String>) {
+        self.refuse_by(field, Rule::Choose, None, message);
+    }
+
+    /// A date typed as 2026-03-31 or 31/03/2026.
+    pub fn date(&mut self, field: &str, value: &str) -> Option<chrono::NaiveDate> {
+        match super::lot::parse_date(value) {
+            Ok(date) => Some(date),
+            Err(message) => {
+                self.refuse_by(
+                    field,
+                    Rule::NotADate,
+                    Some(value.trim().to_owned()),
+                    message,
+                );
+                None
+            }
+        }
+    }
+
+    fn too_long(&mut self, field: &str, max: usize) {
+        let message = format!("must be at most {max} characters");
+        self.refuse_by(field, Rule::TooLong, Some(max.to_string()), message);
     }
 
     /// The value of a parse, or `None` with the error recorded against `field`.
@@ -147,12 +220,14 @@ impl Validator {
         // NFC can at most triple a text's length; a text 4 bytes a character over the limit
         // is refused before it is normalised.
         if value.len() > max.saturating_mul(4).saturating_mul(3) {
-            self.refuse(field, format!("must be at most {max} characters"));
+            self.too_long(field, max);
             return None;
         }
         match super::text::forbidden_char(value, multiline) {
             Some(c) => {
-                self.refuse(field, super::text::forbidden_message(c));
+                let code_point = format!("U+{:04X}", c as u32);
+                let message = super::text::forbidden_message(c);
+                self.refuse_by(field, Rule::ForbiddenCharacter, Some(code_point), message);
                 None
             }
             None => Some(()),
@@ -168,12 +243,12 @@ impl Validator {
     ) -> Option<String> {
         if cleaned.is_empty() {
             if !optional {
-                self.refuse(field, "must not be empty");
+                self.refuse_by(field, Rule::Required, None, "must not be empty");
             }
             return None;
         }
         if cleaned.chars().count() > max {
-            self.refuse(field, format!("must be at most {max} characters"));
+            self.too_long(field, max);
         }
         Some(cleaned)
     }

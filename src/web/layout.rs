@@ -31,6 +31,14 @@ impl Layout {
         }
     }
 
+    /// A refused field's reason in the page's language.
+    pub fn refusal<'e>(
+        &self,
+        error: &'e crate::domain::validation::FieldError,
+    ) -> std::borrow::Cow<'e, str> {
+        super::rules::words(self.lang, error)
+    }
+
     /// A role's name in the page's language.
     pub fn role(&self, role: &crate::domain::people::Role) -> &'static str {
         match self.lang {

@@ -18,6 +18,7 @@ pub mod layout;
 pub mod metrics;
 pub mod public;
 pub mod rate_limit;
+pub mod rules;
 pub mod server;
 
 use std::sync::Arc;

@@ -71,14 +71,9 @@ async fn import_sheet(
         let errors = outcome
             .errors
             .iter()
-            .map(|e| FieldError {
-                field: format!(
-                    "{}!{}{}",
-                    e.sheet,
-                    e.column.split(' ').next().unwrap_or_default(),
-                    e.row
-                ),
-                message: e.message.clone(),
+            .map(|e| {
+                let column = e.column.split(' ').next().unwrap_or_default();
+                FieldError::new(format!("{}!{column}{}", e.sheet, e.row), &e.message)
             })
             .collect();
         return Err(AppError::Invalid(Invalid { errors }).into());

@@ -244,7 +244,7 @@ fn on_field(invalid: Invalid, field: &str) -> Invalid {
             .into_iter()
             .map(|e| crate::domain::validation::FieldError {
                 field: field.to_owned(),
-                message: e.message,
+                ..e
             })
             .collect(),
     }

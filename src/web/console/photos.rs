@@ -10,7 +10,7 @@ use axum_extra::extract::WithRejection;
 
 use super::{PageResult, form_errors, product_form, stored_input};
 use crate::app::registry;
-use crate::domain::validation::Invalid;
+use crate::domain::validation::{Rule, Validator};
 use crate::web::AppState;
 use crate::web::auth::Signed;
 use crate::web::error::{AppError, PageError};
@@ -34,7 +34,9 @@ async fn upload(
         }
     }
     let errors = if photo.is_empty() {
-        Invalid::field("photo", "choose a photo")
+        let mut v = Validator::default();
+        v.refuse_by("photo", Rule::Required, None, "choose a photo");
+        v.finish().err().unwrap_or_default()
     } else {
         match registry::set_product_photo(&s.app, &signed.caller, id, photo).await {
             Ok(_) => return Ok(Redirect::to(&format!("/console/products/{id}")).into_response()),
