@@ -344,6 +344,38 @@ async fn a_spreadsheet_imports_through_the_api_and_bad_cells_are_named() {
         .await;
     assert_eq!(unreadable.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(unreadable.problem_fields(), vec!["body"]);
+
+    // The template and the export, as the console offers them; the export imports back
+    // without a difference.
+    let template = app.api_get("/api/v1/imports/template").await;
+    assert_eq!(template.status, StatusCode::OK);
+    let workbook: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(template.body_bytes)).unwrap();
+    let sheets = calamine::Reader::sheet_names(&workbook);
+    assert!(
+        sheets.contains(&"Sản phẩm".to_owned()) && sheets.contains(&"Lô hàng".to_owned()),
+        "{sheets:?}"
+    );
+    let export = app
+        .api_get(&format!("/api/v1/exports?producer_id={coop}"))
+        .await;
+    assert_eq!(export.status, StatusCode::OK);
+    assert!(export.header("content-disposition").contains(".xlsx"));
+    let xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    assert_eq!(export.header("content-type"), xlsx);
+    let back = app
+        .send(
+            Request::post(path(""))
+                .header(header::AUTHORIZATION, format!("Bearer {}", app.token))
+                .header(header::CONTENT_TYPE, xlsx)
+                .body(Body::from(export.body_bytes.clone()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(back.status, StatusCode::OK, "{}", back.body);
+    assert_eq!(back.json()["created"]["products"], json!(0));
+    assert_eq!(back.json()["updated"]["products"], json!(0));
+    assert_eq!(back.json()["unchanged"]["products"], json!(3));
 }
 
 #[tokio::test]

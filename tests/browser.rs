@@ -399,8 +399,15 @@ fn a_cooperative_imports_its_products_and_prints_labels_in_the_browser() {
     )
     .unwrap();
 
+    let photo = env.path("IMG_0001.JPG");
+    std::fs::write(&photo, crate::photos::phone_photo()).unwrap();
+    let evidence_bytes = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n";
+    let evidence = env.path("giay-chung-nhan.pdf");
+    std::fs::write(&evidence, evidence_bytes).unwrap();
+
     let server = env.serve();
     let case = json!({
+        "photo": photo, "evidence": evidence,
         "base": format!("http://{}", server.address),
         "editor": {"login": "bientap@demo.truyxuat.vn", "password": password},
         "printer": {"login": "inte@demo.truyxuat.vn", "password": password},
@@ -425,6 +432,30 @@ fn a_cooperative_imports_its_products_and_prints_labels_in_the_browser() {
     .unwrap();
     assert!(result.get("error").is_none(), "{}", result["error"]);
     let steps = &result["steps"];
+
+    // The phone's photo, upright and small in the console, sized and lazy on the public page.
+    let photo_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+        std::fs::read(&photo).unwrap(),
+    ));
+    assert_eq!(
+        steps["photo"]["src"],
+        format!("/photos/{photo_sha}/360.jpg"),
+        "{}",
+        steps["photo"]
+    );
+    assert_eq!(steps["photo"]["natural"], json!([360, 270]));
+    let public = &steps["public_photo"];
+    assert!(
+        public["current"].as_str().unwrap().contains(&photo_sha),
+        "{public}"
+    );
+    assert_eq!(public["width"], "360");
+    assert_eq!(public["height"], "270");
+    assert_eq!(public["loading"], "lazy");
+    // The certificate, submitted with its evidence, shows the evidence's SHA-256.
+    let evidence_sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(evidence_bytes));
+    let certificate = steps["certificate"].as_str().unwrap();
+    assert!(certificate.contains(&evidence_sha), "{certificate}");
 
     // The template, and the check's two errors with their rows and columns.
     assert_eq!(steps["template"], "truyxuat-mau-nhap.xlsx");

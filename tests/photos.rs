@@ -28,7 +28,7 @@ fn exif_orientation(value: u16) -> Vec<u8> {
 
 /// A photo as a phone stores it: the sensor's 4000 x 3000 (left half red, right half blue)
 /// with EXIF orientation 6, "turn 90 degrees clockwise to view": upright, red is on top.
-fn phone_photo() -> Vec<u8> {
+pub fn phone_photo() -> Vec<u8> {
     let sensor = RgbImage::from_fn(4000, 3000, |x, _| if x < 2000 { RED } else { BLUE });
     let mut out = Vec::new();
     let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 85);

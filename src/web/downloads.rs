@@ -102,6 +102,24 @@ impl<E: Into<AppError>> From<E> for Refused {
     }
 }
 
+/// The media type of an Excel workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A workbook sent as a file to save as `name`.
+pub fn xlsx(name: &str, bytes: Vec<u8>) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, XLSX.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 pub fn content_type(format: &str) -> &'static str {
     match format {
         "pdf" => "application/pdf",

@@ -1,11 +1,14 @@
-// A cooperative's workspace in Debian's chromium: an editor on a phone (360 x 640) downloads
+// A cooperative's workspace in Debian's chromium: an editor on a phone (360 x 640) gives a
+// product a phone's photo (and sees it on the public page), submits a certificate with its
+// evidence (and reads its SHA-256), downloads
 // the template, checks a workbook of 50 products with 2 bad rows (sees both errors, downloads
 // the error file), imports the valid rows and then the fixed ones; a printer at a desk
 // (1280 x 800) orders 10,000 labels and downloads the A4 PDF. Every page is checked for
 // sideways scrolling at its width.
 // Usage: node workspace.mjs CASE.json RESULT.json OUT_DIR
 // CASE.json: {"base", "editor": {"login", "password"}, "printer": {"login", "password"},
-//             "product": ID, "lot": CODE, "products_xlsx": PATH, "fixed_xlsx": PATH}
+//             "product": ID, "lot": CODE, "products_xlsx": PATH, "fixed_xlsx": PATH,
+//             "photo": PATH, "evidence": PATH}
 // RESULT.json gets each step's facts; OUT_DIR the downloads and the screenshots.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
@@ -47,6 +50,45 @@ try {
   const ep = await phone.newPage();
   await signIn(ep, c.editor);
   await look("editor-console", ep);
+
+  // A photo taken on the phone, for a product.
+  await ep.goto(`${c.base}/console/products/${c.product}`);
+  await ep.setInputFiles("form#photo input[name=photo]", c.photo);
+  await Promise.all([ep.waitForNavigation(), ep.click("form#photo button[type=submit]")]);
+  await look("product-photo", ep);
+  const shown = ep.locator("form#photo img");
+  await shown.waitFor();
+  result.steps.photo = {
+    src: await shown.getAttribute("src"),
+    natural: await shown.evaluate((img) => [img.naturalWidth, img.naturalHeight]),
+  };
+  await ep.goto(`${c.base}/products/${c.product}`);
+  const onPage = ep.locator("#product img");
+  await onPage.scrollIntoViewIfNeeded();
+  await ep.waitForFunction(() => document.querySelector("#product img").complete);
+  await look("product-page-photo", ep);
+  result.steps.public_photo = await onPage.evaluate((img) => ({
+    current: img.currentSrc, natural: [img.naturalWidth, img.naturalHeight],
+    width: img.getAttribute("width"), height: img.getAttribute("height"), loading: img.loading,
+  }));
+
+  // A certificate and its evidence.
+  await ep.goto(`${c.base}/console`);
+  await Promise.all([ep.waitForNavigation(), ep.click("#certificates-link")]);
+  const pick = (select, test) => ep.$eval(select, (s, test) =>
+    [...s.options].find((o) => o.value && o.text.includes(test)).value, test);
+  await ep.selectOption("select[name=holder_id]", await pick("select[name=holder_id]", "Xuân Thọ"));
+  await ep.selectOption("select[name=kind]", "vietgap");
+  await ep.fill("input[name=number]", "VG-TRINH-2026-117");
+  await ep.selectOption("select[name=issuer_id]", await pick("select[name=issuer_id]", ""));
+  await ep.fill("input[name=issued_on]", "2026-01-15");
+  await ep.fill("input[name=valid_until]", "2028-01-14");
+  await ep.setInputFiles("input[name=evidence]", c.evidence);
+  await Promise.all([ep.waitForNavigation(), ep.click("#new-certificate button[type=submit]")]);
+  await look("certificate-submitted", ep);
+  result.steps.certificate = await ep.locator("#certificates tbody tr", { hasText: "VG-TRINH-2026-117" })
+    .innerText();
+  await ep.goto(`${c.base}/console`);
   await Promise.all([ep.waitForNavigation(), ep.click("#import-link")]);
   await look("import", ep);
   result.steps.template = await download(ep, () => ep.click("#template"), "template.xlsx");

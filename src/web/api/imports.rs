@@ -15,11 +15,14 @@ use crate::domain::validation::{FieldError, Invalid};
 use crate::sheets;
 use crate::web::AppState;
 use crate::web::auth::ApiCaller;
+use crate::web::downloads;
 use crate::web::error::AppError;
 
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(import_sheet))
+        .routes(routes!(template))
+        .routes(routes!(export))
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::web::auth::MAX_UPLOAD,
         ))
@@ -79,4 +82,39 @@ async fn import_sheet(
         return Err(AppError::Invalid(Invalid { errors }).into());
     }
     ok(outcome)
+}
+
+/// The spreadsheet to fill: a sheet a kind, a header, a description and an example row the
+/// import skips, dropdowns for every listed column.
+#[utoipa::path(get, path = "/api/v1/imports/template", tag = "imports",
+    responses((status = OK, description = "The template workbook", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))))
+)]
+async fn template(_: ApiCaller) -> ApiResult {
+    let bytes = sheets::template().map_err(AppError::Internal)?;
+    Ok(downloads::xlsx("truyxuat-mau-nhap.xlsx", bytes))
+}
+
+/// `?producer_id=`
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct ExportParams {
+    /// The producer whose registry to export.
+    producer_id: i64,
+}
+
+/// A producer's products and lots as a workbook that imports back without a difference.
+#[utoipa::path(get, path = "/api/v1/exports", tag = "imports",
+    params(ExportParams),
+    responses((status = OK, description = "The producer's registry as a workbook", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))))
+)]
+async fn export(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    WithRejection(Query(p), _): Params<ExportParams>,
+) -> ApiResult {
+    let bytes = imports::export(&s.app, &caller, p.producer_id).await?;
+    Ok(downloads::xlsx(
+        &format!("truyxuat-{}.xlsx", p.producer_id),
+        bytes,
+    ))
 }

@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum_extra::extract::WithRejection;
@@ -20,10 +20,9 @@ use crate::domain::organization::Organization;
 use crate::sheets;
 use crate::web::AppState;
 use crate::web::auth::{MAX_UPLOAD, Signed};
+use crate::web::downloads::{self, XLSX};
 use crate::web::error::{AppError, PageError};
 use crate::web::layout::{Layout, render};
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -198,23 +197,9 @@ async fn upload(
     page(&s, &signed, Some(producer), Some(result), None).await
 }
 
-fn xlsx_download(name: &str, bytes: Vec<u8>) -> PageResult {
-    Ok((
-        [
-            (header::CONTENT_TYPE, XLSX.to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
 async fn template(_: Signed) -> PageResult {
     let bytes = sheets::template().map_err(AppError::Internal)?;
-    xlsx_download("truyxuat-mau-nhap.xlsx", bytes)
+    Ok(downloads::xlsx("truyxuat-mau-nhap.xlsx", bytes))
 }
 
 #[derive(Deserialize)]
@@ -228,5 +213,8 @@ async fn export(
     WithRejection(Query(p), _): WithRejection<Query<ExportParams>, PageError>,
 ) -> PageResult {
     let bytes = imports::export(&s.app, &signed.caller, p.producer_id).await?;
-    xlsx_download(&format!("truyxuat-{}.xlsx", p.producer_id), bytes)
+    Ok(downloads::xlsx(
+        &format!("truyxuat-{}.xlsx", p.producer_id),
+        bytes,
+    ))
 }

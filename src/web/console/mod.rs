@@ -299,7 +299,12 @@ async fn product_form(
     };
     let page = render(&ProductForm {
         layout: Layout {
-            title: layout.t.new_product.to_owned(),
+            title: if product.is_some() {
+                layout.t.edit_product
+            } else {
+                layout.t.new_product
+            }
+            .to_owned(),
             ..layout
         },
         csrf: signed.csrf.clone(),
