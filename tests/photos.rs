@@ -132,6 +132,10 @@ async fn upright_in_two_sizes(db: TestDb) {
                 .unwrap(),
         )
         .await;
+    eprintln!(
+        "scan page with a photo: {} bytes gzip",
+        raw.body_bytes.len()
+    );
     assert!(
         raw.body_bytes.len() <= 14 * 1024,
         "{} bytes",
