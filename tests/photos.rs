@@ -124,14 +124,7 @@ async fn upright_in_two_sizes(db: TestDb) {
 
     // The scan page: sized, lazy, both sizes offered, and still one small first response.
     let path = mint(&app, 1, 1, Some("CD-2026-10A")).await.remove(0);
-    let raw = app
-        .send(
-            Request::get(&path)
-                .header("accept-encoding", "gzip")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let raw = app.get_gzip(&path).await;
     eprintln!(
         "scan page with a photo: {} bytes gzip",
         raw.body_bytes.len()

@@ -61,21 +61,7 @@ fn wait_for(
 #[test]
 fn a_job_killed_mid_run_is_taken_up_again_and_finished() {
     let env = CliEnv::new();
-    env.ok(&["demo"]);
-    env.ok(&["keys", "new"]);
-    let count = LABELS.to_string();
-    let batch = env
-        .ok(&[
-            "mint",
-            "--product",
-            "1",
-            "--count",
-            &count,
-            "--lot",
-            "CD-2026-10A",
-        ])
-        .trim()
-        .to_owned();
+    let (batch, _) = env.demo_batch(LABELS);
     let token = env
         .ok(&["tokens", "create", "--login", "vanhanh@demo.truyxuat.vn"])
         .trim()

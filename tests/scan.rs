@@ -481,14 +481,7 @@ async fn a_repeat_visit_costs_a_304() {
 async fn the_first_response_fits_in_14_kb_compressed_with_its_css_inlined() {
     let app = TestApp::with_demo().await;
     let path = genuine(&app).await;
-    let raw = app
-        .send(
-            Request::get(&path)
-                .header("accept-encoding", "gzip")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let raw = app.get_gzip(&path).await;
     assert_eq!(raw.header("content-encoding"), "gzip");
     let compressed = raw.body_bytes.len();
     assert!(compressed <= 14 * 1024, "{compressed} bytes compressed");

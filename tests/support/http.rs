@@ -209,6 +209,11 @@ impl TestApp {
             .await
     }
 
+    /// A GET as a browser sends it, accepting gzip: the body as sent is `body_bytes`.
+    pub async fn get_gzip(&self, path: &str) -> Reply {
+        self.get_with(path, "accept-encoding", "gzip").await
+    }
+
     pub async fn get_with(&self, path: &str, name: &str, value: &str) -> Reply {
         self.send(
             Request::get(path)
