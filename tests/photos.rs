@@ -146,6 +146,15 @@ async fn upright_in_two_sizes(db: TestDb) {
     assert_eq!(img.attr("width"), Some("360"));
     assert_eq!(img.attr("height"), Some("270"));
     assert_eq!(img.attr("loading"), Some("lazy"));
+    // Link previews and schema.org get the photo's whole address.
+    let whole = format!("http://127.0.0.1:8080{url}");
+    let og = scraper::Selector::parse("meta[property='og:image']").unwrap();
+    let og = page.select(&og).next().expect("og:image");
+    assert_eq!(og.attr("content"), Some(whole.as_str()));
+    let ld = scraper::Selector::parse("script[type='application/ld+json']").unwrap();
+    let ld: serde_json::Value =
+        serde_json::from_str(&page.select(&ld).next().unwrap().inner_html()).unwrap();
+    assert_eq!(ld["image"], whole.as_str());
 }
 
 #[tokio::test]

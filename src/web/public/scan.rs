@@ -132,6 +132,7 @@ fn message_page(
         css: scan_view::CSS,
         path: path.to_owned(),
         canonical: format!("{base_url}{path}"),
+        image: None,
         title: title.to_owned(),
         description: body.to_owned(),
         verdict_class: class,
@@ -431,7 +432,13 @@ async fn build_page(
     };
     let lot = verdict.and_then(|v| v.lot.clone());
     let path = uri.path().to_owned();
-    let canonical = format!("{}{}", state.settings.base_url(), path);
+    let base_url = state.settings.base_url();
+    let canonical = format!("{base_url}{path}");
+    // Link previews and schema.org take an image by its whole address.
+    let image = (product.data.photo_url.as_deref()).map(|url| match url.starts_with('/') {
+        true => format!("{base_url}{url}"),
+        false => url.to_owned(),
+    });
     let serial = verdict.and_then(|v| v.serial.clone());
     let digital_link = path.starts_with("/01/").then_some(canonical.as_str());
     let json_ld = scan_view::json_ld(
@@ -440,6 +447,7 @@ async fn build_page(
         certs,
         digital_link,
         serial.as_deref(),
+        image.as_deref(),
     );
     let description = match &producer {
         Some(o) => format!(
@@ -459,6 +467,7 @@ async fn build_page(
         },
         description,
         canonical,
+        image,
         verdict_class: class,
         banner_title: title,
         banner_body: body,

@@ -109,6 +109,8 @@ pub struct ScanPage {
     pub css: &'static str,
     pub path: String,
     pub canonical: String,
+    /// The product photo's whole address, for link previews.
+    pub image: Option<String>,
     pub title: String,
     pub description: String,
     pub verdict_class: &'static str,
@@ -161,6 +163,7 @@ pub fn json_ld(
     certs: &[Certification],
     digital_link: Option<&str>,
     serial: Option<&str>,
+    image: Option<&str>,
 ) -> String {
     let doc = LdProduct {
         context: "https://schema.org",
@@ -174,7 +177,7 @@ pub fn json_ld(
         gtin14: product.data.gtin.map(|g| g.as_gtin14()),
         serial_number: serial,
         digital_link,
-        image: product.data.photo_url.as_deref(),
+        image,
         manufacturer: producer.map(|o| LdOrganization {
             kind: "Organization",
             name: &o.data.name,
