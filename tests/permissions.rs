@@ -127,6 +127,8 @@ struct Route {
     action: &'static str,
     console: bool,
     allowed: StatusCode,
+    /// Another request of the same action ("photo": a product's photo), or "".
+    variant: &'static str,
 }
 
 /// A request to make: method, path, content type and body.
@@ -216,6 +218,7 @@ fn routes() -> Vec<Route> {
         action,
         console,
         allowed,
+        variant: "",
     };
     vec![
         route("organization.create", false, S::CREATED),
@@ -224,6 +227,10 @@ fn routes() -> Vec<Route> {
         route("organization.reinstate", false, S::OK),
         route("product.create", false, S::CREATED),
         route("product.update", false, S::OK),
+        Route {
+            variant: "photo",
+            ..route("product.update", false, S::OK)
+        },
         route("certification.create", false, S::CREATED),
         route("certification.update", false, S::OK),
         route("certification.status", false, S::OK),
@@ -251,6 +258,20 @@ fn routes() -> Vec<Route> {
 /// as the command line); fresh names, so that allowed requests never collide.
 async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
     let coop = r.cooperative;
+    if route.variant == "photo" {
+        // A photo of its own each time, so that every allowed one is a change.
+        let n = fresh("").trim().parse::<usize>().unwrap_or(0);
+        let shade = u8::try_from(n % 256).unwrap_or(0);
+        let pixels = image::RgbImage::from_pixel(8, 6, image::Rgb([shade, 120, 60]));
+        let mut png = std::io::Cursor::new(Vec::new());
+        pixels.write_to(&mut png, image::ImageFormat::Png).unwrap();
+        return Asked {
+            method: "PUT",
+            path: format!("/api/v1/products/{}/photo", r.product),
+            content_type: "image/png",
+            body: png.into_inner(),
+        };
+    }
     match (route.action, route.console) {
         ("organization.create", false) => api(
             "POST",
