@@ -7,9 +7,54 @@ use std::io::Cursor;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 
-/// The sizes served: `/photos/{sha256}/360.jpg` and `/photos/{sha256}/720.jpg`.
+/// The sizes made, width by height: served as `/photos/{sha256}/360.jpg` and `…/720.jpg`.
 pub const SMALL: (u32, u32) = (360, 270);
 pub const LARGE: (u32, u32) = (720, 540);
+
+/// Where an uploaded photo's sizes are served. A product keeps the large one's address as
+/// its photo address; this is the one place that knows the addresses' shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sizes {
+    pub small: String,
+    pub large: String,
+    /// The small size's width and height, for pages to reserve its room.
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Sizes {
+    /// The addresses of the photo sent as the file with this SHA-256.
+    pub fn of(sha256: &str) -> Sizes {
+        Sizes {
+            small: format!("/photos/{sha256}/{}", file_name(SMALL)),
+            large: format!("/photos/{sha256}/{}", file_name(LARGE)),
+            width: SMALL.0,
+            height: SMALL.1,
+        }
+    }
+
+    /// The sizes behind a product's photo address, if it is an uploaded photo's (it may be
+    /// an address elsewhere, typed in the product form).
+    pub fn from_address(address: &str) -> Option<Sizes> {
+        let rest = address.strip_prefix("/photos/")?;
+        let (sha256, file) = rest.split_once('/')?;
+        (crate::domain::document::is_sha256(sha256) && file == file_name(LARGE))
+            .then(|| Sizes::of(sha256))
+    }
+}
+
+/// The file name a size is served under, `360.jpg`.
+fn file_name((width, _): (u32, u32)) -> String {
+    format!("{width}.jpg")
+}
+
+/// Which size `file` names (true for the large one), if it names one.
+pub fn size_named(file: &str) -> Option<bool> {
+    [(SMALL, false), (LARGE, true)]
+        .into_iter()
+        .find(|(size, _)| file_name(*size) == file)
+        .map(|(_, large)| large)
+}
 
 /// The largest photo side read: a 50-megapixel phone's is 8,160 px.
 const MAX_SIDE: u32 = 12_000;
@@ -85,6 +130,20 @@ fn framed_jpeg(photo: &DynamicImage, (width, height): (u32, u32)) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_uploaded_photos_address_gives_both_sizes_and_others_give_none() {
+        let sha = "ab".repeat(32);
+        let sizes = Sizes::of(&sha);
+        assert_eq!(sizes.small, format!("/photos/{sha}/360.jpg"));
+        assert_eq!(Sizes::from_address(&sizes.large), Some(sizes));
+        assert_eq!(Sizes::from_address("https://example.vn/che.jpg"), None);
+        assert_eq!(Sizes::from_address(&format!("/photos/{sha}/360.jpg")), None);
+        assert_eq!(Sizes::from_address("/photos/not-a-sha/720.jpg"), None);
+        assert_eq!(size_named("720.jpg"), Some(true));
+        assert_eq!(size_named("360.jpg"), Some(false));
+        assert_eq!(size_named("1080.jpg"), None);
+    }
 
     #[test]
     fn heic_and_other_files_are_refused_with_a_reason() {

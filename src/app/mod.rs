@@ -163,6 +163,15 @@ async fn organization_target(tx: &mut dyn Writes, id: i64) -> Result<Target, Err
     })
 }
 
+/// The same as [`organization_target`] read outside a transaction: for refusing early, before
+/// costly work, or for reads.
+async fn organization_target_now(app: &App, id: i64) -> Result<Target, Error> {
+    Ok(match app.store.organization(id).await? {
+        Some(org) => Target::of(&org),
+        None => Target::everything(),
+    })
+}
+
 /// Where a role is held: an organization's records, or everything (the operator role).
 async fn role_target(tx: &mut dyn Writes, organization_id: Option<i64>) -> Result<Target, Error> {
     match organization_id {

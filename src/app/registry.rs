@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::refuse;
 use super::permissions::Target;
-use super::{App, Caller, Error, audit, json, organization_target};
+use super::{App, Caller, Error, audit, json, organization_target, organization_target_now};
 use crate::domain::audit::EntityRef;
 use crate::domain::batch::refuse_printed_change;
 use crate::domain::bundle::{ImportSummary, RegistryBundle};
@@ -195,7 +195,7 @@ pub async fn update_product(
 
 /// Gives a product the photo `content` (a JPEG, PNG or WebP from a phone): the file is kept
 /// once by its SHA-256, its 360 and 720 px sizes are made now, and the product's photo
-/// address becomes `/photos/{sha256}/720.jpg`.
+/// address becomes its large size's (see [`crate::photos::Sizes`]).
 pub async fn set_product_photo(
     app: &App,
     caller: &Caller,
@@ -208,10 +208,7 @@ pub async fn set_product_photo(
         .product(id)
         .await?
         .ok_or(Error::NotFound("product"))?;
-    let target = match app.store.organization(product.data.producer_id).await? {
-        Some(org) => Target::of(&org),
-        None => Target::everything(),
-    };
+    let target = organization_target_now(app, product.data.producer_id).await?;
     caller.require("product.update", &target)?;
     let (content, prepared) = tokio::task::spawn_blocking(move || {
         let prepared = crate::photos::prepare(&content);
@@ -237,7 +234,7 @@ pub async fn set_product_photo(
         .await?;
     tx.insert_photo(&sha256, &small, &large, now).await?;
     let mut changed = before.data.clone();
-    changed.photo_url = Some(format!("/photos/{sha256}/720.jpg"));
+    changed.photo_url = Some(crate::photos::Sizes::of(&sha256).large);
     let after = tx.update_product(id, &changed, now).await?;
     let entity = EntityRef::new("product", id);
     let (b, a) = (Some(json(&before)?), Some(json(&after)?));
@@ -556,9 +553,5 @@ pub async fn readable_organizations(
 
 /// Refuses `caller` a record of organization `id` they may not read.
 pub async fn require_readable(app: &App, caller: &Caller, id: i64) -> Result<(), Error> {
-    let target = match app.store.organization(id).await? {
-        Some(o) => Target::of(&o),
-        None => Target::everything(),
-    };
-    caller.require("registry.read", &target)
+    caller.require("registry.read", &organization_target_now(app, id).await?)
 }

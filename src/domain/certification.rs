@@ -226,7 +226,7 @@ impl CertificationInput {
         }
         let evidence_sha256 = present(&self.evidence_sha256).map(str::to_ascii_lowercase);
         if let Some(h) = &evidence_sha256 {
-            if h.len() != 64 || !h.chars().all(|c| c.is_ascii_hexdigit()) {
+            if !super::document::is_sha256(h) {
                 v.refuse(
                     "evidence_sha256",
                     "must be the 64 hex digits of a stored document's SHA-256",

@@ -5,6 +5,11 @@
 /// or SVG file would run script on this site.
 pub const DOCUMENT_TYPES: [&str; 4] = ["application/pdf", "image/jpeg", "image/png", "image/webp"];
 
+/// Whether `s` can name a document: a SHA-256 as 64 hex digits.
+pub fn is_sha256(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
 /// The media type of `content` by its first bytes (its "magic number"), if it is one of
 /// [`DOCUMENT_TYPES`].
 pub fn sniff(content: &[u8]) -> Option<&'static str> {

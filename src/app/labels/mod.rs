@@ -276,14 +276,7 @@ pub async fn for_printing(
         return Err(Error::NotFound("batch"));
     }
     let printable = printable(&*app.store, batch_id).await?;
-    let target = match app
-        .store
-        .organization(printable.product.data.producer_id)
-        .await?
-    {
-        Some(org) => crate::app::permissions::Target::of(&org),
-        None => crate::app::permissions::Target::everything(),
-    };
+    let target = super::organization_target_now(app, printable.product.data.producer_id).await?;
     caller.require("labels.print", &target)?;
     Ok(printable)
 }

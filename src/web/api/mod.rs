@@ -521,7 +521,7 @@ async fn document(
     WithRejection(Path(sha256), _): WithRejection<Path<String>, ApiError>,
 ) -> ApiResult {
     // Only a SHA-256 in hex can name a document; anything else is not looked up.
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::domain::document::is_sha256(&sha256) {
         return Err(AppError::NotFound("document").into());
     }
     let doc = s

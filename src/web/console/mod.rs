@@ -269,6 +269,8 @@ struct ProductForm {
     producers: Vec<Organization>,
     /// Where a stored product's photo form posts.
     photo_action: Option<String>,
+    /// Its uploaded photo's sizes, if it has one.
+    photo: Option<crate::photos::Sizes>,
 }
 
 /// The product form, offering the producers the person may add products for.
@@ -309,10 +311,11 @@ async fn product_form(
         },
         csrf: signed.csrf.clone(),
         action,
-        input,
         errors,
         producers,
         photo_action: product.map(|id| format!("/console/products/{id}/photo")),
+        photo: (input.photo_url.as_deref()).and_then(crate::photos::Sizes::from_address),
+        input,
     })?;
     Ok((status, page).into_response())
 }

@@ -18,13 +18,9 @@ async fn photo(
     State(s): State<AppState>,
     Path((sha256, size)): Path<(String, String)>,
 ) -> Result<Response, PageError> {
-    let large = match size.as_str() {
-        "360.jpg" => false,
-        "720.jpg" => true,
-        _ => return Err(AppError::NotFound("photo").into()),
-    };
+    let large = crate::photos::size_named(&size).ok_or(AppError::NotFound("photo"))?;
     // Only a SHA-256 in hex names a photo; anything else is not looked up.
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !crate::domain::document::is_sha256(&sha256) {
         return Err(AppError::NotFound("photo").into());
     }
     let jpeg = (s.store.photo_size(&sha256, large).await?).ok_or(AppError::NotFound("photo"))?;

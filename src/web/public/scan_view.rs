@@ -111,6 +111,8 @@ pub struct ScanPage {
     pub canonical: String,
     /// The product photo's whole address, for link previews.
     pub image: Option<String>,
+    /// An uploaded photo's sizes (None for a photo kept elsewhere, shown as it is).
+    pub photo: Option<crate::photos::Sizes>,
     pub title: String,
     pub description: String,
     pub verdict_class: &'static str,
