@@ -126,10 +126,16 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The document, made once: it only changes with the code.
+fn made() -> &'static OpenApi {
+    static DOCUMENT: OnceLock<OpenApi> = OnceLock::new();
+    DOCUMENT.get_or_init(super::openapi_document)
+}
+
+/// The document as served, written once.
 fn document_json() -> &'static str {
     static JSON: OnceLock<String> = OnceLock::new();
     JSON.get_or_init(|| {
-        super::openapi_document()
+        made()
             .to_pretty_json()
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     })
@@ -163,7 +169,7 @@ struct ReferencePage {
 
 /// The operations by tag, with the first line of each one's description.
 async fn reference(ctx: RequestContext) -> Result<Response, PageError> {
-    let api = super::openapi_document();
+    let api = made().clone();
     let mut tags: Vec<(String, String, Vec<Operation>)> = (api.tags.unwrap_or_default())
         .into_iter()
         .map(|t| (t.name, t.description.unwrap_or_default(), Vec::new()))
