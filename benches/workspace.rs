@@ -110,7 +110,7 @@ fn import_rows(bench: &Bench) {
     let file = bench.path("san-pham.xlsx");
     std::fs::write(
         &file,
-        sheets::workbook(&[(Kind::Products, rows)], None).unwrap(),
+        sheets::workbook(&[(Kind::Products, rows)], None, &[]).unwrap(),
     )
     .unwrap();
     let file = file.to_str().unwrap();

@@ -7,6 +7,8 @@ use std::io::Cursor;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
 
+use crate::domain::validation::{Refusal, Rule};
+
 /// The sizes made, width by height: served as `/photos/{sha256}/360.jpg` and `…/720.jpg`.
 pub const SMALL: (u32, u32) = (360, 270);
 pub const LARGE: (u32, u32) = (720, 540);
@@ -69,37 +71,50 @@ pub struct Prepared {
 
 /// Reads a JPEG, PNG or WebP photo and makes its two sizes; the refusal says why, in words
 /// for the person who chose the file.
-pub fn prepare(content: &[u8]) -> Result<Prepared, String> {
+pub fn prepare(content: &[u8]) -> Result<Prepared, Refusal> {
     let media_type = match crate::domain::document::sniff(content) {
         Some("application/pdf") | None if is_heif(content) => {
-            return Err(
+            return Err(Refusal::new(
+                Rule::Heic,
+                None,
                 "HEIC/HEIF photos cannot be read yet: choose JPEG (on an iPhone, \
-                        Settings > Camera > Formats > Most Compatible) or PNG"
-                    .into(),
-            );
+                 Settings > Camera > Formats > Most Compatible) or PNG",
+            ));
         }
         Some(t) if t.starts_with("image/") => t,
-        _ => return Err("the file is not a JPEG, PNG or WebP photo".into()),
+        _ => {
+            return Err(Refusal::new(
+                Rule::NotAPhoto,
+                None,
+                "the file is not a JPEG, PNG or WebP photo",
+            ));
+        }
+    };
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Refusal::new(
+            Rule::NotAPhoto,
+            None,
+            format!("the photo cannot be read: {e}"),
+        )
     };
     let mut reader = ImageReader::new(Cursor::new(content))
         .with_guessed_format()
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| unreadable(&e))?;
     let mut limits = Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     reader.limits(limits);
-    let unreadable = |e: image::ImageError| format!("the photo cannot be read: {e}");
-    let mut decoder = reader.into_decoder().map_err(unreadable)?;
+    let mut decoder = reader.into_decoder().map_err(|e| unreadable(&e))?;
     // A photo without orientation (or with a broken EXIF block) is taken as it is stored.
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut photo = DynamicImage::from_decoder(decoder).map_err(unreadable)?;
+    let mut photo = DynamicImage::from_decoder(decoder).map_err(|e| unreadable(&e))?;
     photo.apply_orientation(orientation);
     Ok(Prepared {
         media_type,
-        small: framed_jpeg(&photo, SMALL)?,
-        large: framed_jpeg(&photo, LARGE)?,
+        small: framed_jpeg(&photo, SMALL).map_err(|e| unreadable(&e))?,
+        large: framed_jpeg(&photo, LARGE).map_err(|e| unreadable(&e))?,
     })
 }
 
@@ -148,11 +163,17 @@ mod tests {
     #[test]
     fn heic_and_other_files_are_refused_with_a_reason() {
         let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
-        assert!(prepare(heic).unwrap_err().contains("HEIC"));
-        assert!(prepare(b"%PDF-1.7").unwrap_err().contains("not a JPEG"));
+        assert!(prepare(heic).unwrap_err().message.contains("HEIC"));
+        assert!(
+            prepare(b"%PDF-1.7")
+                .unwrap_err()
+                .message
+                .contains("not a JPEG")
+        );
         assert!(
             prepare(b"\xFF\xD8\xFF\xE0 broken")
                 .unwrap_err()
+                .message
                 .contains("cannot be read")
         );
     }

@@ -16,14 +16,20 @@ use rust_xlsxwriter::{
 };
 use unicode_normalization::UnicodeNormalization;
 
+use strum::IntoEnumIterator;
+
+use crate::domain::certification::CertKind;
 use crate::domain::province::PROVINCES;
 
 /// Which list a sheet holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Products,
     Lots,
+    Certificates,
 }
 
 /// A column of a sheet: the field it fills, and what the template says about it.
@@ -45,6 +51,10 @@ pub enum List {
     Provinces,
     /// The product names of the products sheet.
     ProductNames,
+    /// The kinds of certificate, by the names a person reads.
+    CertificateKinds,
+    /// The authorities in truyxuat that issue certificates.
+    Issuers,
 }
 
 const fn column(
@@ -177,6 +187,74 @@ pub const LOT_COLUMNS: [Column; 8] = [
     ),
 ];
 
+pub const CERTIFICATE_COLUMNS: [Column; 9] = [
+    column(
+        "id",
+        "Mã số",
+        "Để trống khi thêm mới; tệp xuất từ truyxuat có sẵn mã số để sửa đúng giấy chứng nhận",
+        "",
+        false,
+        None,
+    ),
+    column(
+        "kind",
+        "Loại chứng nhận",
+        "Bắt buộc; chọn trong danh sách",
+        "OCOP",
+        true,
+        Some(List::CertificateKinds),
+    ),
+    column(
+        "number",
+        "Số giấy chứng nhận",
+        "Bắt buộc; không trùng với giấy khác của cùng cơ quan cấp",
+        "1234/QĐ-UBND",
+        true,
+        None,
+    ),
+    column(
+        "issuer",
+        "Cơ quan cấp",
+        "Bắt buộc; chọn trong danh sách các cơ quan có trong truyxuat",
+        "UBND tỉnh Lâm Đồng",
+        true,
+        Some(List::Issuers),
+    ),
+    column(
+        "product",
+        "Sản phẩm",
+        "Tên sản phẩm hoặc mã GTIN; để trống nếu giấy cấp cho cả cơ sở",
+        "Chè Ô Long Cầu Đất",
+        false,
+        Some(List::ProductNames),
+    ),
+    column(
+        "ocop_stars",
+        "Số sao OCOP",
+        "Chỉ với OCOP: 3, 4 hoặc 5",
+        "4",
+        false,
+        None,
+    ),
+    column(
+        "issued_on",
+        "Ngày cấp",
+        "Bắt buộc; ngày/tháng/năm",
+        "20/03/2025",
+        true,
+        None,
+    ),
+    column(
+        "valid_until",
+        "Hiệu lực đến",
+        "Bắt buộc; ngày/tháng/năm (OCOP tối đa 36 tháng, VietGAP 24 tháng)",
+        "19/03/2028",
+        true,
+        None,
+    ),
+    column("scope", "Phạm vi", "Không bắt buộc", "", false, None),
+];
+
 /// The product groups of the OCOP programme, offered (not imposed) as categories.
 pub const CATEGORIES: [&str; 6] = [
     "Thực phẩm",
@@ -192,6 +270,7 @@ impl Kind {
         match self {
             Kind::Products => "Sản phẩm",
             Kind::Lots => "Lô hàng",
+            Kind::Certificates => "Chứng nhận",
         }
     }
 
@@ -199,10 +278,11 @@ impl Kind {
         match self {
             Kind::Products => &PRODUCT_COLUMNS,
             Kind::Lots => &LOT_COLUMNS,
+            Kind::Certificates => &CERTIFICATE_COLUMNS,
         }
     }
 
-    pub const ALL: [Kind; 2] = [Kind::Products, Kind::Lots];
+    pub const ALL: [Kind; 3] = [Kind::Products, Kind::Lots, Kind::Certificates];
 }
 
 /// The hidden sheet of dropdown lists.
@@ -240,6 +320,7 @@ impl Row {
 pub struct SheetFile {
     pub products: Vec<Row>,
     pub lots: Vec<Row>,
+    pub certificates: Vec<Row>,
 }
 
 impl SheetFile {
@@ -247,11 +328,20 @@ impl SheetFile {
         match kind {
             Kind::Products => &self.products,
             Kind::Lots => &self.lots,
+            Kind::Certificates => &self.certificates,
+        }
+    }
+
+    fn rows_mut(&mut self, kind: Kind) -> &mut Vec<Row> {
+        match kind {
+            Kind::Products => &mut self.products,
+            Kind::Lots => &mut self.lots,
+            Kind::Certificates => &mut self.certificates,
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.products.is_empty() && self.lots.is_empty()
+        Kind::ALL.iter().all(|k| self.rows(*k).is_empty())
     }
 }
 
@@ -396,14 +486,11 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<SheetFile, ReadError> {
             continue;
         };
         let rows = rows_of(kind, &header, lines.collect());
-        match kind {
-            Kind::Products => file.products.extend(rows),
-            Kind::Lots => file.lots.extend(rows),
-        }
+        file.rows_mut(kind).extend(rows);
     }
     if file.is_empty() {
         return Err(unreadable(
-            "tệp không có trang nào có tiêu đề như tệp mẫu (Sản phẩm, Lô hàng), hoặc không có dòng dữ liệu nào",
+            "tệp không có trang nào có tiêu đề như tệp mẫu (Sản phẩm, Lô hàng, Chứng nhận), hoặc không có dòng dữ liệu nào",
         ));
     }
     Ok(file)
@@ -440,15 +527,13 @@ pub fn read_csv(bytes: &[u8]) -> Result<SheetFile, ReadError> {
         .next()
         .ok_or_else(|| unreadable("tệp CSV trống"))??;
     let kind = kind_of_header(&header).ok_or_else(|| {
-        unreadable("dòng đầu của tệp CSV không phải tiêu đề như tệp mẫu (Sản phẩm hoặc Lô hàng)")
+        unreadable(
+            "dòng đầu của tệp CSV không phải tiêu đề như tệp mẫu (Sản phẩm, Lô hàng hoặc Chứng nhận)",
+        )
     })?;
     let body = records.collect::<Result<Vec<_>, _>>()?;
-    let rows = rows_of(kind, &header, body);
     let mut file = SheetFile::default();
-    match kind {
-        Kind::Products => file.products = rows,
-        Kind::Lots => file.lots = rows,
-    }
+    *file.rows_mut(kind) = rows_of(kind, &header, body);
     Ok(file)
 }
 
@@ -457,7 +542,12 @@ fn xlsx(e: XlsxError) -> String {
 }
 
 /// Writes a sheet's header, description and example rows, its dropdowns and widths.
-fn sheet_head(sheet: &mut Worksheet, kind: Kind, extra_header: Option<&str>) -> Result<(), String> {
+fn sheet_head(
+    sheet: &mut Worksheet,
+    kind: Kind,
+    extra_header: Option<&str>,
+    issuers: usize,
+) -> Result<(), String> {
     let bold = Format::new().set_bold().set_background_color("#E8F0E8");
     let muted = Format::new()
         .set_italic()
@@ -490,6 +580,11 @@ fn sheet_head(sheet: &mut Worksheet, kind: Kind, extra_header: Option<&str>) -> 
                 List::ProductNames => {
                     format!("='{}'!$B$4:$B${TEMPLATE_ROWS}", Kind::Products.sheet())
                 }
+                List::CertificateKinds => {
+                    format!("='{LISTS_SHEET}'!$C$1:$C${}", CertKind::iter().count())
+                }
+                // At least one row, so that the formula stays valid with no issuer known.
+                List::Issuers => format!("='{LISTS_SHEET}'!$D$1:$D${}", issuers.max(1)),
             };
             // A warning, not a stop: a name not in the list may still be right (a product
             // already in truyxuat, a category the list lacks).
@@ -520,7 +615,7 @@ fn sheet_head(sheet: &mut Worksheet, kind: Kind, extra_header: Option<&str>) -> 
     Ok(())
 }
 
-fn lists_sheet(workbook: &mut Workbook) -> Result<(), String> {
+fn lists_sheet(workbook: &mut Workbook, issuers: &[String]) -> Result<(), String> {
     let sheet = workbook.add_worksheet();
     sheet.set_name(LISTS_SHEET).map_err(xlsx)?;
     for (i, c) in CATEGORIES.iter().enumerate() {
@@ -529,21 +624,29 @@ fn lists_sheet(workbook: &mut Workbook) -> Result<(), String> {
     for (i, p) in PROVINCES.iter().enumerate() {
         sheet.write_string(i as u32, 1, p.name).map_err(xlsx)?;
     }
+    for (i, k) in CertKind::iter().enumerate() {
+        sheet.write_string(i as u32, 2, k.label()).map_err(xlsx)?;
+    }
+    for (i, name) in issuers.iter().enumerate() {
+        sheet.write_string(i as u32, 3, name).map_err(xlsx)?;
+    }
     sheet.set_hidden(true);
     Ok(())
 }
 
 /// A workbook of the template's sheets holding `rows` (by kind, each row's cells in column
-/// order), and an error column when `errors` is given (one text per row).
+/// order), and an error column when `errors` is given (one text per row). `issuers` are
+/// the names the issuer column offers.
 pub fn workbook(
     rows: &[(Kind, Vec<Vec<String>>)],
     errors: Option<&[(Kind, Vec<String>)]>,
+    issuers: &[String],
 ) -> Result<Vec<u8>, String> {
     let mut workbook = Workbook::new();
     for kind in Kind::ALL {
         let sheet = workbook.add_worksheet();
         let extra = errors.map(|_| ERROR_HEADER);
-        sheet_head(sheet, kind, extra)?;
+        sheet_head(sheet, kind, extra, issuers.len())?;
         let data = rows
             .iter()
             .filter(|(k, _)| *k == kind)
@@ -569,13 +672,13 @@ pub fn workbook(
             }
         }
     }
-    lists_sheet(&mut workbook)?;
+    lists_sheet(&mut workbook, issuers)?;
     workbook.save_to_buffer().map_err(xlsx)
 }
 
-/// The empty template.
-pub fn template() -> Result<Vec<u8>, String> {
-    workbook(&[], None)
+/// The empty template, offering `issuers` in the issuer column.
+pub fn template(issuers: &[String]) -> Result<Vec<u8>, String> {
+    workbook(&[], None, issuers)
 }
 
 /// A row's cells in its sheet's column order.
@@ -601,7 +704,7 @@ mod tests {
 
     #[test]
     fn the_template_reads_back_as_no_rows_and_filled_rows_as_typed() {
-        let template = template().unwrap();
+        let template = template(&[]).unwrap();
         assert!(read_xlsx(&template).is_err(), "the template holds no data");
         let product: Vec<String> = ["", "Chè Xanh", "Đồ uống", "gói", "8935000000026", "", ""]
             .map(str::to_owned)
@@ -612,6 +715,7 @@ mod tests {
         let filled = workbook(
             &[(Kind::Products, vec![product]), (Kind::Lots, vec![lot])],
             None,
+            &[],
         )
         .unwrap();
         let file = read_xlsx(&filled).unwrap();

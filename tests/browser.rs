@@ -390,12 +390,12 @@ fn a_cooperative_imports_its_products_and_prints_labels_in_the_browser() {
     let fixed_xlsx = env.path("fixed.xlsx");
     std::fs::write(
         &products_xlsx,
-        sheets::workbook(&[(Kind::Products, rows)], None).unwrap(),
+        sheets::workbook(&[(Kind::Products, rows)], None, &[]).unwrap(),
     )
     .unwrap();
     std::fs::write(
         &fixed_xlsx,
-        sheets::workbook(&[(Kind::Products, fixed)], None).unwrap(),
+        sheets::workbook(&[(Kind::Products, fixed)], None, &[]).unwrap(),
     )
     .unwrap();
 

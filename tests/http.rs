@@ -413,7 +413,7 @@ async fn the_console_form_comes_back_with_the_error_beside_the_field() {
     assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(
         refused.texts("#gtin-error"),
-        vec!["the check digit should be 2, not 3"]
+        vec!["Chữ số kiểm tra sai: phải là 2; hãy xem lại mã in trên bao bì"]
     );
     // What was typed is still there.
     assert!(
@@ -473,7 +473,25 @@ async fn the_console_form_comes_back_with_the_error_beside_the_field() {
         .clone();
     assert_eq!(name["code"], "required");
     assert_eq!(name["message"], "must not be empty");
-    assert!(org.texts("#province-error")[0].contains("34 provinces"));
+    assert_eq!(
+        org.texts("#province-error"),
+        vec!["'Kiên Giang' không phải một trong 34 tỉnh, thành phố"]
+    );
+    let province = errors
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["field"] == "province")
+        .unwrap()
+        .clone();
+    assert_eq!(province["code"], "not_in_list");
+    assert_eq!(province["argument"], "Kiên Giang");
+    assert!(
+        province["message"]
+            .as_str()
+            .unwrap()
+            .contains("34 provinces")
+    );
 
     // A form posted from another site is refused even with the cookie.
     let cross = app

@@ -25,6 +25,14 @@ mod sqlite {
     async fn five_thousand_rows_from_openpyxl_with_bad_rows() {
         let db = super::TestDb::sqlite().await;
         super::five_thousand_rows(db.store.clone()).await;
+        db.finish().await;
+    }
+
+    #[tokio::test]
+    async fn certificates_name_their_issuer_and_product_and_export_back_unchanged() {
+        let db = super::TestDb::sqlite().await;
+        super::certificates_by_issuer_and_product(db.store.clone()).await;
+        db.finish().await;
     }
 }
 
@@ -33,6 +41,14 @@ mod postgres {
     async fn five_thousand_rows_from_openpyxl_with_bad_rows() {
         let db = super::TestDb::postgres().await;
         super::five_thousand_rows(db.store.clone()).await;
+        db.finish().await;
+    }
+
+    #[tokio::test]
+    async fn certificates_name_their_issuer_and_product_and_export_back_unchanged() {
+        let db = super::TestDb::postgres().await;
+        super::certificates_by_issuer_and_product(db.store.clone()).await;
+        db.finish().await;
     }
 }
 
@@ -242,7 +258,7 @@ async fn an_editor_checks_fixes_and_imports_fifty_products_in_the_console() {
             _ => product_row(i, &format!("Chè số {i}"), "gói"),
         })
         .collect();
-    let file = sheets::workbook(&[(Kind::Products, rows)], None).unwrap();
+    let file = sheets::workbook(&[(Kind::Products, rows)], None, &[]).unwrap();
 
     let checked = upload(&app, &editor, coop, &file, "check", false).await;
     assert_eq!(
@@ -258,6 +274,10 @@ async fn an_editor_checks_fixes_and_imports_fifty_products_in_the_console() {
     assert_eq!(
         checked.texts("#errors tbody td:nth-child(3)"),
         vec!["B (Tên sản phẩm)", "D (Đơn vị tính)"]
+    );
+    assert_eq!(
+        checked.texts("#errors tbody td:nth-child(4)"),
+        vec!["Không được để trống", "Không được để trống"]
     );
     assert!(app.db.store.products_of(coop).await.unwrap().is_empty());
 
@@ -283,7 +303,7 @@ async fn an_editor_checks_fixes_and_imports_fifty_products_in_the_console() {
     let valid = upload(&app, &editor, coop, &file, "import", true).await;
     assert_eq!(
         valid.texts("#counts tbody tr:first-child td"),
-        vec!["48", "0"]
+        vec!["48", "0", "0"]
     );
     // The two rows fixed in the error file, imported: 50.
     let fixed: Vec<Vec<String>> = errors
@@ -301,7 +321,7 @@ async fn an_editor_checks_fixes_and_imports_fifty_products_in_the_console() {
             cells
         })
         .collect();
-    let fixed = sheets::workbook(&[(Kind::Products, fixed)], None).unwrap();
+    let fixed = sheets::workbook(&[(Kind::Products, fixed)], None, &[]).unwrap();
     let done = upload(&app, &editor, coop, &fixed, "import", false).await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.body);
     assert_eq!(app.db.store.products_of(coop).await.unwrap().len(), 50);
@@ -365,6 +385,7 @@ async fn lots_name_their_product_by_name_or_gtin_and_update_in_place() {
                 (Kind::Lots, lots(quantity)),
             ],
             None,
+            &[],
         )
         .unwrap();
         sheets::read_xlsx(&bytes).unwrap()
@@ -407,4 +428,275 @@ async fn lots_name_their_product_by_name_or_gtin_and_update_in_place() {
     let tx = updated.iter().find(|l| l.data.code == "TX-01").unwrap();
     assert_eq!(tx.data.quantity, Some(1150.5));
     db.finish().await;
+}
+
+async fn certificates_by_issuer_and_product(store: Arc<dyn Store>) {
+    let app = app_at(&store, now());
+    let cli = Caller::cli();
+    let coop = store
+        .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let other = store
+        .create_organization(&fixtures::cooperative("HTX Bên Cạnh").build(), now())
+        .await
+        .unwrap()
+        .id;
+    let issuer = store
+        .create_organization(&fixtures::department("UBND tỉnh Lâm Đồng").build(), now())
+        .await
+        .unwrap()
+        .id;
+    store
+        .create_product(
+            &fixtures::product(coop, "Chè Ô Long")
+                .gtin("8930000000019")
+                .build(),
+            now(),
+        )
+        .await
+        .unwrap();
+    // Another producer already holds the issuer's certificate 77/QĐ.
+    store
+        .create_certification(&fixtures::ocop(other, issuer, "77/QĐ").build(), now())
+        .await
+        .unwrap();
+
+    // The template offers the authorities in its issuer column's list.
+    let template = imports::template(&app).await.unwrap();
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(template)).unwrap();
+    use calamine::Reader;
+    let lists = workbook.worksheet_range("Danh mục").unwrap();
+    let issuers: Vec<String> = lists
+        .rows()
+        .filter_map(|r| r.get(3).map(|c| c.to_string()))
+        .filter(|s| !s.is_empty())
+        .collect();
+    assert_eq!(issuers, vec!["UBND tỉnh Lâm Đồng"]);
+
+    let cells = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let products = vec![cells(&["", "Trà xanh", "Đồ uống", "gói", "", "", ""])];
+    let certificates = vec![
+        // Row 4: the stored product by GTIN, the issuer in another case.
+        cells(&[
+            "",
+            "OCOP",
+            "12/QĐ",
+            "ubnd tỉnh lâm đồng",
+            "8930000000019",
+            "4",
+            "20/03/2025",
+            "19/03/2028",
+            "",
+        ]),
+        // Row 5: the file's new product, by name; the kind by its code.
+        cells(&[
+            "",
+            "vietgap",
+            "VG-001",
+            "UBND tỉnh Lâm Đồng",
+            "Trà xanh",
+            "",
+            "2026-01-01",
+            "2027-12-31",
+            "Chè búp tươi",
+        ]),
+        // Row 6: the producer as a whole.
+        cells(&[
+            "",
+            "HACCP",
+            "H-9",
+            "UBND tỉnh Lâm Đồng",
+            "",
+            "",
+            "2026-01-01",
+            "2029-01-01",
+            "",
+        ]),
+        // Rows 7 to 11: six stars; an issuer truyxuat does not know; a kind not in the
+        // list; row 4's number again; an OCOP valid 48 months.
+        cells(&[
+            "",
+            "OCOP",
+            "13/QĐ",
+            "UBND tỉnh Lâm Đồng",
+            "",
+            "6",
+            "2025-01-01",
+            "2027-01-01",
+            "",
+        ]),
+        cells(&[
+            "",
+            "HACCP",
+            "H-10",
+            "Sở Mặt Trăng",
+            "",
+            "",
+            "2026-01-01",
+            "2027-01-01",
+            "",
+        ]),
+        cells(&[
+            "",
+            "Halal",
+            "X-1",
+            "UBND tỉnh Lâm Đồng",
+            "",
+            "",
+            "2026-01-01",
+            "2027-01-01",
+            "",
+        ]),
+        cells(&[
+            "",
+            "OCOP",
+            "12/QĐ",
+            "UBND tỉnh Lâm Đồng",
+            "",
+            "3",
+            "2025-01-01",
+            "2027-01-01",
+            "",
+        ]),
+        cells(&[
+            "",
+            "OCOP",
+            "14/QĐ",
+            "UBND tỉnh Lâm Đồng",
+            "",
+            "3",
+            "2025-01-01",
+            "2029-01-01",
+            "",
+        ]),
+        // Row 12: the number another producer's certificate has from this issuer.
+        cells(&[
+            "",
+            "OCOP",
+            "77/QĐ",
+            "UBND tỉnh Lâm Đồng",
+            "",
+            "3",
+            "2025-01-01",
+            "2027-01-01",
+            "",
+        ]),
+    ];
+    let bytes = sheets::workbook(
+        &[
+            (Kind::Products, products),
+            (Kind::Certificates, certificates),
+        ],
+        None,
+        &[],
+    )
+    .unwrap();
+    let file = sheets::read_xlsx(&bytes).unwrap();
+    assert_eq!(file.certificates.len(), 9);
+
+    let valid = Options {
+        valid_rows_only: true,
+        ..Default::default()
+    };
+    let first = imports::import_sheets(&app, &cli, coop, &file, valid)
+        .await
+        .unwrap();
+    let places: Vec<(&str, u32, &str)> = first
+        .errors
+        .iter()
+        .map(|e| (e.sheet, e.row, e.column.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        vec![
+            ("Chứng nhận", 7, "F (Số sao OCOP)"),
+            ("Chứng nhận", 8, "D (Cơ quan cấp)"),
+            ("Chứng nhận", 9, "B (Loại chứng nhận)"),
+            ("Chứng nhận", 10, "C (Số giấy chứng nhận)"),
+            ("Chứng nhận", 11, "H (Hiệu lực đến)"),
+            ("Chứng nhận", 12, "C (Số giấy chứng nhận)"),
+        ],
+        "{:#?}",
+        first.errors
+    );
+    // Each in the Vietnamese of the error file and the console.
+    let words: Vec<String> = first
+        .errors
+        .iter()
+        .map(|e| truyxuat::web::rules::in_vietnamese(&e.refusal))
+        .collect();
+    assert_eq!(
+        words,
+        vec![
+            "Hạng OCOP có từ 3 đến 5 sao",
+            "Không có cơ quan cấp 'Sở Mặt Trăng' trong truyxuat",
+            "'Halal' không có trong danh sách",
+            "Trùng với dòng 4",
+            "Loại giấy chứng nhận này có hiệu lực tối đa 36 tháng",
+            "Cơ quan cấp này đã có một giấy chứng nhận số này",
+        ]
+    );
+    assert_eq!(first.created.certificates, 3);
+    assert!(first.stored);
+    let held = store.certifications_of(coop).await.unwrap();
+    assert_eq!(held.len(), 3);
+    let tea = store
+        .products_of(coop)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|p| p.data.name == "Trà xanh")
+        .unwrap();
+    let vietgap = held.iter().find(|c| c.data.number == "VG-001").unwrap();
+    assert_eq!(vietgap.data.product_id, Some(tea.id));
+    assert_eq!(vietgap.data.scope.as_deref(), Some("Chè búp tươi"));
+    assert!(
+        held.iter()
+            .any(|c| c.data.number == "H-9" && c.data.product_id.is_none())
+    );
+    let ocop = held.iter().find(|c| c.data.number == "12/QĐ").unwrap();
+    assert_eq!(ocop.data.ocop_stars, Some(4));
+
+    // The same file again changes nothing.
+    let entries = audit_entries(&store).await;
+    let again = imports::import_sheets(&app, &cli, coop, &file, valid)
+        .await
+        .unwrap();
+    assert_eq!(again.created.certificates + again.updated.certificates, 0);
+    assert_eq!(again.unchanged.certificates, 3);
+    assert_eq!(audit_entries(&store).await, entries);
+
+    // The export imports back without a difference; a changed date updates in place.
+    let exported = imports::export(&app, &cli, coop).await.unwrap();
+    let back = sheets::read_xlsx(&exported).unwrap();
+    assert_eq!(back.certificates.len(), 3);
+    let round = imports::import_sheets(&app, &cli, coop, &back, Options::default())
+        .await
+        .unwrap();
+    assert!(round.errors.is_empty(), "{:?}", round.errors);
+    assert_eq!(round.unchanged.certificates, 3);
+    assert_eq!(audit_entries(&store).await, entries);
+    let mut changed = back.clone();
+    let row = changed
+        .certificates
+        .iter_mut()
+        .find(|r| r.get("number") == "H-9")
+        .unwrap();
+    row.cells.insert("valid_until", "2028-06-30".into());
+    let updated = imports::import_sheets(&app, &cli, coop, &changed, Options::default())
+        .await
+        .unwrap();
+    assert_eq!(updated.updated.certificates, 1);
+    let h9 = store
+        .certifications_of(coop)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.data.number == "H-9")
+        .unwrap();
+    assert_eq!(h9.data.valid_until.to_string(), "2028-06-30");
+    assert_eq!(audit_entries(&store).await, entries + 1);
 }

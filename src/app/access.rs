@@ -74,7 +74,12 @@ pub async fn create_token(
     let mut v = crate::domain::validation::Validator::default();
     let name = v.text("name", &request.name, 100);
     if !(1..=366).contains(&request.days) {
-        v.refuse("days", "must be from 1 to 366");
+        v.refuse_by(
+            "days",
+            crate::domain::validation::Rule::OutOfRange,
+            Some("1–366".into()),
+            "must be from 1 to 366",
+        );
     }
     v.finish()?;
     let token = new_api_token(&mut rand::rngs::OsRng);

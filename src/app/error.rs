@@ -1,7 +1,7 @@
 //! Why an operation of the application layer did not happen: mapped once to pages and
 //! problem+json by the web, to a message and an exit code by the command line.
 
-use crate::domain::validation::Invalid;
+use crate::domain::validation::{Invalid, Refusal, Rule};
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,4 +54,14 @@ impl From<Invalid> for Error {
 /// A refusal of one field.
 pub(crate) fn refuse(field: &str, message: impl Into<String>) -> Error {
     Error::Invalid(Invalid::field(field, message))
+}
+
+/// A refusal of one field by a rule the edges put into words.
+pub(crate) fn refuse_by(
+    field: &str,
+    code: Rule,
+    argument: Option<String>,
+    message: impl Into<String>,
+) -> Error {
+    Error::Invalid(Invalid::by(field, Refusal::new(code, argument, message)))
 }

@@ -1,7 +1,7 @@
-//! A cooperative's spreadsheet (products and lots) imported into its records: every row
-//! checked by the same rules as a form, matched with what is stored (by the truyxuat id of
-//! an exported file, by GTIN, or by name; a lot by its product and code), then created,
-//! updated or left as it is. All or nothing unless the valid rows alone are asked for; a
+//! A cooperative's spreadsheet (products, lots and certificates) imported into its records:
+//! every row checked by the same rules as a form, matched with what is stored (by the
+//! truyxuat id of an exported file, by GTIN, or by name; a lot by its product and code; a
+//! certificate by its issuer and number), then created, updated or left as it is. All or nothing unless the valid rows alone are asked for; a
 //! dry run stores nothing. Importing the same file twice changes nothing the second time.
 
 use std::collections::HashMap;
@@ -13,9 +13,11 @@ use crate::app::{App, Caller, Error, json, organization_target};
 use crate::domain::audit::AuditEntry;
 use crate::domain::audit::EntityRef;
 use crate::domain::batch::refuse_printed_change;
+use crate::domain::certification::{Certification, CertificationInput, NewCertification};
 use crate::domain::lot::{Lot, LotInput, NewLot};
+use crate::domain::organization::Organization;
 use crate::domain::product::{NewProduct, Product, ProductInput};
-use crate::domain::validation::Invalid;
+use crate::domain::validation::{FieldError, Invalid, Refusal, Rule};
 use crate::sheets::{Kind, Row, SheetFile, column_name};
 
 /// How to import.
@@ -27,7 +29,8 @@ pub struct Options {
     pub valid_rows_only: bool,
 }
 
-/// A refused cell: where it is, as the person sees it in Excel, and why.
+/// A refused cell: where it is, as the person sees it in Excel, and why (a rule the edges
+/// put into words, and the same in English).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CellError {
     #[schema(value_type = String)]
@@ -37,7 +40,8 @@ pub struct CellError {
     pub row: u32,
     /// "C (Nhóm hàng)"; empty for the row as a whole.
     pub column: String,
-    pub message: String,
+    #[serde(flatten)]
+    pub refusal: FieldError,
 }
 
 /// Rows by what they would do (or did).
@@ -45,6 +49,7 @@ pub struct CellError {
 pub struct Counts {
     pub products: usize,
     pub lots: usize,
+    pub certificates: usize,
 }
 
 /// What an import found and did.
@@ -59,14 +64,19 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The rows of `kind` with an error, and their messages joined, in row order.
-    pub fn refused_rows(&self, kind: Kind) -> Vec<(u32, String)> {
+    /// The rows of `kind` with an error, and their refusals put in words by `word` and
+    /// joined, in row order.
+    pub fn refused_rows(
+        &self,
+        kind: Kind,
+        word: &dyn Fn(&FieldError) -> String,
+    ) -> Vec<(u32, String)> {
         let mut rows: Vec<(u32, String)> = Vec::new();
         for e in self.errors.iter().filter(|e| e.kind == kind) {
             let text = if e.column.is_empty() {
-                e.message.clone()
+                word(&e.refusal)
             } else {
-                format!("{}: {}", e.column, e.message)
+                format!("{}: {}", e.column, word(&e.refusal))
             };
             match rows.iter_mut().find(|(r, _)| *r == e.row) {
                 Some((_, joined)) => {
@@ -108,6 +118,12 @@ struct LotRow {
     plan: Plan<NewLot, Lot>,
 }
 
+struct CertificateRow {
+    /// The product it certifies; None for the producer as a whole.
+    product: Option<ProductRef>,
+    plan: Plan<NewCertification, Certification>,
+}
+
 /// A name as compared: NFC, case and spacing ignored.
 fn name_key(s: &str) -> String {
     s.split_whitespace()
@@ -123,24 +139,36 @@ struct Checker {
 }
 
 impl Checker {
-    fn refuse(&mut self, kind: Kind, row: u32, field: &str, message: impl Into<String>) {
+    /// Refuses the cell of `field` by `code` (with its argument), `message` its English.
+    fn refuse(
+        &mut self,
+        (kind, row): (Kind, u32),
+        field: &str,
+        code: Rule,
+        argument: Option<String>,
+        message: impl Into<String>,
+    ) {
+        let refusal = Refusal::new(code, argument, message);
+        self.cell(kind, row, refusal.of(field));
+    }
+
+    fn cell(&mut self, kind: Kind, row: u32, refusal: FieldError) {
         self.errors.push(CellError {
             sheet: kind.sheet(),
             kind,
             row,
-            column: column_name(kind, field),
-            message: message.into(),
+            column: column_name(kind, &refusal.field),
+            refusal,
         });
     }
 
     fn invalid(&mut self, kind: Kind, row: u32, invalid: Invalid) {
-        for e in invalid.errors {
+        for mut e in invalid.errors {
             // Form fields named otherwise than the sheet's columns.
-            let field = match e.field.as_str() {
-                "product_id" => "product",
-                other => other,
-            };
-            self.refuse(kind, row, field, e.message);
+            if e.field == "product_id" {
+                e.field = "product".into();
+            }
+            self.cell(kind, row, e);
         }
     }
 
@@ -172,6 +200,10 @@ pub async fn import_sheets(
     for (rows, actions) in [
         (&file.products, ["product.create", "product.update"]),
         (&file.lots, ["lot.create", "lot.update"]),
+        (
+            &file.certificates,
+            ["certification.create", "certification.update"],
+        ),
     ] {
         if !rows.is_empty() {
             for action in actions {
@@ -190,14 +222,23 @@ pub async fn import_sheets(
         &stored_products,
     )
     .await?;
-    let lots = check_lots(
-        &mut check,
-        &file.lots,
-        &file.products,
-        &products,
-        &stored_products,
-        &stored_lots,
-    );
+    let names = ProductNames::new(&file.products, &products, &stored_products);
+    let lots = check_lots(&mut check, &file.lots, &names, &products, &stored_lots);
+    let certificates = if file.certificates.is_empty() {
+        Vec::new()
+    } else {
+        let stored = app.store.certifications_of(producer_id).await?;
+        let issuers = app.store.authorities().await?;
+        let known = Known {
+            names: &names,
+            products: &products,
+            stored: &stored,
+            issuers: &issuers,
+        };
+        let rows = check_certificates(&mut check, producer_id, &file.certificates, &known);
+        taken_numbers(app, &mut check, &file.certificates, &rows).await?;
+        rows
+    };
 
     let mut outcome = Outcome::default();
     let product_ok = |i: usize| !check.has_errors(Kind::Products, file.products[i].number);
@@ -213,14 +254,24 @@ pub async fn import_sheets(
             tally(&mut outcome, &lot.plan, |c| &mut c.lots);
         }
     }
+    for (row, cert) in file.certificates.iter().zip(&certificates) {
+        if let Some(cert) = cert
+            && !check.has_errors(Kind::Certificates, row.number)
+        {
+            tally(&mut outcome, &cert.plan, |c| &mut c.certificates);
+        }
+    }
     outcome.errors = check.errors;
-    outcome
-        .errors
-        .sort_by_key(|e| (e.kind == Kind::Lots, e.row));
+    outcome.errors.sort_by_key(|e| (e.kind, e.row));
     if options.dry_run || (!outcome.errors.is_empty() && !options.valid_rows_only) {
         return Ok(outcome);
     }
-    store(app, caller, producer_id, file, &outcome, products, lots).await?;
+    let planned = Planned {
+        products,
+        lots,
+        certificates,
+    };
+    store(app, caller, producer_id, file, &outcome, planned).await?;
     outcome.stored = true;
     Ok(outcome)
 }
@@ -253,6 +304,7 @@ async fn check_products(
     let mut checked = Vec::with_capacity(rows.len());
     let mut new_gtins: Vec<(usize, String)> = Vec::new();
     for row in rows {
+        let at = (kind, row.number);
         let input = ProductInput {
             producer_id: Some(producer_id),
             name: row.get("name").to_owned(),
@@ -274,12 +326,8 @@ async fn check_products(
             Some(id) => match id.parse::<i64>().ok().and_then(|id| by_id.get(&id)) {
                 Some(p) => Some(*p),
                 None => {
-                    check.refuse(
-                        kind,
-                        row.number,
-                        "id",
-                        format!("không có sản phẩm mã số {id} của cơ sở này"),
-                    );
+                    let message = format!("this producer has no product {id}");
+                    check.refuse(at, "id", Rule::NotFound, Some(id), message);
                     None
                 }
             },
@@ -289,20 +337,24 @@ async fn check_products(
         let name = name_key(row.get("name"));
         if let Some(g) = &gtin {
             if let Some(first) = seen_gtin.insert(g.clone(), row.number) {
+                let message = format!("the same GTIN as row {first}");
                 check.refuse(
-                    kind,
-                    row.number,
+                    at,
                     "gtin",
-                    format!("trùng GTIN với dòng {first}"),
+                    Rule::DuplicateRow,
+                    Some(first.to_string()),
+                    message,
                 );
             }
         } else if !name.is_empty() {
             if let Some(first) = seen_name.insert(name.clone(), row.number) {
+                let message = format!("the same name as row {first}");
                 check.refuse(
-                    kind,
-                    row.number,
+                    at,
                     "name",
-                    format!("trùng tên với dòng {first}"),
+                    Rule::DuplicateRow,
+                    Some(first.to_string()),
+                    message,
                 );
             }
         }
@@ -353,44 +405,86 @@ async fn check_products(
     let taken = app.store.taken_gtins(&wanted).await?;
     for (i, g) in new_gtins {
         if taken.contains(&g) {
-            check.refuse(
-                kind,
-                checked[i].row,
-                "gtin",
-                "GTIN này đã thuộc một sản phẩm khác trong truyxuat",
-            );
+            let message = "another product already has this GTIN";
+            check.refuse((kind, checked[i].row), "gtin", Rule::Taken, None, message);
         }
     }
     Ok(checked)
 }
 
+/// The products a row may name, by name or GTIN: the file's own, then the stored.
+struct ProductNames(HashMap<String, ProductRef>);
+
+impl ProductNames {
+    fn new(rows: &[Row], checked: &[ProductRow], stored: &[Product]) -> ProductNames {
+        let mut names: HashMap<String, ProductRef> = HashMap::new();
+        for p in stored {
+            names.insert(name_key(&p.data.name), ProductRef::Stored(p.id));
+            if let Some(g) = p.data.gtin {
+                names.insert(g.as_gtin14(), ProductRef::Stored(p.id));
+            }
+        }
+        for (i, (row, p)) in rows.iter().zip(checked).enumerate() {
+            let reference = match p.existing {
+                Some(id) => ProductRef::Stored(id),
+                None => ProductRef::Row(i),
+            };
+            names.insert(name_key(row.get("name")), reference);
+            if let Ok(g) = crate::domain::gtin::Gtin::parse(row.get("gtin")) {
+                names.insert(g.as_gtin14(), reference);
+            }
+        }
+        ProductNames(names)
+    }
+
+    /// The product `row` names in its `product` column, refusing the row when there is
+    /// none such or it is a product row with errors. `Ok(None)` for a blank cell.
+    fn of(
+        &self,
+        check: &mut Checker,
+        row: &Row,
+        products: &[ProductRow],
+    ) -> Result<Option<ProductRef>, ()> {
+        let typed = row.get("product");
+        if typed.is_empty() {
+            return Ok(None);
+        }
+        let reference = crate::domain::gtin::Gtin::parse(typed)
+            .ok()
+            .and_then(|g| self.0.get(&g.as_gtin14()).copied())
+            .or_else(|| self.0.get(&name_key(typed)).copied());
+        let at = (row.kind, row.number);
+        let Some(reference) = reference else {
+            let message = format!("no product '{typed}' in the file or in truyxuat");
+            check.refuse(
+                at,
+                "product",
+                Rule::NotFound,
+                Some(typed.to_owned()),
+                message,
+            );
+            return Err(());
+        };
+        if let ProductRef::Row(i) = reference
+            && check.has_errors(Kind::Products, products[i].row)
+        {
+            let first = products[i].row;
+            let message = format!("the product of row {first} of the products sheet has errors");
+            let argument = Some(first.to_string());
+            check.refuse(at, "product", Rule::ProductRowHasErrors, argument, message);
+        }
+        Ok(Some(reference))
+    }
+}
+
 fn check_lots(
     check: &mut Checker,
     rows: &[Row],
-    product_rows: &[Row],
+    names: &ProductNames,
     products: &[ProductRow],
-    stored_products: &[Product],
     stored_lots: &[Lot],
 ) -> Vec<Option<LotRow>> {
     let kind = Kind::Lots;
-    // A lot names its product by name or GTIN: first the file's products, then the stored.
-    let mut names: HashMap<String, ProductRef> = HashMap::new();
-    for p in stored_products {
-        names.insert(name_key(&p.data.name), ProductRef::Stored(p.id));
-        if let Some(g) = p.data.gtin {
-            names.insert(g.as_gtin14(), ProductRef::Stored(p.id));
-        }
-    }
-    for (i, (row, p)) in product_rows.iter().zip(products).enumerate() {
-        let reference = match p.existing {
-            Some(id) => ProductRef::Stored(id),
-            None => ProductRef::Row(i),
-        };
-        names.insert(name_key(row.get("name")), reference);
-        if let Ok(g) = crate::domain::gtin::Gtin::parse(row.get("gtin")) {
-            names.insert(g.as_gtin14(), reference);
-        }
-    }
     let stored: HashMap<(i64, &str), &Lot> = stored_lots
         .iter()
         .map(|l| ((l.data.product_id, l.data.code.as_str()), l))
@@ -398,37 +492,30 @@ fn check_lots(
     let mut seen: HashMap<(String, String), u32> = HashMap::new();
     let mut checked = Vec::with_capacity(rows.len());
     for row in rows {
-        let typed = row.get("product");
-        let reference = crate::domain::gtin::Gtin::parse(typed)
-            .ok()
-            .map(|g| g.as_gtin14())
-            .and_then(|g| names.get(&g).copied())
-            .or_else(|| names.get(&name_key(typed)).copied());
-        let Some(reference) = reference else {
-            let message = if typed.is_empty() {
-                "chưa ghi sản phẩm".to_owned()
-            } else {
-                format!("không có sản phẩm '{typed}' trong tệp hay trong truyxuat")
-            };
-            check.refuse(kind, row.number, "product", message);
-            checked.push(None);
-            continue;
+        let reference = match names.of(check, row, products) {
+            Ok(Some(reference)) => reference,
+            Ok(None) => {
+                let message = "must not be empty";
+                check.refuse((kind, row.number), "product", Rule::Required, None, message);
+                checked.push(None);
+                continue;
+            }
+            Err(()) => {
+                checked.push(None);
+                continue;
+            }
         };
-        if let ProductRef::Row(i) = reference
-            && check.has_errors(Kind::Products, products[i].row)
-        {
-            let message = format!("sản phẩm ở dòng {} trang Sản phẩm có lỗi", products[i].row);
-            check.refuse(kind, row.number, "product", message);
-        }
         let quantity = match row.optional("quantity") {
             Some(q) => match q.replace(' ', "").replace(',', ".").parse::<f64>() {
                 Ok(q) => Some(q),
                 Err(_) => {
+                    let message = format!("'{q}' is not a number");
                     check.refuse(
-                        kind,
-                        row.number,
+                        (kind, row.number),
                         "quantity",
-                        format!("'{q}' không phải một con số"),
+                        Rule::NotANumber,
+                        Some(q),
+                        message,
                     );
                     None
                 }
@@ -463,11 +550,14 @@ fn check_lots(
             ProductRef::Row(i) => format!("row:{i}"),
         };
         if let Some(first) = seen.insert((product_key, lot.code.clone()), row.number) {
+            let message = format!("the same lot code as row {first}");
+            let argument = Some(first.to_string());
             check.refuse(
-                kind,
-                row.number,
+                (kind, row.number),
                 "code",
-                format!("trùng mã lô với dòng {first}"),
+                Rule::DuplicateRow,
+                argument,
+                message,
             );
         }
         let existing = match reference {
@@ -490,6 +580,169 @@ fn check_lots(
     checked
 }
 
+/// What a certificate row is checked against.
+struct Known<'a> {
+    names: &'a ProductNames,
+    products: &'a [ProductRow],
+    /// The producer's stored certificates.
+    stored: &'a [Certification],
+    /// The authorities that may issue one.
+    issuers: &'a [Organization],
+}
+
+fn check_certificates(
+    check: &mut Checker,
+    producer_id: i64,
+    rows: &[Row],
+    known: &Known,
+) -> Vec<Option<CertificateRow>> {
+    let kind = Kind::Certificates;
+    let mut issuers: HashMap<String, Vec<&Organization>> = HashMap::new();
+    for o in known.issuers {
+        issuers.entry(name_key(&o.data.name)).or_default().push(o);
+    }
+    let by_id: HashMap<i64, &Certification> = known.stored.iter().map(|c| (c.id, c)).collect();
+    let by_number: HashMap<(i64, &str), &Certification> = known
+        .stored
+        .iter()
+        .map(|c| ((c.data.issuer_id, c.data.number.as_str()), c))
+        .collect();
+    let mut seen: HashMap<(i64, String), u32> = HashMap::new();
+    let mut checked = Vec::with_capacity(rows.len());
+    for row in rows {
+        let Ok(product) = known.names.of(check, row, known.products) else {
+            checked.push(None);
+            continue;
+        };
+        let at = (kind, row.number);
+        let typed_issuer = row.get("issuer");
+        let named = Some(typed_issuer.to_owned());
+        let issuer = match issuers.get(&name_key(typed_issuer)).map(Vec::as_slice) {
+            Some([one]) => Some(one.id),
+            Some(_) => {
+                let message = format!("more than one authority is named '{typed_issuer}'");
+                check.refuse(at, "issuer", Rule::Ambiguous, named, message);
+                None
+            }
+            None if typed_issuer.is_empty() => None,
+            None => {
+                let message = format!("no authority '{typed_issuer}' in truyxuat");
+                check.refuse(at, "issuer", Rule::NotFound, named, message);
+                None
+            }
+        };
+        let stars = match row.optional("ocop_stars") {
+            Some(typed) => match typed.parse::<i64>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    let message = format!("'{typed}' is not a number of stars");
+                    check.refuse(at, "ocop_stars", Rule::NotANumber, Some(typed), message);
+                    None
+                }
+            },
+            None => None,
+        };
+        let input = CertificationInput {
+            holder_id: Some(producer_id),
+            product_id: product.map(|p| match p {
+                ProductRef::Stored(id) => id,
+                // Filled in once the product is stored.
+                ProductRef::Row(_) => 0,
+            }),
+            // A blank issuer is the rules' to refuse; an unknown one was refused above.
+            issuer_id: (!typed_issuer.is_empty()).then(|| issuer.unwrap_or_default()),
+            kind: row.get("kind").to_owned(),
+            ocop_stars: stars,
+            number: row.get("number").to_owned(),
+            scope: row.optional("scope"),
+            issued_on: row.get("issued_on").to_owned(),
+            valid_until: row.get("valid_until").to_owned(),
+            evidence_sha256: None,
+        };
+        let mut cert = match input.validate() {
+            Ok(cert) => cert,
+            Err(invalid) => {
+                check.invalid(kind, row.number, invalid);
+                checked.push(None);
+                continue;
+            }
+        };
+        let Some(issuer) = issuer else {
+            checked.push(None);
+            continue;
+        };
+        if let Some(first) = seen.insert((issuer, cert.number.clone()), row.number) {
+            let message = format!("the same issuer and number as row {first}");
+            let argument = Some(first.to_string());
+            check.refuse(at, "number", Rule::DuplicateRow, argument, message);
+        }
+        let existing = match row.optional("id") {
+            Some(id) => match id.parse::<i64>().ok().and_then(|id| by_id.get(&id)) {
+                Some(c) => Some(*c),
+                None => {
+                    let message = format!("this producer has no certificate {id}");
+                    check.refuse(at, "id", Rule::NotFound, Some(id), message);
+                    checked.push(None);
+                    continue;
+                }
+            },
+            None => by_number.get(&(issuer, cert.number.as_str())).copied(),
+        };
+        let plan = match existing {
+            Some(before) => {
+                // A spreadsheet carries no evidence: the certificate keeps its own.
+                cert.evidence_sha256 = before.data.evidence_sha256.clone();
+                // A product of this file has no id yet (0): never equal to the stored.
+                if cert == before.data {
+                    Plan::Unchanged
+                } else {
+                    Plan::Update {
+                        before: before.clone(),
+                        after: cert,
+                    }
+                }
+            }
+            None => Plan::Create(cert),
+        };
+        checked.push(Some(CertificateRow { product, plan }));
+    }
+    checked
+}
+
+/// Refuses the new certificates whose issuer and number another producer's certificate
+/// already has (the number is unique for its issuer across truyxuat).
+async fn taken_numbers(
+    app: &App,
+    check: &mut Checker,
+    rows: &[Row],
+    checked: &[Option<CertificateRow>],
+) -> Result<(), Error> {
+    for (row, cert) in rows.iter().zip(checked) {
+        if let Some(CertificateRow {
+            plan: Plan::Create(new),
+            ..
+        }) = cert
+            && app
+                .store
+                .certification_by_number(new.issuer_id, &new.number)
+                .await?
+                .is_some()
+        {
+            let message = "this issuer already has a certificate with this number";
+            let at = (Kind::Certificates, row.number);
+            check.refuse(at, "number", Rule::Taken, None, message);
+        }
+    }
+    Ok(())
+}
+
+/// What the checked rows would do, by sheet.
+struct Planned {
+    products: Vec<ProductRow>,
+    lots: Vec<Option<LotRow>>,
+    certificates: Vec<Option<CertificateRow>>,
+}
+
 /// Stores the planned changes of the rows without errors in one transaction, one audit
 /// entry for each record created or changed. New records go in many rows a statement, and
 /// their entries likewise: a statement costs a round trip to the database, and 100,000
@@ -500,9 +753,13 @@ async fn store(
     producer_id: i64,
     file: &SheetFile,
     outcome: &Outcome,
-    products: Vec<ProductRow>,
-    lots: Vec<Option<LotRow>>,
+    planned: Planned,
 ) -> Result<(), Error> {
+    let Planned {
+        products,
+        lots,
+        certificates,
+    } = planned;
     let refused = |kind: Kind, row: u32| {
         outcome
             .errors
@@ -524,12 +781,16 @@ async fn store(
     let mut tx = app.store.begin().await?;
     // Asked again inside the transaction: the producer may have been suspended since.
     let target = organization_target(&mut *tx, producer_id).await?;
-    for action in [
+    let mut actions = vec![
         "product.create",
         "product.update",
         "lot.create",
         "lot.update",
-    ] {
+    ];
+    if !file.certificates.is_empty() {
+        actions.extend(["certification.create", "certification.update"]);
+    }
+    for action in actions {
         caller.require(action, &target)?;
     }
     let producer_name = tx
@@ -639,14 +900,58 @@ async fn store(
         let (b, a) = (Some(json(&before)?), Some(json(&stored)?));
         entries.push(entry("lot.update", EntityRef::new("lot", before.id), b, a));
     }
+
+    // Certificates, a few dozen a producer: one statement each.
+    for (row, cert) in file.certificates.iter().zip(certificates) {
+        let Some(cert) = cert else { continue };
+        if refused(Kind::Certificates, row.number) {
+            continue;
+        }
+        let product_id = match cert.product {
+            None => None,
+            Some(ProductRef::Stored(id)) => Some(id),
+            Some(ProductRef::Row(i)) => match made.get(&i) {
+                Some(id) => Some(*id),
+                None => continue,
+            },
+        };
+        match cert.plan {
+            Plan::Create(mut new) => {
+                new.product_id = product_id;
+                let created = tx.insert_certification(&new, now).await?;
+                let entity = EntityRef::new("certification", created.id);
+                let after = Some(json(&created)?);
+                entries.push(entry("certification.create", entity, None, after));
+            }
+            Plan::Update { before, mut after } => {
+                after.product_id = product_id;
+                let stored = tx.update_certification(before.id, &after, now).await?;
+                let entity = EntityRef::new("certification", before.id);
+                let (b, a) = (Some(json(&before)?), Some(json(&stored)?));
+                entries.push(entry("certification.update", entity, b, a));
+            }
+            Plan::Unchanged => {}
+        }
+    }
     tx.append_audits(&entries).await?;
     tx.commit().await?;
     Ok(())
 }
 
-/// A producer's products and lots as a workbook of the template's sheets, which imports
-/// back without a difference (rows carry their truyxuat id; lots name their product by
-/// GTIN where it has one, otherwise by name).
+/// The template to fill in, its issuer column offering every authority in truyxuat.
+pub async fn template(app: &App) -> Result<Vec<u8>, Error> {
+    let issuers = issuer_names(app).await?;
+    crate::sheets::template(&issuers).map_err(Error::Internal)
+}
+
+async fn issuer_names(app: &App) -> Result<Vec<String>, Error> {
+    let authorities = app.store.authorities().await?;
+    Ok(authorities.into_iter().map(|o| o.data.name).collect())
+}
+
+/// A producer's products, lots and certificates as a workbook of the template's sheets,
+/// which imports back without a difference (rows carry their truyxuat id; lots and
+/// certificates name their product by GTIN where it has one, otherwise by name).
 pub async fn export(app: &App, caller: &Caller, producer_id: i64) -> Result<Vec<u8>, Error> {
     crate::app::registry::require_readable(app, caller, producer_id).await?;
     if app.store.organization(producer_id).await?.is_none() {
@@ -697,11 +1002,35 @@ pub async fn export(app: &App, caller: &Caller, producer_id: i64) -> Result<Vec<
             ]
         })
         .collect();
-    crate::sheets::workbook(
-        &[(Kind::Products, product_rows), (Kind::Lots, lot_rows)],
-        None,
-    )
-    .map_err(Error::Internal)
+    let certificate_rows: Vec<Vec<String>> = app
+        .store
+        .certifications_of(producer_id)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let d = c.data;
+            vec![
+                c.id.to_string(),
+                d.kind.label().to_owned(),
+                d.number,
+                c.issuer_name,
+                d.product_id
+                    .and_then(|p| reference.get(&p).cloned())
+                    .unwrap_or_default(),
+                d.ocop_stars.map(|s| s.to_string()).unwrap_or_default(),
+                d.issued_on.format("%Y-%m-%d").to_string(),
+                d.valid_until.format("%Y-%m-%d").to_string(),
+                d.scope.unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let sheets = [
+        (Kind::Products, product_rows),
+        (Kind::Lots, lot_rows),
+        (Kind::Certificates, certificate_rows),
+    ];
+    let issuers = issuer_names(app).await?;
+    crate::sheets::workbook(&sheets, None, &issuers).map_err(Error::Internal)
 }
 
 /// A number as a person would type it: 1200, not 1200.0.
@@ -715,11 +1044,16 @@ fn number(q: f64) -> String {
 
 /// The refused rows of `file` as a workbook to fix and import again: each row as it was
 /// typed, with its errors in a last column.
-pub fn error_workbook(file: &SheetFile, outcome: &Outcome) -> Result<Vec<u8>, String> {
+pub async fn error_workbook(
+    app: &App,
+    file: &SheetFile,
+    outcome: &Outcome,
+    word: &(dyn Fn(&FieldError) -> String + Sync),
+) -> Result<Vec<u8>, Error> {
     let mut rows = Vec::new();
     let mut messages = Vec::new();
     for kind in Kind::ALL {
-        let refused = outcome.refused_rows(kind);
+        let refused = outcome.refused_rows(kind, word);
         let cells = refused
             .iter()
             .filter_map(|(n, _)| file.rows(kind).iter().find(|r| r.number == *n))
@@ -728,5 +1062,6 @@ pub fn error_workbook(file: &SheetFile, outcome: &Outcome) -> Result<Vec<u8>, St
         rows.push((kind, cells));
         messages.push((kind, refused.into_iter().map(|(_, m)| m).collect()));
     }
-    crate::sheets::workbook(&rows, Some(&messages))
+    let issuers = issuer_names(app).await?;
+    crate::sheets::workbook(&rows, Some(&messages), &issuers).map_err(Error::Internal)
 }

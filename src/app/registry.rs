@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::error::refuse;
+use super::error::{refuse, refuse_by};
 use super::permissions::Target;
 use super::{App, Caller, Error, audit, json, organization_target, organization_target_now};
 use crate::domain::audit::EntityRef;
@@ -15,7 +15,7 @@ use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::product::{NewProduct, Product};
-use crate::domain::validation::{FieldError, Invalid};
+use crate::domain::validation::{FieldError, Invalid, Rule};
 use crate::store::{ImportedIds, Writes};
 
 /// Organization `id`, which must be a producer (or, with `producer` false, an authority);
@@ -26,17 +26,21 @@ async fn organization_of_kind(
     field: &str,
     producer: bool,
 ) -> Result<Organization, Error> {
-    let org = tx
-        .organization(id)
-        .await?
-        .ok_or_else(|| refuse(field, format!("there is no organization {id}")))?;
+    let org = tx.organization(id).await?.ok_or_else(|| {
+        let message = format!("there is no organization {id}");
+        refuse_by(field, Rule::NotFound, Some(id.to_string()), message)
+    })?;
     match (producer, org.data.kind.is_producer()) {
-        (true, false) => Err(refuse(
+        (true, false) => Err(refuse_by(
             field,
+            Rule::NotAProducer,
+            None,
             format!("organization {id} is not a producer"),
         )),
-        (false, true) => Err(refuse(
+        (false, true) => Err(refuse_by(
             field,
+            Rule::NotAnAuthority,
+            None,
             format!("organization {id} is not an authority"),
         )),
         _ => Ok(org),
@@ -45,9 +49,10 @@ async fn organization_of_kind(
 
 /// Product `id`, or a refusal of `field`.
 async fn product_for(tx: &mut dyn Writes, id: i64, field: &str) -> Result<Product, Error> {
-    tx.product(id)
-        .await?
-        .ok_or_else(|| refuse(field, format!("there is no product {id}")))
+    tx.product(id).await?.ok_or_else(|| {
+        let message = format!("there is no product {id}");
+        refuse_by(field, Rule::NotFound, Some(id.to_string()), message)
+    })
 }
 
 pub async fn create_organization(
@@ -118,7 +123,12 @@ pub async fn set_suspension(
         .ok_or(Error::NotFound("organization"))?;
     caller.require(action, &Target::of(&before))?;
     if !before.data.kind.is_producer() {
-        return Err(refuse("id", "only a producer can be suspended"));
+        return Err(refuse_by(
+            "id",
+            Rule::NotAProducer,
+            None,
+            "only a producer can be suspended",
+        ));
     }
     let reason = match reason {
         Some(text) => {
@@ -216,7 +226,7 @@ pub async fn set_product_photo(
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))?;
-    let prepared = prepared.map_err(|m| refuse("photo", m))?;
+    let prepared = prepared.map_err(|refusal| Invalid::by("photo", refusal))?;
 
     let now = app.now();
     let mut tx = app.store.begin().await?;
@@ -258,16 +268,20 @@ async fn check_certification_links(
             .producer_id
             != cert.holder_id
         {
-            return Err(refuse(
+            return Err(refuse_by(
                 "product_id",
+                Rule::OtherProducersProduct,
+                None,
                 "the product belongs to another producer",
             ));
         }
     }
     if let Some(sha) = &cert.evidence_sha256 {
         if !tx.document_stored(sha).await? {
-            return Err(refuse(
+            return Err(refuse_by(
                 "evidence_sha256",
+                Rule::NoSuchDocument,
+                None,
                 "no document with this SHA-256 is stored",
             ));
         }
@@ -345,8 +359,10 @@ pub async fn set_certification_status(
     let target = organization_target(&mut *tx, before.data.holder_id).await?;
     caller.require("certification.status", &target)?;
     if !before.status.can_become(to) {
-        return Err(refuse(
+        return Err(refuse_by(
             "status",
+            Rule::StatusMove,
+            None,
             format!(
                 "a {} certificate cannot become {}",
                 before.status.as_str(),
@@ -423,7 +439,7 @@ pub async fn store_document(
     // The content decides, not the declared type: HTML sent as a PDF is refused, whichever
     // edge it came through.
     let media_type = crate::domain::document::check(media_type, content)
-        .map_err(|m| refuse("content_type", m))?;
+        .map_err(|refusal| Invalid::by("content_type", refusal))?;
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let sha256 = tx

@@ -221,7 +221,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 _ => import(&app, &caller, &file, dry_run).await?,
             }
         }
-        Command::Template { output } => sheets::template(&output)?,
+        Command::Template { output } => {
+            // The template lists the authorities in this truyxuat as issuers.
+            let app = App::new(open(&settings).await?, clock);
+            sheets::template(&app, &output).await?;
+        }
         Command::Keys(command) => {
             let store = open(&settings).await?;
             // A key from the environment is listed as published: dated from when this

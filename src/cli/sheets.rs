@@ -71,10 +71,15 @@ pub async fn import(
             e.sheet,
             e.row,
             clean(&e.column),
-            clean(&e.message)
+            clean(&crate::web::rules::in_vietnamese(&e.refusal))
         );
     }
-    let counts = |c: imports::Counts| format!("{} products, {} lots", c.products, c.lots);
+    let counts = |c: imports::Counts| {
+        format!(
+            "{} products, {} lots, {} certificates",
+            c.products, c.lots, c.certificates
+        )
+    };
     println!(
         "new: {}; changed: {}; unchanged: {}",
         counts(outcome.created),
@@ -94,7 +99,7 @@ pub async fn import(
     if !outcome.errors.is_empty() {
         let rows: usize = Kind::ALL
             .iter()
-            .map(|k| outcome.refused_rows(*k).len())
+            .map(|k| outcome.refused_rows(*k, &|e| e.message.clone()).len())
             .sum();
         println!("stored the valid rows; {rows} rows with errors were left out");
     }
@@ -102,8 +107,8 @@ pub async fn import(
 }
 
 /// `truyxuat template -o FILE.xlsx`
-pub fn template(output: &Path) -> anyhow::Result<()> {
-    let bytes = sheets::template().map_err(anyhow::Error::msg)?;
+pub async fn template(app: &App, output: &Path) -> anyhow::Result<()> {
+    let bytes = imports::template(app).await?;
     std::fs::write(output, bytes).with_context(|| format!("cannot write {}", output.display()))?;
     println!("{}", output.display());
     Ok(())

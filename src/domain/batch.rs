@@ -207,13 +207,15 @@ pub fn refuse_printed_change(
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ");
-    Err(crate::domain::validation::Invalid::field(
+    let message = format!(
+        "{what} cannot change: labels of batch{} {list} carry it, and every one of them \
+         would then read as not genuine",
+        if batches.len() > 1 { "es" } else { "" }
+    );
+    use crate::domain::validation::{Invalid, Refusal, Rule};
+    Err(Invalid::by(
         field,
-        format!(
-            "{what} cannot change: labels of batch{} {list} carry it, and every one of them \
-             would then read as not genuine",
-            if batches.len() > 1 { "es" } else { "" }
-        ),
+        Refusal::new(Rule::PrintedOnLabels, Some(list), message),
     ))
 }
 

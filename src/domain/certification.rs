@@ -4,7 +4,7 @@ use chrono::{DateTime, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use strum::{EnumIter, EnumString, IntoStaticStr};
 
-use super::validation::{Invalid, Validator, present};
+use super::validation::{Invalid, Refusal, Rule, Validator, present};
 
 /// The kinds of certificate a Vietnamese food product commonly carries.
 #[derive(
@@ -48,6 +48,19 @@ impl CertKind {
             Self::Vietgap => Some(Months::new(24)),
             _ => None,
         }
+    }
+
+    /// The kind a person typed: its name as `label` gives it ("VietGAP") or its code
+    /// ("vietgap"), case and surrounding space ignored.
+    pub fn from_typed(typed: &str) -> Option<CertKind> {
+        use strum::IntoEnumIterator;
+        use unicode_normalization::UnicodeNormalization;
+        let folded = |s: &str| s.trim().nfc().collect::<String>().to_lowercase();
+        let typed = folded(typed);
+        typed
+            .parse()
+            .ok()
+            .or_else(|| CertKind::iter().find(|k| folded(k.label()) == typed))
     }
 
     pub fn label(self) -> &'static str {
@@ -182,23 +195,40 @@ impl CertificationInput {
         if self.issuer_id.is_none() {
             v.choose("issuer_id", "choose the issuing authority");
         }
-        let kind = v.check(
-            "kind",
-            self.kind.trim().parse::<CertKind>().map_err(|_| {
-                "must be one of ocop, vietgap, organic, safe_food_chain, haccp, iso22000, food_safety_establishment"
-            }),
-        );
+        let kind = if self.kind.trim().is_empty() {
+            v.choose("kind", "choose the kind of certificate");
+            None
+        } else {
+            v.check_by(
+                "kind",
+                CertKind::from_typed(&self.kind).ok_or_else(|| {
+                    Refusal::new(
+                        Rule::NotInList,
+                        Some(self.kind.trim().to_owned()),
+                        "must be one of ocop, vietgap, organic, safe_food_chain, haccp, iso22000, food_safety_establishment",
+                    )
+                }),
+            )
+        };
         match (kind, self.ocop_stars) {
-            (Some(CertKind::Ocop), None) => {
-                v.refuse("ocop_stars", "an OCOP rating has 3 to 5 stars")
-            }
-            (Some(CertKind::Ocop), Some(s)) if !(3..=5).contains(&s) => v.refuse(
+            (Some(CertKind::Ocop), None) => v.refuse_by(
                 "ocop_stars",
+                Rule::OcopStars,
+                None,
+                "an OCOP rating has 3 to 5 stars",
+            ),
+            (Some(CertKind::Ocop), Some(s)) if !(3..=5).contains(&s) => v.refuse_by(
+                "ocop_stars",
+                Rule::OcopStars,
+                None,
                 format!("an OCOP rating has 3 to 5 stars, not {s}"),
             ),
-            (Some(k), Some(_)) if k != CertKind::Ocop => {
-                v.refuse("ocop_stars", "only an OCOP certificate has stars")
-            }
+            (Some(k), Some(_)) if k != CertKind::Ocop => v.refuse_by(
+                "ocop_stars",
+                Rule::StarsOnlyForOcop,
+                None,
+                "only an OCOP certificate has stars",
+            ),
             _ => {}
         }
         let number = v.text("number", &self.number, 100);
@@ -207,14 +237,21 @@ impl CertificationInput {
         let valid_until = v.date("valid_until", &self.valid_until);
         if let (Some(from), Some(until)) = (issued_on, valid_until) {
             if until <= from {
-                v.refuse("valid_until", "must be after the date of issue");
+                v.refuse_by(
+                    "valid_until",
+                    Rule::NotAfterIssue,
+                    None,
+                    "must be after the date of issue",
+                );
             } else if let Some(max) = kind.and_then(CertKind::max_validity) {
                 if from
                     .checked_add_months(max)
                     .is_some_and(|limit| until > limit)
                 {
-                    v.refuse(
+                    v.refuse_by(
                         "valid_until",
+                        Rule::LongestValidity,
+                        Some(max.as_u32().to_string()),
                         format!(
                             "a {} certificate is valid for at most {} months",
                             kind.map(CertKind::label).unwrap_or_default(),
@@ -227,8 +264,10 @@ impl CertificationInput {
         let evidence_sha256 = present(&self.evidence_sha256).map(str::to_ascii_lowercase);
         if let Some(h) = &evidence_sha256 {
             if !super::document::is_sha256(h) {
-                v.refuse(
+                v.refuse_by(
                     "evidence_sha256",
+                    Rule::NotSha256,
+                    None,
                     "must be the 64 hex digits of a stored document's SHA-256",
                 );
             }

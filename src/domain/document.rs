@@ -1,6 +1,8 @@
 //! Evidence documents (a certificate's scan or PDF): which formats are taken, judged by
 //! their content, not by the type a client declares.
 
+use super::validation::{Refusal, Rule};
+
 /// The media types an evidence document may have: inert formats only, since a stored HTML
 /// or SVG file would run script on this site.
 pub const DOCUMENT_TYPES: [&str; 4] = ["application/pdf", "image/jpeg", "image/png", "image/webp"];
@@ -27,17 +29,21 @@ pub fn sniff(content: &[u8]) -> Option<&'static str> {
 }
 
 /// Checks that `content` is a document of the `declared` type; the refusal says why.
-pub fn check(declared: &str, content: &[u8]) -> Result<&'static str, String> {
+pub fn check(declared: &str, content: &[u8]) -> Result<&'static str, Refusal> {
+    let refused = |message: String| Refusal::new(Rule::DocumentType, None, message);
     let Some(declared) = DOCUMENT_TYPES.iter().find(|t| **t == declared) else {
-        return Err(format!("must be one of {}", DOCUMENT_TYPES.join(", ")));
+        return Err(refused(format!(
+            "must be one of {}",
+            DOCUMENT_TYPES.join(", ")
+        )));
     };
     match sniff(content) {
         Some(found) if found == *declared => Ok(declared),
-        Some(found) => Err(format!("the file is {found}, not {declared}")),
-        None => Err(format!(
+        Some(found) => Err(refused(format!("the file is {found}, not {declared}"))),
+        None => Err(refused(format!(
             "the file is not {declared}: its content is none of {}",
             DOCUMENT_TYPES.join(", ")
-        )),
+        ))),
     }
 }
 
@@ -67,6 +73,7 @@ mod tests {
         assert!(
             check("image/png", b"%PDF-1.7")
                 .unwrap_err()
+                .message
                 .contains("application/pdf")
         );
         assert!(check("text/html", b"<html>").is_err());

@@ -21,6 +21,20 @@ pub enum GtinError {
     CheckDigit { expected: u8, found: u8 },
 }
 
+impl From<GtinError> for super::validation::Refusal {
+    fn from(e: GtinError) -> Self {
+        use super::validation::Rule;
+        let (code, argument) = match &e {
+            GtinError::NotDigits => (Rule::GtinDigits, None),
+            GtinError::Length(n) => (Rule::GtinLength, Some(n.to_string())),
+            GtinError::CheckDigit { expected, .. } => {
+                (Rule::GtinCheckDigit, Some(expected.to_string()))
+            }
+        };
+        super::validation::Refusal::new(code, argument, e.to_string())
+    }
+}
+
 /// The GS1 mod-10 check digit of `digits` (without the check digit), for any GS1 key length.
 pub fn check_digit(digits: &[u8]) -> u8 {
     // Weights run 3, 1, 3, ... from the rightmost data digit.

@@ -5,20 +5,28 @@ use serde::{Deserialize, Serialize};
 
 use super::gs1::is_cset82;
 use super::province::{self, Province};
-use super::validation::{Invalid, Validator, present};
+use super::validation::{Invalid, Refusal, Rule, Validator, present};
 
 /// Checks a lot code: 1 to 20 characters of the GS1 AI 10 character set.
-pub fn check_lot_code(code: &str) -> Result<(), String> {
+pub fn check_lot_code(code: &str) -> Result<(), Refusal> {
     if code.is_empty() {
-        return Err("must not be empty".into());
+        return Err(Refusal::new(Rule::Required, None, "must not be empty"));
     }
     if let Some(c) = code.chars().find(|c| !is_cset82(*c)) {
-        return Err(format!(
-            "'{c}' is not allowed: use letters without diacritics, digits and - . _ / only"
+        return Err(Refusal::new(
+            Rule::LotCodeCharacter,
+            Some(c.to_string()),
+            format!(
+                "'{c}' is not allowed: use letters without diacritics, digits and - . _ / only"
+            ),
         ));
     }
     if code.chars().count() > 20 {
-        return Err("must be at most 20 characters (GS1 AI 10)".into());
+        return Err(Refusal::new(
+            Rule::TooLong,
+            Some("20".into()),
+            "must be at most 20 characters (GS1 AI 10)",
+        ));
     }
     Ok(())
 }
@@ -86,23 +94,28 @@ impl LotInput {
             v.choose("product_id", "choose the product");
         }
         let code = self.code.trim().to_owned();
-        v.check("code", check_lot_code(&code));
+        v.check_by("code", check_lot_code(&code));
         let produced_on = v.date("produced_on", &self.produced_on);
         let expires_on = present(&self.expires_on).and_then(|d| v.date("expires_on", d));
         if let (Some(p), Some(e)) = (produced_on, expires_on) {
             if e < p {
-                v.refuse("expires_on", "must not be before the production date");
+                v.refuse_by(
+                    "expires_on",
+                    Rule::BeforeProduction,
+                    None,
+                    "must not be before the production date",
+                );
             }
         }
         if let Some(q) = self.quantity {
             if !q.is_finite() || q < 0.0 {
-                v.refuse("quantity", "must be zero or more");
+                v.refuse_by("quantity", Rule::Negative, None, "must be zero or more");
             }
         }
         let growing_area = v.optional_text("growing_area", self.growing_area.as_deref(), 200);
         let commune = v.optional_text("commune", self.commune.as_deref(), 100);
         let province =
-            present(&self.province).and_then(|p| v.check("province", province::parse(p)));
+            present(&self.province).and_then(|p| v.check_by("province", province::parse(p)));
         v.finish()?;
         Ok(NewLot {
             product_id: self.product_id.unwrap_or_default(),

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use strum::{EnumIter, EnumString, IntoStaticStr};
 
 use super::province::{self, Province};
-use super::validation::{Invalid, Validator};
+use super::validation::{Invalid, Refusal, Rule, Validator};
 
 /// What an organization is; producers hold products, authorities issue certificates.
 #[derive(
@@ -113,14 +113,18 @@ impl OrganizationInput {
     /// Checks every field; on success the organization is ready to store.
     pub fn validate(&self) -> Result<NewOrganization, Invalid> {
         let mut v = Validator::default();
-        let kind = v.check(
+        let kind = v.check_by(
             "kind",
             self.kind.trim().parse::<OrgKind>().map_err(|_| {
-                "must be one of cooperative, enterprise, household, department, ocop_council, certification_body"
+                Refusal::new(
+                    Rule::NotInList,
+                    Some(self.kind.trim().to_owned()),
+                    "must be one of cooperative, enterprise, household, department, ocop_council, certification_body",
+                )
             }),
         );
         let name = v.text("name", &self.name, 200);
-        let province = v.check("province", province::parse(&self.province));
+        let province = v.check_by("province", province::parse(&self.province));
         let address = v.optional_text("address", self.address.as_deref(), 300);
         let phone = v.optional_text("phone", self.phone.as_deref(), 30);
         if let Some(p) = &phone {
@@ -128,13 +132,18 @@ impl OrganizationInput {
                 .chars()
                 .all(|c| c.is_ascii_digit() || " +-.()".contains(c))
             {
-                v.refuse("phone", "may hold only digits, spaces and + - . ( )");
+                v.refuse_by(
+                    "phone",
+                    Rule::Phone,
+                    None,
+                    "may hold only digits, spaces and + - . ( )",
+                );
             }
         }
         let email = v.optional_text("email", self.email.as_deref(), 200);
         if let Some(e) = &email {
             if !e.contains('@') || e.contains(' ') {
-                v.refuse("email", "is not an e-mail address");
+                v.refuse_by("email", Rule::Email, None, "is not an e-mail address");
             }
         }
         v.finish()?;
@@ -147,7 +156,10 @@ impl OrganizationInput {
                 phone,
                 email,
             }),
-            _ => Err(Invalid::field("kind", "is missing")),
+            _ => Err(Invalid::by(
+                "kind",
+                Refusal::new(Rule::Required, None, "is missing"),
+            )),
         }
     }
 }

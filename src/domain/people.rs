@@ -8,7 +8,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::validation::{Invalid, Validator};
+use super::validation::{Invalid, Refusal, Rule, Validator};
 
 /// What a membership lets a person do (the matrix is `docs/permissions.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -194,7 +194,7 @@ pub struct NewPerson {
 impl PersonInput {
     pub fn validate(&self) -> Result<NewPerson, Invalid> {
         let mut v = Validator::default();
-        let login = v.check("login", normalize_login(&self.login));
+        let login = v.check_by("login", normalize_login(&self.login));
         let display_name = v.text("display_name", &self.display_name, 100);
         v.finish()?;
         Ok(NewPerson {
@@ -206,7 +206,7 @@ impl PersonInput {
 
 /// A login as stored: an e-mail address in lower case, or a Vietnamese phone number as
 /// `+84` and its digits (`0912 345 678` and `+84 912-345-678` are the same login).
-pub fn normalize_login(login: &str) -> Result<String, String> {
+pub fn normalize_login(login: &str) -> Result<String, Refusal> {
     let login = login.trim();
     if login.contains('@') {
         let lower = login.to_lowercase();
@@ -219,7 +219,7 @@ pub fn normalize_login(login: &str) -> Result<String, String> {
         if plain(user) && plain(host) && host.contains('.') && lower.len() <= 200 {
             Ok(lower)
         } else {
-            Err("is not an e-mail address".into())
+            Err(Refusal::new(Rule::Email, None, "is not an e-mail address"))
         }
     } else {
         let digits: String = login
@@ -229,12 +229,22 @@ pub fn normalize_login(login: &str) -> Result<String, String> {
         let national = match (digits.strip_prefix("+84"), digits.strip_prefix('0')) {
             (Some(rest), _) => rest.to_owned(),
             (None, Some(rest)) => rest.to_owned(),
-            _ => return Err("is neither an e-mail address nor a phone number".into()),
+            _ => {
+                return Err(Refusal::new(
+                    Rule::Phone,
+                    None,
+                    "is neither an e-mail address nor a phone number",
+                ));
+            }
         };
         if (9..=10).contains(&national.len()) && national.chars().all(|c| c.is_ascii_digit()) {
             Ok(format!("+84{national}"))
         } else {
-            Err("is not a Vietnamese phone number".into())
+            Err(Refusal::new(
+                Rule::Phone,
+                None,
+                "is not a Vietnamese phone number",
+            ))
         }
     }
 }
@@ -304,16 +314,30 @@ pub const MIN_PASSWORD: usize = 10;
 pub fn check_password(password: &str, login: &str) -> Result<(), Invalid> {
     let length = password.chars().count();
     if length < MIN_PASSWORD {
-        return Err(Invalid::field(
+        return Err(Invalid::by(
             "password",
-            format!("must be at least {MIN_PASSWORD} characters"),
+            Refusal::new(
+                Rule::PasswordTooShort,
+                Some(MIN_PASSWORD.to_string()),
+                format!("must be at least {MIN_PASSWORD} characters"),
+            ),
         ));
     }
     if length > 200 {
-        return Err(Invalid::field("password", "must be at most 200 characters"));
+        return Err(Invalid::by(
+            "password",
+            Refusal::new(
+                Rule::TooLong,
+                Some("200".into()),
+                "must be at most 200 characters",
+            ),
+        ));
     }
     if password.eq_ignore_ascii_case(login) {
-        return Err(Invalid::field("password", "must not be the login"));
+        return Err(Invalid::by(
+            "password",
+            Refusal::new(Rule::PasswordIsLogin, None, "must not be the login"),
+        ));
     }
     Ok(())
 }

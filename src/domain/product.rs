@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::gtin::Gtin;
-use super::validation::{Invalid, Validator, present};
+use super::validation::{Invalid, Rule, Validator, present};
 
 /// A product as typed in a form, a JSON body or an import file.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
@@ -68,13 +68,16 @@ impl ProductInput {
         if let Some(url) = &photo_url {
             if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
             {
-                v.refuse(
+                v.refuse_by(
                     "photo_url",
+                    Rule::PhotoAddress,
+                    None,
                     "must be an http(s) address or a path on this site",
                 );
             }
         }
-        let gtin = present(&self.gtin).and_then(|g| v.check("gtin", Gtin::parse(g)));
+        let gtin = present(&self.gtin)
+            .and_then(|g| v.check_by("gtin", Gtin::parse(g).map_err(Into::into)));
         let growing_area_code =
             v.optional_text("growing_area_code", self.growing_area_code.as_deref(), 40);
         v.finish()?;

@@ -73,9 +73,13 @@ pub fn find(input: &str) -> Option<Province> {
 }
 
 /// Like [`find`], with a message for a person when nothing matches.
-pub fn parse(input: &str) -> Result<Province, String> {
+pub fn parse(input: &str) -> Result<Province, super::validation::Refusal> {
     find(input).ok_or_else(|| {
-        format!("'{input}' is not one of the 34 provinces in force since 2025-07-01")
+        super::validation::Refusal::new(
+            super::validation::Rule::NotInList,
+            Some(input.trim().to_owned()),
+            format!("'{input}' is not one of the 34 provinces in force since 2025-07-01"),
+        )
     })
 }
 
@@ -101,7 +105,12 @@ mod tests {
     fn merged_provinces_are_unknown() {
         // Bình Định and Kiên Giang were merged into Gia Lai and An Giang on 2025-07-01.
         assert!(find("Bình Định").is_none());
-        assert!(parse("Kiên Giang").unwrap_err().contains("34 provinces"));
+        assert!(
+            parse("Kiên Giang")
+                .unwrap_err()
+                .message
+                .contains("34 provinces")
+        );
     }
 
     #[test]

@@ -16,8 +16,10 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// Why a field was refused, for the edges to word. The rules most forms share have their own
-/// code; the rest are `invalid`, worded by the domain (in English for now).
+/// Why a field was refused, for the edges to word. Every refusal a cooperative or an
+/// inspector can meet in the console has its own code; `invalid` is left for what only an
+/// operator or an integration meets (bundle keys, signing keys, idempotency keys), worded
+/// by the domain in English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Rule {
@@ -32,6 +34,107 @@ pub enum Rule {
     Choose,
     /// Not a date (the text is the argument).
     NotADate,
+    /// Not one of a list's entries (the text is the argument).
+    NotInList,
+    /// Not a number (the text is the argument).
+    NotANumber,
+    /// Below zero.
+    Negative,
+    /// Outside the range its argument gives, as "1–366".
+    OutOfRange,
+    /// An OCOP rating without 3 to 5 stars.
+    OcopStars,
+    /// Stars on a certificate other than OCOP.
+    StarsOnlyForOcop,
+    /// A certificate valid until no later than it was issued.
+    NotAfterIssue,
+    /// A certificate valid for longer than its kind allows (the months are the argument).
+    LongestValidity,
+    /// A lot expiring before it was made.
+    BeforeProduction,
+    /// A GTIN with something else than digits.
+    GtinDigits,
+    /// A GTIN of a length other than 8, 12, 13 or 14 (the length is the argument).
+    GtinLength,
+    /// A GTIN whose check digit is wrong (the right one is the argument).
+    GtinCheckDigit,
+    /// A lot code with a character outside GS1's set (the character is the argument).
+    LotCodeCharacter,
+    /// Not an SHA-256 (64 hex digits).
+    NotSha256,
+    /// No stored document has this SHA-256.
+    NoSuchDocument,
+    /// Not an e-mail address.
+    Email,
+    /// Not a phone number (a login that is neither).
+    Phone,
+    /// A password shorter than its argument.
+    PasswordTooShort,
+    /// A password equal to the login.
+    PasswordIsLogin,
+    /// A photo address neither http(s) nor a path on this site.
+    PhotoAddress,
+    /// Another record already has this value (which one the field tells).
+    Taken,
+    /// No record is named so (what was named is the argument).
+    NotFound,
+    /// An organization that is not a producer where one is needed.
+    NotAProducer,
+    /// An organization that is not an authority where one is needed.
+    NotAnAuthority,
+    /// A product of another producer.
+    OtherProducersProduct,
+    /// Printed labels carry the value, so it cannot change (their batches are the argument).
+    PrintedOnLabels,
+    /// A status that cannot follow the present one.
+    StatusMove,
+    /// The same as an earlier row of the file (its number is the argument).
+    DuplicateRow,
+    /// Names a row of the products sheet that has errors (its number is the argument).
+    ProductRowHasErrors,
+    /// More than one record has the name given (the name is the argument).
+    Ambiguous,
+    /// A HEIC/HEIF photo, which cannot be read yet.
+    Heic,
+    /// A file that is not a JPEG, PNG or WebP photo, or one that cannot be decoded.
+    NotAPhoto,
+    /// A document that is not a PDF or a photo, or not of the type it says.
+    DocumentType,
+}
+
+/// Why a value was refused, before it is put against a field: a rule, its argument, and
+/// the rule in English words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub code: Rule,
+    pub argument: Option<String>,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(code: Rule, argument: Option<String>, message: impl Into<String>) -> Refusal {
+        Refusal {
+            code,
+            argument,
+            message: message.into(),
+        }
+    }
+
+    /// This refusal of `field`.
+    pub fn of(self, field: impl Into<String>) -> FieldError {
+        FieldError {
+            field: field.into(),
+            code: self.code,
+            argument: self.argument,
+            message: self.message,
+        }
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 impl FieldError {
@@ -57,6 +160,13 @@ impl Invalid {
     pub fn field(field: impl Into<String>, message: impl Into<String>) -> Self {
         Invalid {
             errors: vec![FieldError::new(field, message)],
+        }
+    }
+
+    /// A refusal of a single field by a rule.
+    pub fn by(field: impl Into<String>, refusal: Refusal) -> Self {
+        Invalid {
+            errors: vec![refusal.of(field)],
         }
     }
 
@@ -117,6 +227,23 @@ impl Validator {
             argument,
             message: message.into(),
         });
+    }
+
+    /// Records `refusal` against `field`.
+    pub fn refuse_with(&mut self, field: &str, refusal: Refusal) {
+        self.errors.push(refusal.of(field));
+    }
+
+    /// The value of a check that words its refusal by a rule, or `None` with the refusal
+    /// recorded against `field`.
+    pub fn check_by<T>(&mut self, field: &str, result: Result<T, Refusal>) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(refusal) => {
+                self.refuse_with(field, refusal);
+                None
+            }
+        }
     }
 
     /// Nothing chosen for `field` (a list of producers, products, authorities).

@@ -188,6 +188,9 @@ impl ListQuery {
 pub trait OrganizationStore: Send + Sync {
     async fn organization(&self, id: i64) -> Result<Option<Organization>, StoreError>;
     async fn list_organizations(&self, q: &ListQuery) -> Result<Vec<Organization>, StoreError>;
+    /// Every authority (the organizations that issue certificates and inspect), by name:
+    /// a few dozen in a province, so not paged.
+    async fn authorities(&self) -> Result<Vec<Organization>, StoreError>;
 }
 
 #[async_trait]
@@ -211,6 +214,12 @@ pub trait CertificationStore: Send + Sync {
     async fn certification(&self, id: i64) -> Result<Option<Certification>, StoreError>;
     /// Every certificate a producer holds, by validity end.
     async fn certifications_of(&self, holder_id: i64) -> Result<Vec<Certification>, StoreError>;
+    /// The certificate issuer `issuer_id` numbered `number`, whoever holds it.
+    async fn certification_by_number(
+        &self,
+        issuer_id: i64,
+        number: &str,
+    ) -> Result<Option<Certification>, StoreError>;
     /// Certificates, optionally of one product, ordered by validity end.
     async fn list_certifications(
         &self,

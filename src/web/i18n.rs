@@ -709,6 +709,7 @@ pub struct ImportTexts {
     pub unchanged: &'static str,
     pub products: &'static str,
     pub lots: &'static str,
+    pub certificates: &'static str,
     pub errors: &'static str,
     pub sheet: &'static str,
     pub row: &'static str,
@@ -720,7 +721,7 @@ pub struct ImportTexts {
 
 pub static IMPORTS_VI: ImportTexts = ImportTexts {
     title: "Nhập từ Excel",
-    intro: "Tải tệp mẫu, điền danh sách sản phẩm và lô hàng trong Excel, rồi gửi lên đây. Hãy bấm Kiểm tra trước: không có gì được lưu cho đến khi bạn bấm Nhập.",
+    intro: "Tải tệp mẫu, điền danh sách sản phẩm, lô hàng và giấy chứng nhận trong Excel, rồi gửi lên đây. Hãy bấm Kiểm tra trước: không có gì được lưu cho đến khi bạn bấm Nhập.",
     template: "Tải tệp mẫu (.xlsx)",
     export: "Tải danh sách hiện có (.xlsx)",
     producer: "Cơ sở sản xuất",
@@ -739,6 +740,7 @@ pub static IMPORTS_VI: ImportTexts = ImportTexts {
     unchanged: "Không đổi",
     products: "Sản phẩm",
     lots: "Lô hàng",
+    certificates: "Chứng nhận",
     errors: "Lỗi",
     sheet: "Trang",
     row: "Dòng",
@@ -750,7 +752,7 @@ pub static IMPORTS_VI: ImportTexts = ImportTexts {
 
 pub static IMPORTS_EN: ImportTexts = ImportTexts {
     title: "Import from Excel",
-    intro: "Download the template, fill in your products and lots in Excel, and send it here. Check first: nothing is stored until you press Import.",
+    intro: "Download the template, fill in your products, lots and certificates in Excel, and send it here. Check first: nothing is stored until you press Import.",
     template: "Download the template (.xlsx)",
     export: "Download your records (.xlsx)",
     producer: "Producer",
@@ -769,6 +771,7 @@ pub static IMPORTS_EN: ImportTexts = ImportTexts {
     unchanged: "Unchanged",
     products: "Products",
     lots: "Lots",
+    certificates: "Certificates",
     errors: "Errors",
     sheet: "Sheet",
     row: "Row",

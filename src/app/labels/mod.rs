@@ -12,7 +12,7 @@ use crate::domain::batch::Profile;
 use crate::domain::batch::{IndexRange, LabelBatch, LabelState, NewBatch, RangeChange};
 use crate::domain::lot::Lot;
 use crate::domain::product::Product;
-use crate::domain::validation::Invalid;
+use crate::domain::validation::{Invalid, Refusal, Rule};
 use crate::labelcode::{Keyring, LabelBase, MintError, Minter, Serial};
 use crate::store::{Store, StoreError, Writes};
 
@@ -23,35 +23,49 @@ fn refuse(field: &str, message: impl Into<String>) -> StoreError {
     StoreError::Invalid(Invalid::field(field, message))
 }
 
+/// No record named `what` for `field`.
+fn not_found(field: &str, what: String, message: String) -> StoreError {
+    let refusal = Refusal::new(Rule::NotFound, Some(what), message);
+    StoreError::Invalid(Invalid::by(field, refusal))
+}
+
 fn mint_refusal(e: MintError) -> StoreError {
     refuse("labels", e.to_string())
 }
 
 async fn product(store: &dyn Store, id: i64) -> Result<Product, StoreError> {
-    store
-        .product(id)
-        .await?
-        .ok_or_else(|| refuse("product", format!("there is no product {id}")))
+    store.product(id).await?.ok_or_else(|| {
+        not_found(
+            "product",
+            id.to_string(),
+            format!("there is no product {id}"),
+        )
+    })
 }
 
 /// Product `id` as the transaction sees it.
 async fn product_in(tx: &mut dyn Writes, id: i64) -> Result<Product, Error> {
-    Ok(tx
-        .product(id)
-        .await?
-        .ok_or_else(|| refuse("product", format!("there is no product {id}")))?)
+    Ok(tx.product(id).await?.ok_or_else(|| {
+        not_found(
+            "product",
+            id.to_string(),
+            format!("there is no product {id}"),
+        )
+    })?)
 }
 
 /// The lot of `product` with `code`, as the transaction sees it.
 async fn lot_in(tx: &mut dyn Writes, product: &Product, code: &str) -> Result<Lot, Error> {
     // A code no lot can have (a NUL, say) is not looked up.
-    crate::domain::lot::check_lot_code(code.trim()).map_err(|e| refuse("lot", e))?;
+    crate::domain::lot::check_lot_code(code.trim())
+        .map_err(|refusal| StoreError::Invalid(Invalid::by("lot", refusal)))?;
     Ok(tx
         .lot_by_code(product.id, code.trim())
         .await?
         .ok_or_else(|| {
-            refuse(
+            not_found(
                 "lot",
+                code.trim().to_owned(),
                 format!("product {} has no lot '{}'", product.id, code.trim()),
             )
         })?)
@@ -62,7 +76,7 @@ async fn batch_in(tx: &mut dyn Writes, id: i64) -> Result<LabelBatch, Error> {
     Ok(tx
         .batch(id)
         .await?
-        .ok_or_else(|| refuse("batch", format!("there is no batch {id}")))?)
+        .ok_or_else(|| not_found("batch", id.to_string(), format!("there is no batch {id}")))?)
 }
 
 /// What to mint.
@@ -125,14 +139,12 @@ pub async fn mint_with_key(
         .into());
     }
     if request.count == 0 || request.count > max_batch {
-        return Err(refuse(
-            "count",
-            format!(
-                "must be from 1 to {max_batch} labels, not {}",
-                request.count
-            ),
-        )
-        .into());
+        let message = format!(
+            "must be from 1 to {max_batch} labels, not {}",
+            request.count
+        );
+        let refusal = Refusal::new(Rule::OutOfRange, Some(format!("1–{max_batch}")), message);
+        return Err(StoreError::Invalid(Invalid::by("count", refusal)).into());
     }
     let key = keyring.active().ok_or_else(|| {
         refuse(

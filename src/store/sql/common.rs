@@ -19,7 +19,7 @@ use crate::domain::certification::{CertStatus, Certification, NewCertification};
 use crate::domain::gtin::Gtin;
 use crate::domain::job::{NewPrintJob, PrintJob};
 use crate::domain::lot::{Lot, NewLot};
-use crate::domain::organization::{NewOrganization, Organization};
+use crate::domain::organization::{NewOrganization, OrgKind, Organization};
 use crate::domain::people::{
     AccessLink, ApiToken, LinkPurpose, Membership, NewPerson, Person, PersonStatus, Role,
 };
@@ -39,7 +39,12 @@ impl ChangeCounter for ThisStore {
 fn unique_conflict(e: sqlx::Error, field: &str, message: &str) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.kind() == ErrorKind::UniqueViolation => {
-            StoreError::Conflict(Invalid::field(field, message))
+            let taken = crate::domain::validation::Refusal::new(
+                crate::domain::validation::Rule::Taken,
+                None,
+                message,
+            );
+            StoreError::Conflict(Invalid::by(field, taken))
         }
         _ => StoreError::Database(e),
     }

@@ -19,6 +19,19 @@ impl OrganizationStore for ThisStore {
         .await?;
         convert_all(rows)
     }
+
+    async fn authorities(&self) -> Result<Vec<Organization>, StoreError> {
+        use strum::IntoEnumIterator;
+        let mut query = sqlx::QueryBuilder::<Db>::new(ORGANIZATION_SELECT);
+        query.push(" AND kind IN (");
+        let mut kinds = query.separated(", ");
+        for kind in OrgKind::iter().filter(|k| k.is_authority()) {
+            kinds.push_bind(kind.as_str());
+        }
+        query.push(") ORDER BY search_text, id");
+        let rows: Vec<OrganizationRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        convert_all(rows)
+    }
 }
 
 #[async_trait]
@@ -95,6 +108,22 @@ impl CertificationStore for ThisStore {
         .fetch_all(&self.pool)
         .await?;
         convert_all(rows)
+    }
+
+    async fn certification_by_number(
+        &self,
+        issuer_id: i64,
+        number: &str,
+    ) -> Result<Option<Certification>, StoreError> {
+        sqlx::query_as::<_, CertificationRow>(&format!(
+            "{CERTIFICATION_SELECT} AND c.issuer_id = $1 AND c.number = $2"
+        ))
+        .bind(issuer_id)
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(Certification::try_from)
+        .transpose()
     }
 
     async fn list_certifications(

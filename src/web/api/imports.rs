@@ -76,7 +76,10 @@ async fn import_sheet(
             .iter()
             .map(|e| {
                 let column = e.column.split(' ').next().unwrap_or_default();
-                FieldError::new(format!("{}!{column}{}", e.sheet, e.row), &e.message)
+                FieldError {
+                    field: format!("{}!{column}{}", e.sheet, e.row),
+                    ..e.refusal.clone()
+                }
             })
             .collect();
         return Err(AppError::Invalid(Invalid { errors }).into());
@@ -89,8 +92,8 @@ async fn import_sheet(
 #[utoipa::path(get, path = "/api/v1/imports/template", tag = "imports",
     responses((status = OK, description = "The template workbook", content(("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))))
 )]
-async fn template(_: ApiCaller) -> ApiResult {
-    let bytes = sheets::template().map_err(AppError::Internal)?;
+async fn template(State(s): State<AppState>, _: ApiCaller) -> ApiResult {
+    let bytes = imports::template(&s.app).await?;
     Ok(downloads::xlsx("truyxuat-mau-nhap.xlsx", bytes))
 }
 

@@ -19,7 +19,7 @@ use crate::domain::job::{JobState, PrintJob};
 use crate::domain::lot::Lot;
 use crate::domain::product::Product;
 use crate::domain::scan::BatchScans;
-use crate::domain::validation::{Invalid, Validator};
+use crate::domain::validation::{Invalid, Refusal, Rule, Validator};
 use crate::render::{self, Media};
 use crate::store::ListQuery;
 use crate::web::AppState;
@@ -163,15 +163,19 @@ async fn list(signed: Signed, State(s): State<AppState>) -> PageResult {
 fn order_request(form: &OrderForm) -> Result<MintRequest, Invalid> {
     let mut v = Validator::default();
     if form.product_id.is_none() {
-        v.refuse("product_id", "choose a product");
+        v.choose("product_id", "choose a product");
     }
     // "10.000" and "10 000" are how people write ten thousand.
-    let count = form.count.trim().replace(['.', ',', ' '], "");
-    let count = v.check(
+    let typed = form.count.trim();
+    let count = v.check_by(
         "count",
-        count
+        typed
+            .replace(['.', ',', ' '], "")
             .parse::<u32>()
-            .map_err(|_| "must be a whole number of labels"),
+            .map_err(|_| {
+                let message = "must be a whole number of labels";
+                Refusal::new(Rule::NotANumber, Some(typed.to_owned()), message)
+            }),
     );
     let profile = match form.profile.trim() {
         "" => "compact",

@@ -17,7 +17,6 @@ use crate::domain::certification::{CertKind, CertStatus, Certification, Certific
 use crate::domain::organization::Organization;
 use crate::domain::product::Product;
 use crate::domain::validation::Invalid;
-use crate::store::ListQuery;
 use crate::web::AppState;
 use crate::web::auth::{MAX_UPLOAD, Signed};
 use crate::web::error::AppError;
@@ -96,17 +95,7 @@ async fn page(
         })
         .collect();
     // Issuers are public: every authority in truyxuat.
-    let all = s
-        .store
-        .list_organizations(&ListQuery {
-            limit: Some(ListQuery::MAX_LIMIT),
-            ..Default::default()
-        })
-        .await?;
-    let issuers = all
-        .into_iter()
-        .filter(|o| o.data.kind.is_authority())
-        .collect();
+    let issuers = s.store.authorities().await?;
     let status = if errors.errors.is_empty() {
         StatusCode::OK
     } else {

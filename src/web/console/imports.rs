@@ -14,7 +14,7 @@ use base64::Engine;
 use serde::Deserialize;
 
 use super::{PageResult, readable_organizations};
-use crate::app::imports::{self, CellError, Counts, Options};
+use crate::app::imports::{self, Counts, Options};
 use crate::app::permissions::Target;
 use crate::domain::organization::Organization;
 use crate::sheets;
@@ -72,9 +72,17 @@ struct ImportResult {
     created: Counts,
     updated: Counts,
     unchanged: Counts,
-    errors: Vec<CellError>,
+    errors: Vec<ShownError>,
     /// The refused rows as a workbook, as a data: URL to download.
     error_file: Option<String>,
+}
+
+/// A refused cell as the page shows it, in the page's language.
+struct ShownError {
+    sheet: &'static str,
+    row: u32,
+    column: String,
+    message: String,
 }
 
 async fn page(
@@ -180,7 +188,8 @@ async fn upload(
     let error_file = if outcome.errors.is_empty() {
         None
     } else {
-        let bytes = imports::error_workbook(&file, &outcome).map_err(AppError::Internal)?;
+        let word = crate::web::rules::in_vietnamese;
+        let bytes = imports::error_workbook(&s.app, &file, &outcome, &word).await?;
         let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
         Some(format!("data:{XLSX};base64,{encoded}"))
     };
@@ -191,14 +200,23 @@ async fn upload(
         created: outcome.created,
         updated: outcome.updated,
         unchanged: outcome.unchanged,
-        errors: outcome.errors,
+        errors: outcome
+            .errors
+            .iter()
+            .map(|e| ShownError {
+                sheet: e.sheet,
+                row: e.row,
+                column: e.column.clone(),
+                message: crate::web::rules::words(signed.lang, &e.refusal).into_owned(),
+            })
+            .collect(),
         error_file,
     };
     page(&s, &signed, Some(producer), Some(result), None).await
 }
 
-async fn template(_: Signed) -> PageResult {
-    let bytes = sheets::template().map_err(AppError::Internal)?;
+async fn template(State(s): State<AppState>, _: Signed) -> PageResult {
+    let bytes = imports::template(&s.app).await?;
     Ok(downloads::xlsx("truyxuat-mau-nhap.xlsx", bytes))
 }
 
