@@ -13,7 +13,7 @@ help: ## List the targets
 run: ## Build, migrate, load the demo data (and demo people) once and serve http://127.0.0.1:8080/
 	cargo run --release -- serve --demo
 
-test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm, zbarimg, time, openpyxl, schemathesis
+test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm, zbarimg, time, openpyxl, schemathesis, cryptography
 	@missing=(); \
 	command -v chromium >/dev/null || missing+=(chromium); \
 	command -v pdftoppm >/dev/null || missing+=(poppler-utils); \
@@ -24,10 +24,11 @@ test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm,
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \
 	fi
 	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
-	@[ -x tests/.venv/bin/python ] && tests/.venv/bin/python -c 'import openpyxl' 2>/dev/null \
+	@[ -x tests/.venv/bin/python ] && tests/.venv/bin/python -c 'import openpyxl, cryptography' 2>/dev/null \
 	  && [ -x tests/.venv/bin/schemathesis ] || \
 	  (python3 -m venv tests/.venv && tests/.venv/bin/pip install -q \
-	    -r tests/sheets/requirements.txt -r tests/api/requirements.txt)
+	    -r tests/sheets/requirements.txt -r tests/api/requirements.txt \
+	    -r tests/audit/requirements.txt)
 
 # The PostgreSQL the tests use: TRUYXUAT_TEST_POSTGRES_URL, or the server of a developer's
 # machine at 127.0.0.1:5432 (as `.ci/run` sets) when one answers there.

@@ -91,6 +91,16 @@ pub struct Settings {
     )]
     pub print_files_days: u32,
 
+    /// Seconds between the audit log's signed checkpoints while entries arrive (0: only
+    /// when asked, by `truyxuat audit checkpoint`).
+    #[arg(
+        long,
+        global = true,
+        env = "TRUYXUAT_AUDIT_CHECKPOINT_SECS",
+        default_value_t = 60
+    )]
+    pub audit_checkpoint_secs: u64,
+
     /// The most labels one batch may hold.
     #[arg(long, global = true, env = "TRUYXUAT_MAX_BATCH", default_value_t = crate::app::labels::DEFAULT_MAX_BATCH)]
     pub max_batch: u32,

@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod auditkey;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -9,6 +9,7 @@ mod support;
 
 mod api_batches;
 mod audit;
+mod audit_log;
 mod browser;
 mod cli;
 mod connections;
@@ -29,3 +30,4 @@ mod scan;
 mod sheets;
 mod signin;
 mod store_contract;
+mod tlog;

@@ -1,8 +1,6 @@
 //! A print job interrupted by a `kill -9` of the server: the next start takes it up again and
 //! finishes it (never left "running"), and its file is the whole run.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -13,25 +11,14 @@ use crate::support::cli_env::CliEnv;
 /// More than a file sent at once (20,000), so a job.
 const LABELS: u32 = 30_000;
 
-/// One HTTP/1.0 request with the token; the status and the body.
+/// One JSON request with the token; the status and the body.
 fn call(address: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, Vec<u8>) {
-    let mut stream = TcpStream::connect(address).unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.0\r\nHost: {address}\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .unwrap();
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).unwrap();
-    let split = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a whole response");
-    let head = String::from_utf8_lossy(&response[..split]).into_owned();
-    let status = head[9..12].parse().unwrap();
-    (status, response[split + 4..].to_vec())
+    let bearer = format!("Bearer {token}");
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+    ];
+    crate::support::cli_env::request(address, method, path, &headers, body)
 }
 
 fn job(address: &str, token: &str, id: i64) -> Value {

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod accounts;
+pub mod auditlog;
 pub mod imports;
 pub mod keys;
 pub mod labels;

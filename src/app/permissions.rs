@@ -295,6 +295,7 @@ mod tests {
             include_str!("accounts.rs"),
             include_str!("keys.rs"),
             include_str!("access.rs"),
+            include_str!("auditlog.rs"),
         ];
         let mut used: std::collections::BTreeSet<&str> = sources
             .iter()

@@ -1,6 +1,7 @@
 //! The command line. Each command opens the store named by the settings and calls the
 //! library; errors end the process with a message and a non-zero exit.
 
+mod audit;
 mod labels;
 mod people;
 mod print;
@@ -156,6 +157,9 @@ pub enum Command {
     /// API tokens for integrations: create (printed once), list, revoke.
     #[command(subcommand)]
     Tokens(people::TokensCommand),
+    /// The audit log as a transparency log: verify it, sign a checkpoint, prove it grew.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Runs a parsed command line.
@@ -220,6 +224,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 _ => import(&app, &caller, &file, dry_run).await?,
             }
+        }
+        Command::Audit(command) => {
+            let app = App::new(open(&settings).await?, clock);
+            let key = audit::key(&settings)?;
+            audit::run(&app, &key, command).await?;
         }
         Command::Template { output } => {
             // The template lists the authorities in this truyxuat as issuers.

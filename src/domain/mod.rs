@@ -16,6 +16,7 @@ pub mod province;
 pub mod scan;
 pub mod secrets;
 pub mod text;
+pub mod tlog;
 pub mod validation;
 
 use serde::{Deserialize, Deserializer};

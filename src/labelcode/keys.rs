@@ -241,6 +241,10 @@ pub struct KeysDocument {
     pub base_urls: Vec<String>,
     /// Every key generation, active, retired and revoked.
     pub keys: Vec<PublicKeyEntry>,
+    /// The C2SP verifier key of the audit log's checkpoints (`origin+id+base64`), when the
+    /// server has one: the key `truyxuat audit prove` and any tlog client check them with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_log_vkey: Option<String>,
 }
 
 /// One public key in `keys.json`.
@@ -410,6 +414,7 @@ impl Keyring {
         KeysDocument {
             base_urls: Vec::new(),
             keys: self.keys.iter().map(KeyGeneration::public_entry).collect(),
+            audit_log_vkey: None,
         }
     }
 

@@ -414,6 +414,40 @@ pub trait AuditStore: Send + Sync {
     async fn audit_size(&self) -> Result<i64, StoreError>;
     /// Up to `limit` entries from number `from` on, in order.
     async fn audit_entries(&self, from: i64, limit: i64) -> Result<Vec<StoredEntry>, StoreError>;
+    /// The leaf hashes of up to `limit` entries from number `from` on, as (number, hash).
+    async fn audit_leaf_hashes(
+        &self,
+        from: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, [u8; 32])>, StoreError>;
+    /// The Merkle tree's stored hashes of `indexes` that are stored.
+    async fn audit_tree_hashes(
+        &self,
+        indexes: &[u64],
+    ) -> Result<HashMap<u64, [u8; 32]>, StoreError>;
+    /// Adds stored hashes of the tree, and a checkpoint, in one transaction; a hash or
+    /// checkpoint stored already (by another process) is left as it is.
+    async fn add_to_audit_tree(
+        &self,
+        hashes: &[(u64, [u8; 32])],
+        checkpoint: Option<&StoredCheckpoint>,
+    ) -> Result<(), StoreError>;
+    /// The checkpoint of the largest tree signed so far.
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// The checkpoint signed for a tree of `size` entries, if one was.
+    async fn checkpoint(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError>;
+    /// Every checkpoint, smallest tree first.
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError>;
+}
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    pub size: u64,
+    pub root: [u8; 32],
+    /// The C2SP signed note, as served.
+    pub note: String,
+    pub made_at: DateTime<Utc>,
 }
 
 #[async_trait]

@@ -5,6 +5,7 @@
 //! the request context, compression, metrics, rate limits and the security headers below.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod compress;
 pub mod console;
@@ -73,6 +74,9 @@ pub struct AppState {
     pub scan_cache: Arc<ScanCache>,
     /// Wakes the print worker when a job is queued.
     pub print_jobs: crate::jobs::JobBell,
+    /// The key that signs the audit log's checkpoints; None when the key folder could not
+    /// give one (the log is then served unsigned: no checkpoint, no tile).
+    pub audit_key: Option<crate::auditkey::AuditKey>,
 }
 
 impl AppState {
@@ -98,9 +102,28 @@ impl AppState {
             keep: chrono::Duration::days(i64::from(settings.print_files_days.max(1))),
         }
         .start();
+        let app = App::new(store.clone(), clock.clone());
+        let origin = crate::auditkey::origin_of(&settings.base_url());
+        let audit_key = match crate::auditkey::load_or_create(&settings.key_dir, &origin) {
+            Ok(key) => {
+                if settings.audit_checkpoint_secs > 0 {
+                    crate::app::auditlog::start_checkpointer(
+                        app.clone(),
+                        key.clone(),
+                        Duration::from_secs(settings.audit_checkpoint_secs),
+                    );
+                }
+                Some(key)
+            }
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "no audit key: the audit log is not checkpointed");
+                None
+            }
+        };
         AppState {
             print_jobs,
-            app: App::new(store.clone(), clock.clone()),
+            audit_key,
+            app,
             scans: ScanRecorder::start(store.clone()),
             store,
             settings: Arc::new(settings),
@@ -126,6 +149,7 @@ impl AppState {
     pub fn published_keys(&self) -> crate::labelcode::KeysDocument {
         let mut document = self.keyring.public_keys();
         document.base_urls = vec![self.settings.base_url()];
+        document.audit_log_vkey = self.audit_key.as_ref().map(|k| k.vkey.clone());
         document
     }
 }
@@ -150,6 +174,7 @@ pub fn app(state: AppState) -> Router {
     let routes = Router::new()
         .merge(public::router())
         .merge(health::router())
+        .merge(audit::router())
         .merge(api::router(state.clone()))
         .merge(api::openapi::router())
         .merge(console::router(state.clone()))

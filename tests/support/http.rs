@@ -35,6 +35,8 @@ pub struct TestApp {
     pub token: String,
     /// The data folder (finished print runs).
     pub data: tempfile::TempDir,
+    /// The key that signs the audit log's checkpoints.
+    pub audit_key: truyxuat::auditkey::AuditKey,
 }
 
 /// A signed-in browser: its session cookie and the session's form token.
@@ -155,6 +157,12 @@ impl TestApp {
         }
         let data = tempfile::tempdir().expect("a data folder");
         args.extend(["--data-dir".into(), data.path().display().to_string()]);
+        // The audit key is made in the key folder: this test's own.
+        let keys = data.path().join("keys");
+        args.extend(["--key-dir".into(), keys.display().to_string()]);
+        // Checkpoints only when a test signs one: a background one would change the tables
+        // between two snapshots of a test that compares them.
+        args.extend(["--audit-checkpoint-secs".into(), "0".into()]);
         args.extend(settings.iter().map(|s| s.to_string()));
         args.push("migrate".into());
         let cli = truyxuat::cli::Cli::parse_from(args);
@@ -166,7 +174,12 @@ impl TestApp {
         let app = App::new(db.store.clone(), clock.clone());
         let token = operator_token(&app).await;
         let state = AppState::new(db.store.clone(), cli.settings, clock.clone(), keyring);
+        let audit_key = state
+            .audit_key
+            .clone()
+            .expect("an audit key in the test's key folder");
         TestApp {
+            audit_key,
             router: web::app(state),
             db,
             clock,

@@ -141,4 +141,123 @@ impl AuditStore for ThisStore {
             })
             .collect()
     }
+
+    async fn audit_leaf_hashes(
+        &self,
+        from: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, [u8; 32])>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, leaf_hash FROM audit_entries WHERE seq >= $1 ORDER BY seq LIMIT $2",
+        )
+        .bind(from)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(seq, leaf)| Ok((seq, hash32(leaf, || format!("audit entry {seq}"))?)))
+            .collect()
+    }
+
+    async fn audit_tree_hashes(
+        &self,
+        indexes: &[u64],
+    ) -> Result<HashMap<u64, [u8; 32]>, StoreError> {
+        let mut found = HashMap::with_capacity(indexes.len());
+        for chunk in indexes.chunks(ROWS_PER_INSERT) {
+            let mut query = sqlx::QueryBuilder::<Db>::new(
+                "SELECT idx, hash FROM audit_tree_hashes WHERE idx IN (",
+            );
+            let mut list = query.separated(", ");
+            for index in chunk {
+                list.push_bind(i64::try_from(*index).unwrap_or(i64::MAX));
+            }
+            query.push(")");
+            let rows: Vec<(i64, Vec<u8>)> = query.build_query_as().fetch_all(&self.pool).await?;
+            for (index, hash) in rows {
+                let hash = hash32(hash, || format!("audit tree hash {index}"))?;
+                found.insert(index as u64, hash);
+            }
+        }
+        Ok(found)
+    }
+
+    async fn add_to_audit_tree(
+        &self,
+        hashes: &[(u64, [u8; 32])],
+        checkpoint: Option<&StoredCheckpoint>,
+    ) -> Result<(), StoreError> {
+        self.write(async |conn| {
+            for chunk in hashes.chunks(ROWS_PER_INSERT) {
+                let mut query =
+                    sqlx::QueryBuilder::<Db>::new("INSERT INTO audit_tree_hashes (idx, hash) ");
+                query.push_values(chunk, |mut row, (index, hash)| {
+                    row.push_bind(*index as i64).push_bind(hash.to_vec());
+                });
+                query.push(" ON CONFLICT (idx) DO NOTHING");
+                query.build().execute(&mut *conn).await?;
+            }
+            if let Some(checkpoint) = checkpoint {
+                sqlx::query(
+                    "INSERT INTO audit_checkpoints (size, root, note, made_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (size) DO NOTHING",
+                )
+                .bind(checkpoint.size as i64)
+                .bind(checkpoint.root.to_vec())
+                .bind(&checkpoint.note)
+                .bind(checkpoint.made_at)
+                .execute(&mut *conn)
+                .await?;
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row: Option<CheckpointRow> = sqlx::query_as(
+            "SELECT size, root, note, made_at FROM audit_checkpoints ORDER BY size DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(checkpoint_of).transpose()
+    }
+
+    async fn checkpoint(&self, size: u64) -> Result<Option<StoredCheckpoint>, StoreError> {
+        let row: Option<CheckpointRow> = sqlx::query_as(
+            "SELECT size, root, note, made_at FROM audit_checkpoints WHERE size = $1",
+        )
+        .bind(i64::try_from(size).unwrap_or(i64::MAX))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(checkpoint_of).transpose()
+    }
+
+    async fn checkpoints(&self) -> Result<Vec<StoredCheckpoint>, StoreError> {
+        let rows: Vec<CheckpointRow> =
+            sqlx::query_as("SELECT size, root, note, made_at FROM audit_checkpoints ORDER BY size")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter().map(checkpoint_of).collect()
+    }
+}
+
+type CheckpointRow = (i64, Vec<u8>, String, DateTime<Utc>);
+
+fn checkpoint_of(
+    (size, root, note, made_at): CheckpointRow,
+) -> Result<StoredCheckpoint, StoreError> {
+    Ok(StoredCheckpoint {
+        size: size as u64,
+        root: hash32(root, || format!("audit checkpoint {size}"))?,
+        note,
+        made_at,
+    })
+}
+
+/// A 32-byte hash read back; `what` names it when it is not.
+fn hash32(bytes: Vec<u8>, what: impl FnOnce() -> String) -> Result<[u8; 32], StoreError> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("{}: not a 32-byte hash", what())))
 }
