@@ -425,6 +425,13 @@ pub trait AuditStore: Send + Sync {
         &self,
         indexes: &[u64],
     ) -> Result<HashMap<u64, [u8; 32]>, StoreError>;
+    /// The stored hashes numbered `from..to` that are stored (a run of leaves' hashes and
+    /// the subtrees they complete are numbered together).
+    async fn audit_tree_hash_range(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<HashMap<u64, [u8; 32]>, StoreError>;
     /// Adds stored hashes of the tree, and a checkpoint, in one transaction; a hash or
     /// checkpoint stored already (by another process) is left as it is.
     async fn add_to_audit_tree(

@@ -15,8 +15,13 @@ const BACKEND: &str = "sqlite";
 const BEGIN: &str = "BEGIN IMMEDIATE";
 /// A scan's day in Vietnam (UTC+7, no daylight saving), as YYYY-MM-DD.
 const SCAN_DAY: &str = "date(s.scanned_at, '+7 hours')";
-/// SQLite has one writer at a time, so appenders of audit entries are serialised already.
-const AUDIT_APPENDERS_LOCK: Option<&str> = None;
+/// Appends an audit entry in one statement, numbered next after the last: SQLite has one
+/// writer at a time, so appenders take turns already.
+const AUDIT_APPEND: &str = "INSERT INTO audit_entries \
+    (seq, at, action, entity_type, entity_id, entry, leaf_hash) \
+    SELECT COALESCE(MAX(seq) + 1, 0), $1, $2, $3, $4, $5, $6 FROM audit_entries RETURNING seq";
+/// The first number of `$1` entries appended together.
+const AUDIT_RESERVE: &str = "SELECT COALESCE(MAX(seq) + 1, 0) + 0 * $1 FROM audit_entries";
 /// Readiness's write after a failed one: 256 KiB, more than a group of scans or a document
 /// takes, so that a disk with room for a few bytes only is not called ready.
 const PROBE_WRITE: &str = "INSERT INTO write_probe (id, written_at, headroom) \

@@ -182,6 +182,25 @@ impl AuditStore for ThisStore {
         Ok(found)
     }
 
+    async fn audit_tree_hash_range(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<HashMap<u64, [u8; 32]>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>)> =
+            sqlx::query_as("SELECT idx, hash FROM audit_tree_hashes WHERE idx >= $1 AND idx < $2")
+                .bind(i64::try_from(from).unwrap_or(i64::MAX))
+                .bind(i64::try_from(to).unwrap_or(i64::MAX))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(index, hash)| {
+                let hash = hash32(hash, || format!("audit tree hash {index}"))?;
+                Ok((index as u64, hash))
+            })
+            .collect()
+    }
+
     async fn add_to_audit_tree(
         &self,
         hashes: &[(u64, [u8; 32])],

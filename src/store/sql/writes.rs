@@ -522,13 +522,10 @@ impl Writes for ThisWrites {
     async fn append_audits(&mut self, entries: &[AuditEntry]) -> Result<Vec<i64>, StoreError> {
         let conn = &mut *self.conn;
         let appended = async {
-            if let Some(lock) = AUDIT_APPENDERS_LOCK {
-                sqlx::query(lock).execute(&mut *conn).await?;
-            }
-            let first: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_entries")
-                    .fetch_one(&mut *conn)
-                    .await?;
+            let first: i64 = sqlx::query_scalar(AUDIT_RESERVE)
+                .bind(entries.len() as i64)
+                .fetch_one(&mut *conn)
+                .await?;
             // A chunk's canonical bytes at a time: the whole import's would be hundreds of MB.
             for (c, chunk) in entries.chunks(ROWS_PER_INSERT).enumerate() {
                 let mut rows = Vec::with_capacity(chunk.len());
@@ -1143,34 +1140,23 @@ impl Writes for ThisWrites {
                 .canonical_bytes()
                 .map_err(|e| StoreError::Corrupt(format!("audit entry: {e}")))?;
             let leaf = crate::domain::audit::leaf_hash(&bytes);
-            if let Some(lock) = AUDIT_APPENDERS_LOCK {
-                sqlx::query(lock).execute(&mut *conn).await?;
-            }
-            let seq: i64 =
-                sqlx::query_scalar("SELECT COALESCE(MAX(seq) + 1, 0) FROM audit_entries")
-                    .fetch_one(&mut *conn)
-                    .await?;
             let entity_id = match &entry.entity.id {
                 serde_json::Value::String(s) => s.clone(),
                 other => other.to_string(),
             };
-            sqlx::query(
-                "INSERT INTO audit_entries (seq, at, action, entity_type, entity_id, entry, \
-                 leaf_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(seq)
-            .bind(
-                DateTime::parse_from_rfc3339(&entry.at)
-                    .map(|t| t.with_timezone(&Utc))
-                    .map_err(|e| StoreError::Corrupt(format!("audit time: {e}")))?,
-            )
-            .bind(&entry.action)
-            .bind(&entry.entity.kind)
-            .bind(entity_id)
-            .bind(bytes)
-            .bind(leaf.to_vec())
-            .execute(&mut *conn)
-            .await?;
+            let seq: i64 = sqlx::query_scalar(AUDIT_APPEND)
+                .bind(
+                    DateTime::parse_from_rfc3339(&entry.at)
+                        .map(|t| t.with_timezone(&Utc))
+                        .map_err(|e| StoreError::Corrupt(format!("audit time: {e}")))?,
+                )
+                .bind(&entry.action)
+                .bind(&entry.entity.kind)
+                .bind(entity_id)
+                .bind(bytes)
+                .bind(leaf.to_vec())
+                .fetch_one(&mut *conn)
+                .await?;
             Ok(seq)
         }
         .await;

@@ -1,0 +1,217 @@
+//! The audit log against the targets of issue 13:
+//!
+//! - what appending an audit entry adds to a registry write: the same lot written in its own
+//!   committed transaction with and without its entry, one after another, on SQLite (a file,
+//!   `synchronous=FULL`) and on PostgreSQL when `TRUYXUAT_TEST_POSTGRES_URL` names one
+//!   (target: at most 10 %);
+//! - `audit verify` over 1,000,000 entries: every leaf recomputed from its bytes, the tree
+//!   from the leaves and checked against the stored tree and the signed checkpoint (target:
+//!   seconds); the checkpoint that first grows the tree to them is timed too.
+
+// A benchmark times itself by the wall clock.
+#![allow(clippy::disallowed_methods)]
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use truyxuat::app::{App, auditlog};
+use truyxuat::auditkey::AuditKey;
+use truyxuat::clock::SystemClock;
+use truyxuat::domain::audit::{ActorRecord, AuditEntry, EntityRef};
+use truyxuat::domain::lot::LotInput;
+use truyxuat::domain::organization::OrganizationInput;
+use truyxuat::domain::product::ProductInput;
+use truyxuat::store::{PostgresStore, Store};
+
+/// Writes timed each way.
+const WRITES: usize = 1_000;
+const ENTRIES: usize = 1_000_000;
+
+fn entry(i: usize) -> AuditEntry {
+    AuditEntry::new(
+        Utc::now(),
+        ActorRecord::Cli {
+            user: "bench".into(),
+        },
+        "labels.activate",
+        EntityRef::new("batch", i as i64),
+        Some(serde_json::json!({"state": "minted", "range": [i, i + 100]})),
+        Some(serde_json::json!({"state": "active", "range": [i, i + 100], "lot": "CD-2026-11"})),
+        None,
+    )
+}
+
+/// A producer's product, to hang lots on.
+async fn product(store: &Arc<dyn Store>) -> i64 {
+    let org = OrganizationInput {
+        kind: "cooperative".into(),
+        name: "HTX Bench".into(),
+        province: "Lâm Đồng".into(),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    let org = tx.insert_organization(&org, Utc::now()).await.unwrap();
+    let product = ProductInput {
+        producer_id: Some(org.id),
+        name: "Chè bench".into(),
+        category: "Đồ uống".into(),
+        unit: "gói".into(),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap();
+    let product = tx.insert_product(&product, Utc::now()).await.unwrap();
+    tx.commit().await.unwrap();
+    product.id
+}
+
+/// `WRITES` lots, each in its own committed transaction, with or without its entry.
+async fn writes(store: &Arc<dyn Store>, product: i64, tag: &str, with_entry: bool) -> Duration {
+    let started = Instant::now();
+    for i in 0..WRITES {
+        let lot = LotInput {
+            product_id: Some(product),
+            code: format!("{tag}-{i}"),
+            produced_on: "2026-11-15".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        let mut tx = store.begin().await.unwrap();
+        let stored = tx.insert_lot(&lot, Utc::now()).await.unwrap();
+        if with_entry {
+            let after = serde_json::to_value(&stored).unwrap();
+            let e = AuditEntry::new(
+                Utc::now(),
+                ActorRecord::Cli {
+                    user: "bench".into(),
+                },
+                "lot.create",
+                EntityRef::new("lot", stored.id),
+                None,
+                Some(after),
+                None,
+            );
+            tx.append_audit(&e).await.unwrap();
+        }
+        tx.commit().await.unwrap();
+    }
+    started.elapsed()
+}
+
+async fn append_cost(name: &str, store: Arc<dyn Store>) {
+    let product = product(&store).await;
+    // Warm up, then alternate so that neither way gets the warmer cache.
+    writes(&store, product, "warm", true).await;
+    let mut without = Duration::ZERO;
+    let mut with = Duration::ZERO;
+    for round in 0..3 {
+        without += writes(&store, product, &format!("a{round}"), false).await;
+        with += writes(&store, product, &format!("b{round}"), true).await;
+    }
+    // The same lot as a person's request makes it: through the application layer, which
+    // looks up the product and its producer and checks the permission first.
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let started = Instant::now();
+    for i in 0..3 * WRITES {
+        let lot = LotInput {
+            product_id: Some(product),
+            code: format!("app-{i}"),
+            produced_on: "2026-11-15".into(),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        truyxuat::app::registry::create_lot(&app, &truyxuat::app::Caller::cli(), &lot)
+            .await
+            .unwrap();
+    }
+    let through_app = started.elapsed();
+    let per = |d: Duration| d.as_secs_f64() * 1000.0 / (3 * WRITES) as f64;
+    let entry = per(with) - per(without);
+    println!("\na registry write (a lot, its own transaction), {name}:");
+    println!(
+        "  baseline, without its entry          {:.3} ms",
+        per(without)
+    );
+    println!("  with its audit entry                 {:.3} ms", per(with));
+    println!(
+        "  the entry adds                       {:.1} %   (target: at most 10 %)",
+        entry / per(without) * 100.0
+    );
+    println!(
+        "  the whole write through the app      {:.3} ms   (the entry is {:.1} % of it)",
+        per(through_app),
+        entry / per(through_app) * 100.0
+    );
+}
+
+async fn verify_a_million(store: Arc<dyn Store>) {
+    let started = Instant::now();
+    let chunk: Vec<AuditEntry> = (0..10_000).map(entry).collect();
+    for _ in 0..ENTRIES / chunk.len() {
+        let mut tx = store.begin().await.unwrap();
+        tx.append_audits(&chunk).await.unwrap();
+        tx.commit().await.unwrap();
+    }
+    let appended = started.elapsed();
+    let app = App::new(store.clone(), Arc::new(SystemClock));
+    let (key, _) = AuditKey::generate("bench.truyxuat.vn/audit").unwrap();
+    let started = Instant::now();
+    let checkpoint = auditlog::checkpoint(&app, &key).await.unwrap().unwrap();
+    let grown = started.elapsed();
+    assert_eq!(checkpoint.size, ENTRIES as u64);
+    let started = Instant::now();
+    let verified = auditlog::verify(&app, &key.vkey).await.unwrap().unwrap();
+    let verify = started.elapsed();
+    assert_eq!(verified.entries, ENTRIES as u64);
+    println!("\n`audit verify` over {ENTRIES} entries (SQLite, a file):");
+    println!(
+        "  appending them, 10,000 a transaction   {:.1} s",
+        appended.as_secs_f64()
+    );
+    println!(
+        "  first checkpoint (grows the tree)      {:.1} s",
+        grown.as_secs_f64()
+    );
+    println!(
+        "  verify                                 {:.1} s   (target: seconds)",
+        verify.as_secs_f64()
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    append_cost(
+        "SQLite",
+        truyxuat::store::open(&sqlite("append.db")).await.unwrap(),
+    )
+    .await;
+    if let Ok(server) = std::env::var("TRUYXUAT_TEST_POSTGRES_URL") {
+        let schema = format!("bench_{}", std::process::id());
+        let admin = sqlx::PgPool::connect(&server).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA {schema}"))
+            .execute(&admin)
+            .await
+            .unwrap();
+        let options = sqlx::postgres::PgConnectOptions::from_str(&server)
+            .unwrap()
+            .options([("search_path", schema.as_str())]);
+        let store: Arc<dyn Store> = Arc::new(PostgresStore::open_with(options).await.unwrap());
+        store.migrate().await.unwrap();
+        append_cost("PostgreSQL", store).await;
+        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+            .execute(&admin)
+            .await
+            .unwrap();
+    } else {
+        println!("\n(PostgreSQL: set TRUYXUAT_TEST_POSTGRES_URL to measure it too)");
+    }
+    verify_a_million(truyxuat::store::open(&sqlite("verify.db")).await.unwrap()).await;
+}
