@@ -497,3 +497,103 @@ fn an_independent_check_recomputes_the_signed_root_from_the_served_tiles() {
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("not a checkpoint signed"));
 }
+
+/// An inspector reads a certificate's history: who changed what, each entry proved against
+/// the signed checkpoint; an entry after it waits for the next; an entry edited in the
+/// database shows as not matching; a producer's editor is refused.
+#[tokio::test]
+async fn an_inspector_reads_a_records_history_with_each_entry_proved() {
+    use truyxuat::domain::certification::CertStatus;
+    use truyxuat::domain::people::Role;
+    let app = TestApp::new().await;
+    let store = app.db.store.clone();
+    let (cert, _) = twelve_entries(&store).await;
+    store
+        .set_certification_status(cert, CertStatus::Verified, "thanhtra", now())
+        .await
+        .unwrap();
+    auditlog::checkpoint(&app.app, &app.audit_key)
+        .await
+        .unwrap();
+    // One more change, after the checkpoint.
+    store
+        .set_certification_status(cert, CertStatus::Revoked, "thanhtra", now())
+        .await
+        .unwrap();
+    let council = store
+        .certification(cert)
+        .await
+        .unwrap()
+        .unwrap()
+        .data
+        .issuer_id;
+    let inspector = app
+        .member("thanhtra@ld.gov.vn", council, Role::Inspector)
+        .await;
+    let path = format!("/inspect/history/certification/{cert}");
+    let page = app.get_with(&path, "cookie", &inspector.cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(
+        page.texts("#history td.action"),
+        vec![
+            "certification.create",
+            "certification.status",
+            "certification.status"
+        ]
+    );
+    assert_eq!(
+        page.texts("#history td.proof"),
+        vec![
+            "✓ Đã kiểm chứng",
+            "✓ Đã kiểm chứng",
+            "Chưa có trong checkpoint"
+        ]
+    );
+    assert_eq!(page.texts("#history td.who")[1], "cli:thanhtra");
+    let changes = page.texts("#history tr:nth-child(2) ul.changes li");
+    assert!(
+        changes.iter().any(|c| c == "status: submitted → verified"),
+        "{changes:?}"
+    );
+
+    // The first entry edited in the database (its leaf hash left): its proof fails.
+    let first = store
+        .audit_entries_of("certification", &cert.to_string())
+        .await
+        .unwrap()[0]
+        .seq;
+    let entry = store.audit_entries(first, 1).await.unwrap().remove(0);
+    let edited = String::from_utf8(entry.bytes)
+        .unwrap()
+        .replace("12/QĐ", "99/QĐ");
+    as_administrator(
+        &app.db,
+        &[&format!(
+            "UPDATE audit_entries SET entry = {} WHERE seq = {first}",
+            blob(&app.db, &hex::encode(edited.as_bytes()))
+        )],
+    )
+    .await;
+    let page = app.get_with(&path, "cookie", &inspector.cookie).await;
+    assert_eq!(page.texts("#history td.proof")[0], "✗ KHÔNG khớp");
+
+    // Not a kind of record with a history; not an inspector.
+    let odd = app
+        .get_with(
+            "/inspect/history/%3Cscript%3E/1",
+            "cookie",
+            &inspector.cookie,
+        )
+        .await;
+    assert_eq!(odd.status, StatusCode::NOT_FOUND);
+    let coop = store
+        .certification(cert)
+        .await
+        .unwrap()
+        .unwrap()
+        .data
+        .holder_id;
+    let editor = app.member("bientap@htx.vn", coop, Role::Editor).await;
+    let refused = app.get_with(&path, "cookie", &editor.cookie).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

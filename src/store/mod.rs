@@ -414,6 +414,13 @@ pub trait AuditStore: Send + Sync {
     async fn audit_size(&self) -> Result<i64, StoreError>;
     /// Up to `limit` entries from number `from` on, in order.
     async fn audit_entries(&self, from: i64, limit: i64) -> Result<Vec<StoredEntry>, StoreError>;
+    /// Every entry about one record (`entity_type`, `entity_id` as the entry names it), in
+    /// order.
+    async fn audit_entries_of(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Vec<StoredEntry>, StoreError>;
     /// The leaf hashes of up to `limit` entries from number `from` on, as (number, hash).
     async fn audit_leaf_hashes(
         &self,

@@ -137,6 +137,7 @@ pub struct Texts {
     pub batches: &'static BatchTexts,
     pub imports: &'static ImportTexts,
     pub certificates: &'static CertificateTexts,
+    pub history: &'static HistoryTexts,
     pub overview: &'static OverviewTexts,
     pub lot_page: &'static LotTexts,
 }
@@ -216,6 +217,7 @@ pub static VI: Texts = Texts {
     batches: &BATCHES_VI,
     imports: &IMPORTS_VI,
     certificates: &CERTIFICATES_VI,
+    history: &HISTORY_VI,
     overview: &OVERVIEW_VI,
     lot_page: &LOTS_VI,
 };
@@ -295,6 +297,7 @@ pub static EN: Texts = Texts {
     batches: &BATCHES_EN,
     imports: &IMPORTS_EN,
     certificates: &CERTIFICATES_EN,
+    history: &HISTORY_EN,
     overview: &OVERVIEW_EN,
     lot_page: &LOTS_EN,
 };
@@ -779,6 +782,80 @@ pub static IMPORTS_EN: ImportTexts = ImportTexts {
     message: "Error",
     error_file: "Download the rows with errors (.xlsx) to fix",
     all_good: "No errors.",
+};
+
+/// The words of a record's history in the inspectors' workspace.
+pub struct HistoryTexts {
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub when: &'static str,
+    pub who: &'static str,
+    pub action: &'static str,
+    pub changes: &'static str,
+    pub proof: &'static str,
+    pub proved: &'static str,
+    pub not_proved: &'static str,
+    pub not_yet: &'static str,
+    pub checkpoint: &'static str,
+    pub no_checkpoint: &'static str,
+    pub none: &'static str,
+    pub kinds: [(&'static str, &'static str); 5],
+}
+
+impl HistoryTexts {
+    /// The name of a kind of record.
+    pub fn kind(&self, kind: &str) -> &'static str {
+        self.kinds
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or("", |(_, name)| name)
+    }
+}
+
+pub static HISTORY_VI: HistoryTexts = HistoryTexts {
+    title: "Lịch sử thay đổi",
+    intro: "Mọi thay đổi của bản ghi này theo nhật ký kiểm toán: ai, khi nào, trước và sau. Mỗi mục được kiểm chứng bằng bằng chứng bao hàm (inclusion proof) so với checkpoint đã ký mới nhất.",
+    when: "Thời điểm",
+    who: "Người thực hiện",
+    action: "Thao tác",
+    changes: "Thay đổi (trước → sau)",
+    proof: "Bằng chứng",
+    proved: "Đã kiểm chứng",
+    not_proved: "KHÔNG khớp",
+    not_yet: "Chưa có trong checkpoint",
+    checkpoint: "Checkpoint đã ký mới nhất: cây gồm",
+    no_checkpoint: "Chưa có checkpoint nào được ký.",
+    none: "Không có mục nào trong nhật ký về bản ghi này.",
+    kinds: [
+        ("organization", "Tổ chức"),
+        ("product", "Sản phẩm"),
+        ("certification", "Giấy chứng nhận"),
+        ("lot", "Lô hàng"),
+        ("batch", "Lô tem"),
+    ],
+};
+
+pub static HISTORY_EN: HistoryTexts = HistoryTexts {
+    title: "What changed",
+    intro: "Every change to this record from the audit log: who, when, before and after. Each entry is checked by its inclusion proof against the latest signed checkpoint.",
+    when: "When",
+    who: "Who",
+    action: "Action",
+    changes: "Changes (before → after)",
+    proof: "Proof",
+    proved: "Verified",
+    not_proved: "DOES NOT MATCH",
+    not_yet: "Not in a checkpoint yet",
+    checkpoint: "Latest signed checkpoint: a tree of",
+    no_checkpoint: "No checkpoint has been signed yet.",
+    none: "The audit log has no entry about this record.",
+    kinds: [
+        ("organization", "Organization"),
+        ("product", "Product"),
+        ("certification", "Certificate"),
+        ("lot", "Lot"),
+        ("batch", "Label batch"),
+    ],
 };
 
 /// The words of the console's certificates page.

@@ -128,18 +128,23 @@ impl AuditStore for ThisStore {
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(seq, bytes, leaf)| {
-                let leaf_hash = leaf
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt(format!("audit entry {seq}: leaf hash")))?;
-                Ok(StoredEntry {
-                    seq,
-                    bytes,
-                    leaf_hash,
-                })
-            })
-            .collect()
+        rows.into_iter().map(stored_entry).collect()
+    }
+
+    async fn audit_entries_of(
+        &self,
+        entity_type: &str,
+        entity_id: &str,
+    ) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, entry, leaf_hash FROM audit_entries \
+             WHERE entity_type = $1 AND entity_id = $2 ORDER BY seq",
+        )
+        .bind(entity_type)
+        .bind(entity_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(stored_entry).collect()
     }
 
     async fn audit_leaf_hashes(
@@ -259,6 +264,15 @@ impl AuditStore for ThisStore {
                 .await?;
         rows.into_iter().map(checkpoint_of).collect()
     }
+}
+
+/// An audit entry's row: its number, bytes and leaf hash.
+fn stored_entry((seq, bytes, leaf): (i64, Vec<u8>, Vec<u8>)) -> Result<StoredEntry, StoreError> {
+    Ok(StoredEntry {
+        seq,
+        bytes,
+        leaf_hash: hash32(leaf, || format!("audit entry {seq}"))?,
+    })
 }
 
 type CheckpointRow = (i64, Vec<u8>, String, DateTime<Utc>);

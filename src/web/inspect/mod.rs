@@ -4,9 +4,11 @@
 
 use askama::Template;
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::routing::get;
 
+use crate::app::auditlog;
+use crate::domain::audit::ActorRecord;
 use crate::domain::certification::{CertStatus, Certification};
 use crate::domain::organization::Organization;
 use crate::domain::people::Role;
@@ -23,6 +25,7 @@ const INSPECTORS: &[Role] = &[Role::Inspector, Role::Operator];
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/inspect", get(workspace))
+        .route("/inspect/history/{kind}/{id}", get(history))
         .route_layer(axum::middleware::from_fn_with_state(
             INSPECTORS,
             auth::require_role,
@@ -38,6 +41,50 @@ struct Workspace {
     person: String,
     producers: Vec<Organization>,
     awaiting: Vec<Certification>,
+}
+
+#[derive(Template)]
+#[template(path = "inspect/history.html")]
+struct HistoryPage {
+    layout: Layout,
+    kind: String,
+    id: i64,
+    entries: Vec<auditlog::HistoryEntry>,
+    checkpoint: Option<crate::store::StoredCheckpoint>,
+}
+
+impl HistoryPage {
+    /// Who made a change, as the entry records them.
+    fn who(&self, e: &auditlog::HistoryEntry) -> String {
+        match &e.entry.actor {
+            ActorRecord::Cli { user } => format!("cli:{user}"),
+            ActorRecord::Person { login, .. } => login.clone(),
+            ActorRecord::Token { id, person } => format!("token #{id} (#{person})"),
+        }
+    }
+}
+
+/// A record's history from the audit log, each entry's inclusion proof checked.
+async fn history(
+    signed: Signed,
+    ctx: RequestContext,
+    State(s): State<AppState>,
+    Path((kind, id)): Path<(String, i64)>,
+) -> Result<axum::response::Response, PageError> {
+    let vkey = s
+        .audit_key
+        .as_ref()
+        .map(|k| k.vkey.as_str())
+        .unwrap_or_default();
+    let (entries, checkpoint) = auditlog::history(&s.app, &signed.caller, vkey, &kind, id).await?;
+    let layout = Layout::new(ctx.lang, ctx.lang.texts().history.title, "/inspect");
+    render(&HistoryPage {
+        layout,
+        kind,
+        id,
+        entries,
+        checkpoint,
+    })
 }
 
 /// The producers the inspector oversees and their certificates awaiting a decision.
