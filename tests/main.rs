@@ -18,6 +18,7 @@ mod console_records;
 mod faults;
 mod hostile;
 mod http;
+mod inspect;
 mod keys_cli;
 mod labels;
 mod openapi;

@@ -88,19 +88,30 @@ fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     let base = format!("http://{}", server.address);
     // A fixed seed: CI runs the same cases every time; TRUYXUAT_SCHEMATHESIS_SEED explores.
     let seed = std::env::var("TRUYXUAT_SCHEMATHESIS_SEED").unwrap_or_else(|_| "1".into());
-    let out = Command::new(&schemathesis)
-        .current_dir(env.dir.path())
-        .args(["run", &format!("{base}/api/openapi.json")])
-        .args(["-H", &format!("Authorization: Bearer {token}")])
-        .args([
-            "--checks",
-            "not_a_server_error,response_schema_conformance,status_code_conformance,\
+    let run = || {
+        Command::new(&schemathesis)
+            .current_dir(env.dir.path())
+            .args(["run", &format!("{base}/api/openapi.json")])
+            .args(["-H", &format!("Authorization: Bearer {token}")])
+            .args([
+                "--checks",
+                "not_a_server_error,response_schema_conformance,status_code_conformance,\
              content_type_conformance",
-        ])
-        .args(["--phases", "coverage,fuzzing", "--max-examples", "10"])
-        .args(["--seed", &seed, "--workers", "2", "--no-color"])
-        .output()
-        .expect("run schemathesis");
+            ])
+            .args(["--phases", "coverage,fuzzing", "--max-examples", "10"])
+            .args(["--seed", &seed, "--workers", "2", "--no-color"])
+            .output()
+            .expect("run schemathesis")
+    };
+    let mut out = run();
+    // Under the suite's load hypothesis has once stopped on an error of its own ("AST
+    // constructor recursion depth mismatch" while describing a lambda): a runtime error of
+    // the tool with no failure of the API is run again, once; a failure never is.
+    let first = String::from_utf8_lossy(&out.stdout).into_owned();
+    if !out.status.success() && first.contains("Runtime Error") && !first.contains("FAILURES") {
+        eprintln!("schemathesis stopped on an error of its own; running it again:\n{first}");
+        out = run();
+    }
     let report = String::from_utf8_lossy(&out.stdout);
     server.stop();
     assert!(

@@ -467,9 +467,11 @@ fn changed_field(
     let mut keys: Vec<&String> = logged.keys().chain(now.keys()).collect();
     keys.sort();
     keys.dedup();
+    // A field an older entry did not write reads as null.
+    let null = serde_json::Value::Null;
     keys.into_iter()
         .filter(|k| !ignored.contains(&k.as_str()))
-        .find(|k| logged.get(*k) != now.get(*k))
+        .find(|k| logged.get(*k).unwrap_or(&null) != now.get(*k).unwrap_or(&null))
         .cloned()
 }
 

@@ -343,13 +343,20 @@ pub async fn update_certification(
 }
 
 /// Moves a certificate to a new status, refused when the move is not allowed; the actor is
-/// recorded as the one who made it.
+/// recorded as the one who made it. Rejecting or revoking needs a reason, which the
+/// shopper's page shows with the decision.
 pub async fn set_certification_status(
     app: &App,
     caller: &Caller,
     id: i64,
     to: CertStatus,
+    reason: Option<&str>,
 ) -> Result<Certification, Error> {
+    let needs_reason = matches!(to, CertStatus::Rejected | CertStatus::Revoked);
+    let mut v = crate::domain::validation::Validator::default();
+    let reason = v.optional_multiline_text("reason", reason, 1000);
+    v.finish()?;
+    let reason = reason.filter(|_| needs_reason);
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let before = tx
@@ -370,9 +377,17 @@ pub async fn set_certification_status(
             ),
         ));
     }
+    if needs_reason && reason.is_none() {
+        return Err(refuse_by(
+            "reason",
+            Rule::Required,
+            None,
+            "say why: the shopper's page shows it with the decision",
+        ));
+    }
     let by = caller.actor.display_name();
     let after = tx
-        .set_certification_status(id, before.status, to, &by, now)
+        .set_certification_status(id, before.status, to, &by, reason.as_deref(), now)
         .await?;
     let entity = EntityRef::new("certification", id);
     let (b, a) = (Some(json(&before)?), Some(json(&after)?));
@@ -570,4 +585,19 @@ pub async fn readable_organizations(
 /// Refuses `caller` a record of organization `id` they may not read.
 pub async fn require_readable(app: &App, caller: &Caller, id: i64) -> Result<(), Error> {
     caller.require("registry.read", &organization_target_now(app, id).await?)
+}
+
+/// Certificate `id`, when `caller` may read its holder's records.
+pub async fn readable_certification(
+    app: &App,
+    caller: &Caller,
+    id: i64,
+) -> Result<Certification, Error> {
+    let cert = app
+        .store
+        .certification(id)
+        .await?
+        .ok_or(Error::NotFound("certification"))?;
+    require_readable(app, caller, cert.data.holder_id).await?;
+    Ok(cert)
 }

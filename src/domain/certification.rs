@@ -168,6 +168,9 @@ pub struct Certification {
     pub status: CertStatus,
     pub status_changed_by: Option<String>,
     pub status_changed_at: Option<DateTime<Utc>>,
+    /// Why an inspector rejected or revoked it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -338,6 +341,7 @@ mod tests {
             status: CertStatus::Verified,
             status_changed_by: None,
             status_changed_at: None,
+            status_reason: None,
             created_at: DateTime::UNIX_EPOCH,
             updated_at: DateTime::UNIX_EPOCH,
         };

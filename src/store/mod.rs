@@ -569,6 +569,7 @@ pub trait Writes: Send {
         from: CertStatus,
         to: CertStatus,
         by: &str,
+        reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Certification, StoreError>;
     async fn insert_lot(&mut self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError>;

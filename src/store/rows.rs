@@ -120,6 +120,7 @@ pub(super) struct CertificationRow {
     status: String,
     status_changed_by: Option<String>,
     status_changed_at: Option<DateTime<Utc>>,
+    status_reason: Option<String>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
 }
@@ -148,6 +149,7 @@ impl TryFrom<CertificationRow> for Certification {
                 .map_err(|_| corrupt("status", &r.status))?,
             status_changed_by: r.status_changed_by,
             status_changed_at: r.status_changed_at,
+            status_reason: r.status_reason,
             created_at: r.created_at,
             updated_at: r.updated_at,
         })
@@ -253,7 +255,7 @@ pub(super) const PRODUCT_SELECT: &str = "SELECT p.id, p.producer_id, o.name AS p
 pub(super) const CERTIFICATION_SELECT: &str = "SELECT c.id, c.holder_id, c.product_id, \
      c.issuer_id, o.name AS issuer_name, c.kind, c.ocop_stars, c.number, c.scope, c.issued_on, \
      c.valid_until, c.evidence_sha256, c.status, c.status_changed_by, c.status_changed_at, \
-     c.created_at, c.updated_at FROM certifications c JOIN organizations o ON o.id = c.issuer_id \
+     c.status_reason, c.created_at, c.updated_at FROM certifications c JOIN organizations o ON o.id = c.issuer_id \
      WHERE 1 = 1";
 
 pub(super) const LOT_SELECT: &str = "SELECT l.id, l.product_id, l.code, l.produced_on, \

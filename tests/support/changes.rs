@@ -171,7 +171,14 @@ impl Changes for Arc<dyn Store> {
         by: &str,
         now: DateTime<Utc>,
     ) -> Result<Certification, Error> {
-        registry::set_certification_status(&app_at(self, now), &operator(by), id, to).await
+        registry::set_certification_status(
+            &app_at(self, now),
+            &operator(by),
+            id,
+            to,
+            Some("kiểm tra"),
+        )
+        .await
     }
 
     async fn create_lot(&self, l: &NewLot, now: DateTime<Utc>) -> Result<Lot, Error> {

@@ -375,6 +375,7 @@ impl Writes for ThisWrites {
         from: CertStatus,
         to: CertStatus,
         by: &str,
+        reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<Certification, StoreError> {
         let conn = &mut *self.conn;
@@ -383,12 +384,14 @@ impl Writes for ThisWrites {
             // overwrite.
             let changed = sqlx::query(
                 "UPDATE certifications SET status = $1, status_changed_by = $2, \
-                 status_changed_at = $3, updated_at = $4 WHERE id = $5 AND status = $6",
+                 status_changed_at = $3, updated_at = $4, status_reason = $5 \
+                 WHERE id = $6 AND status = $7",
             )
             .bind(to.as_str())
             .bind(by)
             .bind(now)
             .bind(now)
+            .bind(reason)
             .bind(id)
             .bind(from.as_str())
             .execute(&mut *conn)

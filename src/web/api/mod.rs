@@ -349,6 +349,9 @@ async fn update_certification(
 #[derive(Deserialize, ToSchema)]
 struct StatusChange {
     status: CertStatus,
+    /// Why: needed to reject or revoke; the shopper's page shows it with the decision.
+    #[serde(default)]
+    reason: Option<String>,
 }
 
 #[utoipa::path(post, path = "/api/v1/certifications/{id}/status", tag = "certifications",
@@ -362,7 +365,8 @@ async fn set_certification_status(
     id: Id,
     WithRejection(Json(change), _): Body<StatusChange>,
 ) -> ApiResult {
-    ok(registry::set_certification_status(&s.app, &caller, id.0.0, change.status).await?)
+    let reason = change.reason.as_deref();
+    ok(registry::set_certification_status(&s.app, &caller, id.0.0, change.status, reason).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/lots", tag = "lots",

@@ -15,7 +15,7 @@ use crate::app::registry;
 use crate::domain::lot::{Lot, LotInput};
 use crate::domain::product::Product;
 use crate::domain::province::{PROVINCES, Province};
-use crate::domain::validation::Invalid;
+use crate::domain::validation::{Invalid, Refusal, Rule};
 use crate::web::AppState;
 use crate::web::auth::Signed;
 use crate::web::layout::{Layout, render};
@@ -117,11 +117,10 @@ fn lot_input(form: &LotForm) -> Result<LotInput, Invalid> {
             } else {
                 q
             };
-            Some(
-                q.replace(' ', "")
-                    .parse::<f64>()
-                    .map_err(|_| Invalid::field("quantity", "must be a number"))?,
-            )
+            Some(q.replace(' ', "").parse::<f64>().map_err(|_| {
+                let refusal = Refusal::new(Rule::NotANumber, Some(q.clone()), "must be a number");
+                Invalid::by("quantity", refusal)
+            })?)
         }
         None => None,
     };

@@ -2,6 +2,8 @@
 //! inspectors (and operators) enter; later work adds searching, deciding, recalling and
 //! the audit trail here.
 
+mod certificates;
+
 use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
@@ -26,6 +28,10 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/inspect", get(workspace))
         .route("/inspect/history/{kind}/{id}", get(history))
+        .route(
+            "/inspect/certificates/{id}",
+            get(certificates::show).post(certificates::decide),
+        )
         .route_layer(axum::middleware::from_fn_with_state(
             INSPECTORS,
             auth::require_role,

@@ -83,8 +83,21 @@ pub fn cert_line(c: &Certification, today: NaiveDate, s: &ScanTexts) -> CertLine
         CertStatus::Expired => (s.badge_expired, "expired"),
         CertStatus::Revoked => (s.badge_revoked, "revoked"),
     };
-    let verified = match (c.status, &c.status_changed_by, c.status_changed_at) {
-        (CertStatus::Verified, Some(by), Some(at)) => Some(format!("{by}, {} {}", s.on, when(at))),
+    // The inspector's decision, by name and date (and why, for a refusal).
+    let decided = match c.status {
+        CertStatus::Verified => Some(s.verified_by),
+        CertStatus::Rejected => Some(s.rejected_by),
+        CertStatus::Revoked => Some(s.revoked_by),
+        _ => None,
+    };
+    let verified = match (decided, &c.status_changed_by, c.status_changed_at) {
+        (Some(decided), Some(by), Some(at)) => {
+            let mut line = format!("{decided} {by}, {} {}", s.on, when(at));
+            if let Some(reason) = &c.status_reason {
+                line.push_str(&format!(": {reason}"));
+            }
+            Some(line)
+        }
         _ => None,
     };
     CertLine {

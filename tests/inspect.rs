@@ -1,0 +1,114 @@
+//! The inspectors' workspace: a certificate's three checks, and a decision the shopper's
+//! page shows with the inspector's name, the date and the reason.
+
+use axum::http::StatusCode;
+use truyxuat::domain::certification::CertStatus;
+use truyxuat::domain::people::Role;
+
+use crate::support::changes::Changes;
+use crate::support::fixtures::{department, now};
+use crate::support::http::TestApp;
+use crate::support::labels::mint;
+
+#[tokio::test]
+async fn an_inspector_rejects_a_certificate_and_the_shopper_sees_who_when_and_why() {
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    // Demo product 6 (Nước mắm) carries an OCOP certificate awaiting verification.
+    let label = mint(&app, 6, 1, Some("PQ-THUNG-17")).await.remove(0);
+    let cert = store
+        .list_certifications(&Default::default(), Some(6))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.status == CertStatus::Submitted)
+        .unwrap();
+    let producer = store
+        .organization(cert.data.holder_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let department = store
+        .create_organization(
+            &department("Chi cục Quản lý chất lượng")
+                .province(producer.data.province.name)
+                .build(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let inspector = app
+        .member("thanhtra@qlcl.gov.vn", department.id, Role::Inspector)
+        .await;
+    let path = format!("/inspect/certificates/{}", cert.id);
+
+    // The three checks.
+    let page = app.get_with(&path, "cookie", &inspector.cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.texts("#check-issuer")[0].contains("✓"),
+        "{:?}",
+        page.texts("#check-issuer")
+    );
+    assert!(page.texts("#check-validity")[0].contains("Chờ thẩm định"));
+    assert_eq!(page.texts("#status"), vec!["Chờ thẩm định"]);
+
+    // Rejecting needs a reason, in the page's language.
+    let refused = app
+        .post_console(
+            &path,
+            &[("decision", "reject"), ("reason", "  ")],
+            &inspector,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.texts("#reason-error"), vec!["Không được để trống"]);
+    assert_eq!(
+        store.certification(cert.id).await.unwrap().unwrap().status,
+        CertStatus::Submitted
+    );
+
+    // Rejected with a reason (hostile text is escaped wherever it shows).
+    let reason = "Số quyết định không có trong danh sách <script>alert(1)</script>";
+    let decided = app
+        .post_console(
+            &path,
+            &[("decision", "reject"), ("reason", reason)],
+            &inspector,
+        )
+        .await;
+    assert_eq!(decided.status, StatusCode::SEE_OTHER, "{}", decided.body);
+    let stored = store.certification(cert.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, CertStatus::Rejected);
+    assert_eq!(stored.status_reason.as_deref(), Some(reason));
+    assert_eq!(
+        stored.status_changed_by.as_deref(),
+        Some("Thành viên thanhtra@qlcl.gov.vn")
+    );
+
+    // The shopper's page: rejected, by whom, when and why.
+    let scan = app.get(&label).await;
+    assert_eq!(scan.texts("#certifications .badge.b-rejected").len(), 1);
+    let decision = scan.texts("#certifications .decision");
+    assert_eq!(
+        decision,
+        vec![format!(
+            "Bị từ chối bởi Thành viên thanhtra@qlcl.gov.vn, ngày {}: {reason}",
+            now().format("%d/%m/%Y")
+        )]
+    );
+    assert!(!scan.body.contains("<script>alert"));
+
+    // A rejected certificate cannot be verified; a producer's editor has no say.
+    let again = app
+        .post_console(&path, &[("decision", "verify"), ("reason", "")], &inspector)
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let editor = app
+        .member("bientap@nuocmam.vn", cert.data.holder_id, Role::Editor)
+        .await;
+    let refused = app
+        .post_console(&path, &[("decision", "verify"), ("reason", "")], &editor)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
