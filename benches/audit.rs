@@ -69,18 +69,23 @@ async fn product(store: &Arc<dyn Store>) -> i64 {
     product.id
 }
 
+/// A lot of `product` coded `code`.
+fn lot(product: i64, code: String) -> truyxuat::domain::lot::NewLot {
+    LotInput {
+        product_id: Some(product),
+        code,
+        produced_on: "2026-11-15".into(),
+        ..Default::default()
+    }
+    .validate()
+    .unwrap()
+}
+
 /// `WRITES` lots, each in its own committed transaction, with or without its entry.
 async fn writes(store: &Arc<dyn Store>, product: i64, tag: &str, with_entry: bool) -> Duration {
     let started = Instant::now();
     for i in 0..WRITES {
-        let lot = LotInput {
-            product_id: Some(product),
-            code: format!("{tag}-{i}"),
-            produced_on: "2026-11-15".into(),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap();
+        let lot = lot(product, format!("{tag}-{i}"));
         let mut tx = store.begin().await.unwrap();
         let stored = tx.insert_lot(&lot, Utc::now()).await.unwrap();
         if with_entry {
@@ -118,14 +123,7 @@ async fn append_cost(name: &str, store: Arc<dyn Store>) {
     let app = App::new(store.clone(), Arc::new(SystemClock));
     let started = Instant::now();
     for i in 0..3 * WRITES {
-        let lot = LotInput {
-            product_id: Some(product),
-            code: format!("app-{i}"),
-            produced_on: "2026-11-15".into(),
-            ..Default::default()
-        }
-        .validate()
-        .unwrap();
+        let lot = lot(product, format!("app-{i}"));
         truyxuat::app::registry::create_lot(&app, &truyxuat::app::Caller::cli(), &lot)
             .await
             .unwrap();

@@ -112,3 +112,40 @@ async fn an_inspector_rejects_a_certificate_and_the_shopper_sees_who_when_and_wh
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
+
+/// A verified certificate whose holder changes what it says waits for an inspector again:
+/// the shopper's page shows it pending, not verified; saving it unchanged keeps it verified.
+#[tokio::test]
+async fn a_verified_certificate_changed_by_its_holder_goes_back_to_review() {
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    // Demo product 1 (Chè Ô Long) carries a verified certificate.
+    let label = mint(&app, 1, 1, Some("CD-2026-10A")).await.remove(0);
+    let cert = store
+        .list_certifications(&Default::default(), Some(1))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.status == CertStatus::Verified)
+        .unwrap();
+    let same = store
+        .update_certification(cert.id, &cert.data, now())
+        .await
+        .unwrap();
+    assert_eq!(same.status, CertStatus::Verified);
+    let pending_before = app.get(&label).await.texts(".badge.b-pending").len();
+
+    let mut longer = cert.data.clone();
+    longer.valid_until = longer.issued_on + chrono::Months::new(30);
+    let changed = store
+        .update_certification(cert.id, &longer, now())
+        .await
+        .unwrap();
+    assert_eq!(changed.status, CertStatus::Submitted);
+    assert_eq!(
+        store.certification(cert.id).await.unwrap().unwrap().status,
+        CertStatus::Submitted
+    );
+    let scan = app.get(&label).await;
+    assert_eq!(scan.texts(".badge.b-pending").len(), pending_before + 1);
+}

@@ -335,12 +335,8 @@ async fn an_editor_checks_fixes_and_imports_fifty_products_in_the_console() {
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }
 
-#[tokio::test]
-async fn lots_name_their_product_by_name_or_gtin_and_update_in_place() {
-    let db = TestDb::sqlite().await;
-    let store = db.store.clone();
-    let app = app_at(&store, now());
-    let cli = Caller::cli();
+/// A cooperative with one stored product, Chè Ô Long (GTIN 8930000000019); its id.
+async fn cooperative_with_oolong(store: &Arc<dyn Store>) -> i64 {
     let coop = store
         .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
         .await
@@ -355,7 +351,21 @@ async fn lots_name_their_product_by_name_or_gtin_and_update_in_place() {
         )
         .await
         .unwrap();
-    let cells = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    coop
+}
+
+/// A row's cells as typed.
+fn cells(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
+#[tokio::test]
+async fn lots_name_their_product_by_name_or_gtin_and_update_in_place() {
+    let db = TestDb::sqlite().await;
+    let store = db.store.clone();
+    let app = app_at(&store, now());
+    let cli = Caller::cli();
+    let coop = cooperative_with_oolong(&store).await;
     let products = vec![cells(&["", "Trà xanh", "Đồ uống", "gói", "", "", ""])];
     let lots = |quantity: &str| {
         vec![
@@ -433,11 +443,7 @@ async fn lots_name_their_product_by_name_or_gtin_and_update_in_place() {
 async fn certificates_by_issuer_and_product(store: Arc<dyn Store>) {
     let app = app_at(&store, now());
     let cli = Caller::cli();
-    let coop = store
-        .create_organization(&fixtures::cooperative("HTX Chè Cầu Đất").build(), now())
-        .await
-        .unwrap()
-        .id;
+    let coop = cooperative_with_oolong(&store).await;
     let other = store
         .create_organization(&fixtures::cooperative("HTX Bên Cạnh").build(), now())
         .await
@@ -448,15 +454,6 @@ async fn certificates_by_issuer_and_product(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .id;
-    store
-        .create_product(
-            &fixtures::product(coop, "Chè Ô Long")
-                .gtin("8930000000019")
-                .build(),
-            now(),
-        )
-        .await
-        .unwrap();
     // Another producer already holds the issuer's certificate 77/QĐ.
     store
         .create_certification(&fixtures::ocop(other, issuer, "77/QĐ").build(), now())
@@ -476,7 +473,6 @@ async fn certificates_by_issuer_and_product(store: Arc<dyn Store>) {
         .collect();
     assert_eq!(issuers, vec!["UBND tỉnh Lâm Đồng"]);
 
-    let cells = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let products = vec![cells(&["", "Trà xanh", "Đồ uống", "gói", "", "", ""])];
     let certificates = vec![
         // Row 4: the stored product by GTIN, the issuer in another case.

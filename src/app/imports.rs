@@ -925,7 +925,10 @@ async fn store(
             }
             Plan::Update { before, mut after } => {
                 after.product_id = product_id;
-                let stored = tx.update_certification(before.id, &after, now).await?;
+                let stored = crate::app::registry::write_certificate_change(
+                    &mut *tx, caller, &before, &after, now,
+                )
+                .await?;
                 let entity = EntityRef::new("certification", before.id);
                 let (b, a) = (Some(json(&before)?), Some(json(&stored)?));
                 entries.push(entry("certification.update", entity, b, a));

@@ -334,12 +334,32 @@ pub async fn update_certification(
         caller.require("certification.update", &target)?;
     }
     check_certification_links(&mut *tx, cert).await?;
-    let after = tx.update_certification(id, cert, now).await?;
+    let after = write_certificate_change(&mut *tx, caller, &before, cert, now).await?;
     let entity = EntityRef::new("certification", id);
     let (b, a) = (Some(json(&before)?), Some(json(&after)?));
     audit(&mut *tx, caller, now, "certification.update", entity, b, a).await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// Writes a holder's change to certificate `before`: when what it says changed, a decided
+/// certificate goes back to an inspector (`CertStatus::after_holder_change`).
+pub(crate) async fn write_certificate_change(
+    tx: &mut dyn Writes,
+    caller: &Caller,
+    before: &Certification,
+    cert: &NewCertification,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Certification, Error> {
+    let stored = tx.update_certification(before.id, cert, now).await?;
+    let status = before.status.after_holder_change();
+    if status == before.status || stored.data == before.data {
+        return Ok(stored);
+    }
+    let by = caller.actor.display_name();
+    Ok(tx
+        .set_certification_status(before.id, before.status, status, &by, None, now)
+        .await?)
 }
 
 /// Moves a certificate to a new status, refused when the move is not allowed; the actor is

@@ -105,6 +105,16 @@ impl CertStatus {
         self.into()
     }
 
+    /// The status a certificate takes when its holder changes what it says: the decision
+    /// was made on what it said before, so a verified or rejected one waits for an
+    /// inspector again; a revoked one stays revoked.
+    pub fn after_holder_change(self) -> CertStatus {
+        match self {
+            CertStatus::Verified | CertStatus::Rejected => CertStatus::Submitted,
+            other => other,
+        }
+    }
+
     /// Whether an inspector may move a certificate from `self` to `to`.
     pub fn can_become(self, to: CertStatus) -> bool {
         use CertStatus::*;
