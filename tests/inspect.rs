@@ -149,3 +149,73 @@ async fn a_verified_certificate_changed_by_its_holder_goes_back_to_review() {
     let scan = app.get(&label).await;
     assert_eq!(scan.texts(".badge.b-pending").len(), pending_before + 1);
 }
+
+/// One search box, with or without diacritics, over the inspector's province only; what was
+/// typed comes back escaped.
+#[tokio::test]
+async fn an_inspector_finds_gao_nang_thom_in_their_province_only() {
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    let orgs = store
+        .list_organizations(&truyxuat::store::ListQuery {
+            limit: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let id_of = |name: &str| orgs.iter().find(|o| o.data.name == name).unwrap().id;
+    let tay_ninh = app
+        .member(
+            "thanhtra@tayninh.gov.vn",
+            id_of("Sở Nông nghiệp và Môi trường tỉnh Tây Ninh"),
+            Role::Inspector,
+        )
+        .await;
+    let lam_dong = app
+        .member(
+            "thanhtra@lamdong.gov.vn",
+            id_of("Hội đồng OCOP tỉnh Lâm Đồng"),
+            Role::Inspector,
+        )
+        .await;
+    for typed in ["gao nang thom", "Gạo Nàng Thơm"] {
+        let path = format!("/inspect/search?q={}", urlencode(typed));
+        let page = app.get_with(&path, "cookie", &tay_ninh.cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(
+            page.texts("#found-products a")
+                .contains(&"Gạo Nàng Thơm Chợ Đào".to_owned()),
+            "{typed}: {:?}",
+            page.texts("#found-products a")
+        );
+        assert_eq!(
+            page.texts("#found-producers a"),
+            vec!["HTX Gạo Nàng Thơm Chợ Đào"]
+        );
+    }
+    let elsewhere = app
+        .get_with(
+            "/inspect/search?q=gao+nang+thom",
+            "cookie",
+            &lam_dong.cookie,
+        )
+        .await;
+    assert!(elsewhere.texts("#found-products a").is_empty());
+    assert_eq!(elsewhere.texts("#nothing").len(), 1);
+    let hostile = app
+        .get_with(
+            "/inspect/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            "cookie",
+            &tay_ninh.cookie,
+        )
+        .await;
+    assert_eq!(hostile.status, StatusCode::OK);
+    assert!(!hostile.body.contains("<script>alert"));
+}
+
+fn urlencode(text: &str) -> String {
+    serde_urlencoded::to_string([("q", text)])
+        .unwrap()
+        .trim_start_matches("q=")
+        .to_owned()
+}

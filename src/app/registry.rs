@@ -621,3 +621,66 @@ pub async fn readable_certification(
     require_readable(app, caller, cert.data.holder_id).await?;
     Ok(cert)
 }
+
+/// What one search finds across the registry, among the records the caller may read.
+#[derive(Debug, Default)]
+pub struct Found {
+    pub producers: Vec<Organization>,
+    pub products: Vec<Product>,
+    pub certifications: Vec<Certification>,
+    /// Each lot with its product's name.
+    pub lots: Vec<(Lot, String)>,
+}
+
+/// The most records of each kind one search shows.
+pub const FOUND_PER_KIND: i64 = 50;
+
+/// Producers, products, certificates and lots matching `text` (with or without diacritics),
+/// those of producers `caller` may read only.
+pub async fn search(app: &App, caller: &Caller, text: &str) -> Result<Found, Error> {
+    let query = crate::store::ListQuery {
+        search: Some(text.to_owned()),
+        limit: Some(FOUND_PER_KIND),
+        offset: None,
+    };
+    // Whether the caller may read producer `id`'s records, each producer asked once.
+    let mut readable: std::collections::HashMap<i64, bool> = std::collections::HashMap::new();
+    let mut may_read = async |id: i64| -> Result<bool, Error> {
+        if let Some(known) = readable.get(&id) {
+            return Ok(*known);
+        }
+        let may = match app.store.organization(id).await? {
+            Some(o) => {
+                o.data.kind.is_producer() && caller.actor.may("registry.read", &Target::of(&o))
+            }
+            None => false,
+        };
+        readable.insert(id, may);
+        Ok(may)
+    };
+    let mut found = Found::default();
+    for o in app.store.list_organizations(&query).await? {
+        if may_read(o.id).await? {
+            found.producers.push(o);
+        }
+    }
+    for p in app.store.list_products(&query, None).await? {
+        if may_read(p.data.producer_id).await? {
+            found.products.push(p);
+        }
+    }
+    for c in app.store.list_certifications(&query, None).await? {
+        if may_read(c.data.holder_id).await? {
+            found.certifications.push(c);
+        }
+    }
+    for l in app.store.list_lots(&query, None).await? {
+        let Some(product) = app.store.product(l.data.product_id).await? else {
+            continue;
+        };
+        if may_read(product.data.producer_id).await? {
+            found.lots.push((l, product.data.name));
+        }
+    }
+    Ok(found)
+}

@@ -139,6 +139,7 @@ pub struct Texts {
     pub certificates: &'static CertificateTexts,
     pub history: &'static HistoryTexts,
     pub decision: &'static DecisionTexts,
+    pub finding: &'static SearchTexts,
     pub overview: &'static OverviewTexts,
     pub lot_page: &'static LotTexts,
 }
@@ -220,6 +221,7 @@ pub static VI: Texts = Texts {
     certificates: &CERTIFICATES_VI,
     history: &HISTORY_VI,
     decision: &DECISION_VI,
+    finding: &SEARCH_VI,
     overview: &OVERVIEW_VI,
     lot_page: &LOTS_VI,
 };
@@ -301,6 +303,7 @@ pub static EN: Texts = Texts {
     certificates: &CERTIFICATES_EN,
     history: &HISTORY_EN,
     decision: &DECISION_EN,
+    finding: &SEARCH_EN,
     overview: &OVERVIEW_EN,
     lot_page: &LOTS_EN,
 };
@@ -791,6 +794,40 @@ pub static IMPORTS_EN: ImportTexts = ImportTexts {
     message: "Error",
     error_file: "Download the rows with errors (.xlsx) to fix",
     all_good: "No errors.",
+};
+
+/// The words of the inspectors' search.
+pub struct SearchTexts {
+    pub title: &'static str,
+    pub placeholder: &'static str,
+    pub button: &'static str,
+    pub producers: &'static str,
+    pub products: &'static str,
+    pub certificates: &'static str,
+    pub lots: &'static str,
+    pub nothing: &'static str,
+}
+
+pub static SEARCH_VI: SearchTexts = SearchTexts {
+    title: "Tìm kiếm",
+    placeholder: "Tên, mã GTIN, số giấy chứng nhận, mã lô… (có hoặc không dấu)",
+    button: "Tìm",
+    producers: "Cơ sở sản xuất",
+    products: "Sản phẩm",
+    certificates: "Giấy chứng nhận",
+    lots: "Lô hàng",
+    nothing: "Không tìm thấy gì trong tỉnh của bạn.",
+};
+
+pub static SEARCH_EN: SearchTexts = SearchTexts {
+    title: "Search",
+    placeholder: "Name, GTIN, certificate number, lot code… (with or without diacritics)",
+    button: "Search",
+    producers: "Producers",
+    products: "Products",
+    certificates: "Certificates",
+    lots: "Lots",
+    nothing: "Nothing found in your province.",
 };
 
 /// The words of an inspector's decision on a certificate.
