@@ -219,3 +219,118 @@ fn urlencode(text: &str) -> String {
         .trim_start_matches("q=")
         .to_owned()
 }
+
+/// The shoppers' reports as an inbox: an inspector of the product's province reads, takes
+/// and handles one with a note (each an audit entry); another province's does not see it
+/// and may not touch it; a report about no known label is every inspector's; what the
+/// shopper typed is escaped.
+#[tokio::test]
+async fn an_inspector_reads_takes_and_handles_a_shoppers_report() {
+    use truyxuat::domain::scan::{ReportInput, ReportState};
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    let report = |message: &str, product: Option<i64>| {
+        ReportInput {
+            message: message.into(),
+            contact: Some("0912 345 678".into()),
+        }
+        .validate(None, None, product)
+        .unwrap()
+    };
+    // Demo product 1 (Chè Ô Long) is made in Lâm Đồng.
+    let about_tea = store
+        .add_report(
+            &report("Tem bị bóc <script>alert(1)</script>", Some(1)),
+            now(),
+        )
+        .await
+        .unwrap();
+    let forged = store
+        .add_report(&report("Tem không quét được", None), now())
+        .await
+        .unwrap();
+    let orgs = store
+        .list_organizations(&truyxuat::store::ListQuery {
+            limit: Some(100),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let id_of = |name: &str| orgs.iter().find(|o| o.data.name == name).unwrap().id;
+    let lam_dong = app
+        .member(
+            "thanhtra@lamdong.gov.vn",
+            id_of("Hội đồng OCOP tỉnh Lâm Đồng"),
+            Role::Inspector,
+        )
+        .await;
+    let tay_ninh = app
+        .member(
+            "thanhtra@tayninh.gov.vn",
+            id_of("Sở Nông nghiệp và Môi trường tỉnh Tây Ninh"),
+            Role::Inspector,
+        )
+        .await;
+
+    let inbox = app
+        .get_with("/inspect/reports", "cookie", &lam_dong.cookie)
+        .await;
+    assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
+    let row = format!("#report-{about_tea}");
+    assert_eq!(inbox.texts(&format!("{row} td.state")), vec!["Mới"]);
+    assert!(inbox.texts(&format!("{row} td.message"))[0].starts_with("Tem bị bóc <script>"));
+    assert!(!inbox.body.contains("<script>alert"));
+    assert_eq!(
+        inbox.texts(&format!("#report-{forged} td.state")),
+        vec!["Mới"]
+    );
+    let elsewhere = app
+        .get_with("/inspect/reports", "cookie", &tay_ninh.cookie)
+        .await;
+    assert!(elsewhere.texts(&format!("{row} td.state")).is_empty());
+    assert_eq!(
+        elsewhere.texts(&format!("#report-{forged} td.state")),
+        vec!["Mới"]
+    );
+
+    let path = format!("/inspect/reports/{about_tea}");
+    let refused = app
+        .post_console(&path, &[("action", "take"), ("note", "")], &tay_ninh)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let entries = store.audit_size().await.unwrap();
+    let taken = app
+        .post_console(&path, &[("action", "take"), ("note", "")], &lam_dong)
+        .await;
+    assert_eq!(taken.status, StatusCode::SEE_OTHER, "{}", taken.body);
+    let handled = app
+        .post_console(
+            &path,
+            &[("action", "handled"), ("note", "Đã liên hệ HTX, tem thật")],
+            &lam_dong,
+        )
+        .await;
+    assert_eq!(handled.status, StatusCode::SEE_OTHER);
+    assert_eq!(store.audit_size().await.unwrap(), entries + 2);
+    let inbox = app
+        .get_with("/inspect/reports", "cookie", &lam_dong.cookie)
+        .await;
+    assert_eq!(inbox.texts(&format!("{row} td.state")), vec!["Đã xử lý"]);
+    assert_eq!(
+        inbox.texts(&format!("{row} td.handler")),
+        vec!["Thành viên thanhtra@lamdong.gov.vn"]
+    );
+    assert_eq!(
+        inbox.texts(&format!("{row} p.note")),
+        vec!["Đã liên hệ HTX, tem thật"]
+    );
+    let stored = store
+        .list_reports(&Default::default(), Some(1))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id == about_tea)
+        .unwrap();
+    assert_eq!(stored.state, ReportState::Handled);
+    assert!(stored.assigned_to.is_some());
+}

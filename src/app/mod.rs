@@ -12,6 +12,7 @@ pub mod keys;
 pub mod labels;
 pub mod permissions;
 pub mod registry;
+pub mod reports;
 
 mod error;
 

@@ -296,6 +296,7 @@ mod tests {
             include_str!("keys.rs"),
             include_str!("access.rs"),
             include_str!("auditlog.rs"),
+            include_str!("reports.rs"),
         ];
         let mut used: std::collections::BTreeSet<&str> = sources
             .iter()

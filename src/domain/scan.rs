@@ -89,6 +89,33 @@ pub struct NewReport {
     pub contact: Option<String>,
 }
 
+/// Where an inspector's handling of a report stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Serialize,
+    serde::Deserialize,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum ReportState {
+    New,
+    Read,
+    Handled,
+}
+
+impl ReportState {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// A stored problem report, as the producer and inspectors read it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Report {
@@ -99,6 +126,11 @@ pub struct Report {
     pub message: String,
     pub contact: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub state: ReportState,
+    /// The person handling it.
+    pub assigned_to: Option<i64>,
+    /// What the inspector noted on handling it.
+    pub handling_note: Option<String>,
 }
 
 impl ReportInput {

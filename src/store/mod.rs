@@ -25,7 +25,7 @@ use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::people::{AccessLink, ApiToken, Membership, NewPerson, Person, PersonStatus};
 use crate::domain::product::{NewProduct, Product};
-use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ScanSummary};
+use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ReportState, ScanSummary};
 use crate::domain::validation::Invalid;
 
 pub use postgres::PostgresStore;
@@ -573,6 +573,16 @@ pub trait Writes: Send {
         now: DateTime<Utc>,
     ) -> Result<Certification, StoreError>;
     async fn insert_lot(&mut self, lot: &NewLot, now: DateTime<Utc>) -> Result<Lot, StoreError>;
+    /// A shopper's problem report, as the transaction sees it.
+    async fn report(&mut self, id: i64) -> Result<Option<Report>, StoreError>;
+    /// Writes an inspector's handling of a report.
+    async fn update_report(
+        &mut self,
+        id: i64,
+        state: ReportState,
+        assigned_to: Option<i64>,
+        note: Option<&str>,
+    ) -> Result<Report, StoreError>;
     async fn update_lot(
         &mut self,
         id: i64,

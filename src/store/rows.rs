@@ -339,7 +339,14 @@ pub(super) struct ReportRow {
     message: String,
     contact: Option<String>,
     created_at: DateTime<Utc>,
+    state: String,
+    assigned_to: Option<i64>,
+    handling_note: Option<String>,
 }
+
+/// The columns of a report, as `ReportRow` reads them.
+pub(super) const REPORT_COLUMNS: &str = "id, batch_id, label_index, product_id, message, \
+     contact, created_at, state, assigned_to, handling_note";
 
 impl TryFrom<ReportRow> for Report {
     type Error = StoreError;
@@ -357,6 +364,12 @@ impl TryFrom<ReportRow> for Report {
             message: r.message,
             contact: r.contact,
             created_at: r.created_at,
+            state: r
+                .state
+                .parse()
+                .map_err(|_| corrupt("report state", &r.state))?,
+            assigned_to: r.assigned_to,
+            handling_note: r.handling_note,
         })
     }
 }

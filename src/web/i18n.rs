@@ -140,6 +140,7 @@ pub struct Texts {
     pub history: &'static HistoryTexts,
     pub decision: &'static DecisionTexts,
     pub finding: &'static SearchTexts,
+    pub reports_inbox: &'static ReportInboxTexts,
     pub overview: &'static OverviewTexts,
     pub lot_page: &'static LotTexts,
 }
@@ -222,6 +223,7 @@ pub static VI: Texts = Texts {
     history: &HISTORY_VI,
     decision: &DECISION_VI,
     finding: &SEARCH_VI,
+    reports_inbox: &REPORT_INBOX_VI,
     overview: &OVERVIEW_VI,
     lot_page: &LOTS_VI,
 };
@@ -304,6 +306,7 @@ pub static EN: Texts = Texts {
     history: &HISTORY_EN,
     decision: &DECISION_EN,
     finding: &SEARCH_EN,
+    reports_inbox: &REPORT_INBOX_EN,
     overview: &OVERVIEW_EN,
     lot_page: &LOTS_EN,
 };
@@ -794,6 +797,72 @@ pub static IMPORTS_EN: ImportTexts = ImportTexts {
     message: "Error",
     error_file: "Download the rows with errors (.xlsx) to fix",
     all_good: "No errors.",
+};
+
+/// The words of the inspectors' inbox of shoppers' reports.
+pub struct ReportInboxTexts {
+    pub title: &'static str,
+    pub none: &'static str,
+    pub when: &'static str,
+    pub label: &'static str,
+    pub unknown_label: &'static str,
+    pub message: &'static str,
+    pub state: &'static str,
+    pub handler: &'static str,
+    pub note: &'static str,
+    pub new: &'static str,
+    pub read: &'static str,
+    pub handled: &'static str,
+    pub mark_read: &'static str,
+    pub take: &'static str,
+    pub mark_handled: &'static str,
+}
+
+impl ReportInboxTexts {
+    pub fn state(&self, state: &crate::domain::scan::ReportState) -> &'static str {
+        use crate::domain::scan::ReportState as S;
+        match state {
+            S::New => self.new,
+            S::Read => self.read,
+            S::Handled => self.handled,
+        }
+    }
+}
+
+pub static REPORT_INBOX_VI: ReportInboxTexts = ReportInboxTexts {
+    title: "Phản ánh của người mua",
+    none: "Chưa có phản ánh nào trong tỉnh của bạn.",
+    when: "Thời điểm",
+    label: "Tem",
+    unknown_label: "tem không rõ (có thể giả)",
+    message: "Nội dung",
+    state: "Tình trạng",
+    handler: "Người xử lý",
+    note: "Ghi chú xử lý",
+    new: "Mới",
+    read: "Đã đọc",
+    handled: "Đã xử lý",
+    mark_read: "Đánh dấu đã đọc",
+    take: "Nhận xử lý",
+    mark_handled: "Đã xử lý",
+};
+
+pub static REPORT_INBOX_EN: ReportInboxTexts = ReportInboxTexts {
+    title: "Shoppers' reports",
+    none: "No report in your province yet.",
+    when: "When",
+    label: "Label",
+    unknown_label: "unknown label (perhaps forged)",
+    message: "What they wrote",
+    state: "State",
+    handler: "Handled by",
+    note: "Handling note",
+    new: "New",
+    read: "Read",
+    handled: "Handled",
+    mark_read: "Mark read",
+    take: "Take it",
+    mark_handled: "Handled",
 };
 
 /// The words of the inspectors' search.

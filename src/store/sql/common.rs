@@ -24,7 +24,7 @@ use crate::domain::people::{
     AccessLink, ApiToken, LinkPurpose, Membership, NewPerson, Person, PersonStatus, Role,
 };
 use crate::domain::product::{NewProduct, Product};
-use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ScanSummary};
+use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ReportState, ScanSummary};
 use crate::domain::validation::Invalid;
 
 type Conn = <Db as sqlx::Database>::Connection;

@@ -242,11 +242,10 @@ impl ScanStore for ThisStore {
         q: &ListQuery,
         product_id: Option<i64>,
     ) -> Result<Vec<Report>, StoreError> {
-        let rows: Vec<ReportRow> = sqlx::query_as(
-            "SELECT id, batch_id, label_index, product_id, message, contact, created_at \
-             FROM problem_reports WHERE ($1 IS NULL OR product_id = $1) \
-             ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3",
-        )
+        let rows: Vec<ReportRow> = sqlx::query_as(&format!(
+            "SELECT {REPORT_COLUMNS} FROM problem_reports WHERE ($1 IS NULL OR product_id = $1) \
+             ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
+        ))
         .bind(product_id)
         .bind(q.limit())
         .bind(q.offset())

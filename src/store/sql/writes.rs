@@ -1166,6 +1166,48 @@ impl Writes for ThisWrites {
         self.noting(appended)
     }
 
+    async fn report(&mut self, id: i64) -> Result<Option<Report>, StoreError> {
+        let conn = &mut *self.conn;
+        let read = async {
+            sqlx::query_as::<_, ReportRow>(&format!(
+                "SELECT {REPORT_COLUMNS} FROM problem_reports WHERE id = $1"
+            ))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .map(Report::try_from)
+            .transpose()
+        }
+        .await;
+        self.noting(read)
+    }
+
+    async fn update_report(
+        &mut self,
+        id: i64,
+        state: ReportState,
+        assigned_to: Option<i64>,
+        note: Option<&str>,
+    ) -> Result<Report, StoreError> {
+        let conn = &mut *self.conn;
+        let written = async {
+            sqlx::query_as::<_, ReportRow>(&format!(
+                "UPDATE problem_reports SET state = $1, assigned_to = $2, handling_note = $3 \
+                 WHERE id = $4 RETURNING {REPORT_COLUMNS}"
+            ))
+            .bind(state.as_str())
+            .bind(assigned_to)
+            .bind(note)
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(StoreError::NotFound)
+            .and_then(Report::try_from)
+        }
+        .await;
+        self.noting(written)
+    }
+
     async fn commit(self: Box<Self>) -> Result<(), StoreError> {
         (*self).finish().await
     }

@@ -3,6 +3,7 @@
 //! the audit trail here.
 
 mod certificates;
+mod reports;
 
 use askama::Template;
 use axum::Router;
@@ -29,6 +30,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/inspect", get(workspace))
         .route("/inspect/history/{kind}/{id}", get(history))
         .route("/inspect/search", get(search))
+        .route("/inspect/reports", get(reports::inbox))
+        .route(
+            "/inspect/reports/{id}",
+            axum::routing::post(reports::handle),
+        )
         .route(
             "/inspect/certificates/{id}",
             get(certificates::show).post(certificates::decide),
