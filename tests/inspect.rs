@@ -334,3 +334,75 @@ async fn an_inspector_reads_takes_and_handles_a_shoppers_report() {
     assert_eq!(stored.state, ReportState::Handled);
     assert!(stored.assigned_to.is_some());
 }
+
+/// An inspector suspends a producer of the province with a reason (the next scan of its
+/// labels says so), then lifts it; a suspension needs a reason.
+#[tokio::test]
+async fn an_inspector_suspends_a_producer_and_lifts_it() {
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    let label = mint(&app, 1, 1, Some("CD-2026-10A")).await.remove(0);
+    let coop = store.product(1).await.unwrap().unwrap().data.producer_id;
+    let council = store
+        .list_organizations(&truyxuat::store::ListQuery::search(
+            "Hội đồng OCOP tỉnh Lâm Đồng",
+        ))
+        .await
+        .unwrap()[0]
+        .id;
+    let inspector = app
+        .member("thanhtra@lamdong.gov.vn", council, Role::Inspector)
+        .await;
+    let path = format!("/inspect/producers/{coop}");
+    let page = app.get_with(&path, "cookie", &inspector.cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let action = format!("{path}/suspension");
+
+    let refused = app
+        .post_console(
+            &action,
+            &[("action", "suspend"), ("reason", " ")],
+            &inspector,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.texts("#reason-error"), vec!["Không được để trống"]);
+
+    let reason = "Dùng tem của cơ sở khác";
+    let suspended = app
+        .post_console(
+            &action,
+            &[("action", "suspend"), ("reason", reason)],
+            &inspector,
+        )
+        .await;
+    assert_eq!(
+        suspended.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        suspended.body
+    );
+    let page = app.get_with(&path, "cookie", &inspector.cookie).await;
+    assert!(page.texts("#suspended")[0].ends_with(reason));
+    let scan = app.get(&label).await;
+    assert!(scan.texts("#suspended b").contains(&reason.to_owned()));
+
+    let lifted = app
+        .post_console(
+            &action,
+            &[("action", "reinstate"), ("reason", "")],
+            &inspector,
+        )
+        .await;
+    assert_eq!(lifted.status, StatusCode::SEE_OTHER);
+    assert!(
+        store
+            .organization(coop)
+            .await
+            .unwrap()
+            .unwrap()
+            .suspended_at
+            .is_none()
+    );
+    assert!(app.get(&label).await.texts("#suspended").is_empty());
+}

@@ -141,6 +141,7 @@ pub struct Texts {
     pub decision: &'static DecisionTexts,
     pub finding: &'static SearchTexts,
     pub reports_inbox: &'static ReportInboxTexts,
+    pub producer_page: &'static ProducerTexts,
     pub overview: &'static OverviewTexts,
     pub lot_page: &'static LotTexts,
 }
@@ -224,6 +225,7 @@ pub static VI: Texts = Texts {
     decision: &DECISION_VI,
     finding: &SEARCH_VI,
     reports_inbox: &REPORT_INBOX_VI,
+    producer_page: &PRODUCER_VI,
     overview: &OVERVIEW_VI,
     lot_page: &LOTS_VI,
 };
@@ -307,6 +309,7 @@ pub static EN: Texts = Texts {
     decision: &DECISION_EN,
     finding: &SEARCH_EN,
     reports_inbox: &REPORT_INBOX_EN,
+    producer_page: &PRODUCER_EN,
     overview: &OVERVIEW_EN,
     lot_page: &LOTS_EN,
 };
@@ -797,6 +800,28 @@ pub static IMPORTS_EN: ImportTexts = ImportTexts {
     message: "Error",
     error_file: "Download the rows with errors (.xlsx) to fix",
     all_good: "No errors.",
+};
+
+/// The words of a producer's page in the inspectors' workspace.
+pub struct ProducerTexts {
+    pub since: &'static str,
+    pub reason: &'static str,
+    pub suspend: &'static str,
+    pub reinstate: &'static str,
+}
+
+pub static PRODUCER_VI: ProducerTexts = ProducerTexts {
+    since: "từ ngày",
+    reason: "Lý do đình chỉ (các trang tem của cơ sở sẽ ghi rõ)",
+    suspend: "Đình chỉ",
+    reinstate: "Dỡ bỏ đình chỉ",
+};
+
+pub static PRODUCER_EN: ProducerTexts = ProducerTexts {
+    since: "since",
+    reason: "Why it is suspended (its labels' pages will say so)",
+    suspend: "Suspend",
+    reinstate: "Lift the suspension",
 };
 
 /// The words of the inspectors' inbox of shoppers' reports.

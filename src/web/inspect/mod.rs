@@ -3,6 +3,7 @@
 //! the audit trail here.
 
 mod certificates;
+mod producers;
 mod reports;
 
 use askama::Template;
@@ -31,6 +32,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/inspect/history/{kind}/{id}", get(history))
         .route("/inspect/search", get(search))
         .route("/inspect/reports", get(reports::inbox))
+        .route("/inspect/producers/{id}", get(producers::show))
+        .route(
+            "/inspect/producers/{id}/suspension",
+            axum::routing::post(producers::suspension),
+        )
         .route(
             "/inspect/reports/{id}",
             axum::routing::post(reports::handle),
