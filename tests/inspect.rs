@@ -2,13 +2,41 @@
 //! page shows with the inspector's name, the date and the reason.
 
 use axum::http::StatusCode;
-use truyxuat::domain::certification::CertStatus;
+use truyxuat::domain::certification::{CertStatus, Certification};
 use truyxuat::domain::people::Role;
 
 use crate::support::changes::Changes;
 use crate::support::fixtures::{department, now};
-use crate::support::http::TestApp;
+use crate::support::http::{Session, TestApp};
 use crate::support::labels::mint;
+
+/// Demo authorities inspectors belong to.
+const LAM_DONG: &str = "Hội đồng OCOP tỉnh Lâm Đồng";
+const TAY_NINH: &str = "Sở Nông nghiệp và Môi trường tỉnh Tây Ninh";
+
+/// An inspector of the demo authority named `authority`, signed in.
+async fn inspector(app: &TestApp, authority: &str, login: &str) -> Session {
+    let found = app
+        .db
+        .store
+        .list_organizations(&truyxuat::store::ListQuery::search(authority))
+        .await
+        .unwrap();
+    let id = found.iter().find(|o| o.data.name == authority).unwrap().id;
+    app.member(login, id, Role::Inspector).await
+}
+
+/// The first certificate of demo product `product` in `status`.
+async fn certificate_of(app: &TestApp, product: i64, status: CertStatus) -> Certification {
+    app.db
+        .store
+        .list_certifications(&Default::default(), Some(product))
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.status == status)
+        .unwrap()
+}
 
 #[tokio::test]
 async fn an_inspector_rejects_a_certificate_and_the_shopper_sees_who_when_and_why() {
@@ -16,13 +44,7 @@ async fn an_inspector_rejects_a_certificate_and_the_shopper_sees_who_when_and_wh
     let store = app.db.store.clone();
     // Demo product 6 (Nước mắm) carries an OCOP certificate awaiting verification.
     let label = mint(&app, 6, 1, Some("PQ-THUNG-17")).await.remove(0);
-    let cert = store
-        .list_certifications(&Default::default(), Some(6))
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.status == CertStatus::Submitted)
-        .unwrap();
+    let cert = certificate_of(&app, 6, CertStatus::Submitted).await;
     let producer = store
         .organization(cert.data.holder_id)
         .await
@@ -121,13 +143,7 @@ async fn a_verified_certificate_changed_by_its_holder_goes_back_to_review() {
     let store = app.db.store.clone();
     // Demo product 1 (Chè Ô Long) carries a verified certificate.
     let label = mint(&app, 1, 1, Some("CD-2026-10A")).await.remove(0);
-    let cert = store
-        .list_certifications(&Default::default(), Some(1))
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.status == CertStatus::Verified)
-        .unwrap();
+    let cert = certificate_of(&app, 1, CertStatus::Verified).await;
     let same = store
         .update_certification(cert.id, &cert.data, now())
         .await
@@ -155,29 +171,8 @@ async fn a_verified_certificate_changed_by_its_holder_goes_back_to_review() {
 #[tokio::test]
 async fn an_inspector_finds_gao_nang_thom_in_their_province_only() {
     let app = TestApp::with_demo().await;
-    let store = app.db.store.clone();
-    let orgs = store
-        .list_organizations(&truyxuat::store::ListQuery {
-            limit: Some(100),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let id_of = |name: &str| orgs.iter().find(|o| o.data.name == name).unwrap().id;
-    let tay_ninh = app
-        .member(
-            "thanhtra@tayninh.gov.vn",
-            id_of("Sở Nông nghiệp và Môi trường tỉnh Tây Ninh"),
-            Role::Inspector,
-        )
-        .await;
-    let lam_dong = app
-        .member(
-            "thanhtra@lamdong.gov.vn",
-            id_of("Hội đồng OCOP tỉnh Lâm Đồng"),
-            Role::Inspector,
-        )
-        .await;
+    let tay_ninh = inspector(&app, TAY_NINH, "thanhtra@tayninh.gov.vn").await;
+    let lam_dong = inspector(&app, LAM_DONG, "thanhtra@lamdong.gov.vn").await;
     for typed in ["gao nang thom", "Gạo Nàng Thơm"] {
         let path = format!("/inspect/search?q={}", urlencode(typed));
         let page = app.get_with(&path, "cookie", &tay_ninh.cookie).await;
@@ -249,28 +244,8 @@ async fn an_inspector_reads_takes_and_handles_a_shoppers_report() {
         .add_report(&report("Tem không quét được", None), now())
         .await
         .unwrap();
-    let orgs = store
-        .list_organizations(&truyxuat::store::ListQuery {
-            limit: Some(100),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    let id_of = |name: &str| orgs.iter().find(|o| o.data.name == name).unwrap().id;
-    let lam_dong = app
-        .member(
-            "thanhtra@lamdong.gov.vn",
-            id_of("Hội đồng OCOP tỉnh Lâm Đồng"),
-            Role::Inspector,
-        )
-        .await;
-    let tay_ninh = app
-        .member(
-            "thanhtra@tayninh.gov.vn",
-            id_of("Sở Nông nghiệp và Môi trường tỉnh Tây Ninh"),
-            Role::Inspector,
-        )
-        .await;
+    let lam_dong = inspector(&app, LAM_DONG, "thanhtra@lamdong.gov.vn").await;
+    let tay_ninh = inspector(&app, TAY_NINH, "thanhtra@tayninh.gov.vn").await;
 
     let inbox = app
         .get_with("/inspect/reports", "cookie", &lam_dong.cookie)
@@ -343,16 +318,7 @@ async fn an_inspector_suspends_a_producer_and_lifts_it() {
     let store = app.db.store.clone();
     let label = mint(&app, 1, 1, Some("CD-2026-10A")).await.remove(0);
     let coop = store.product(1).await.unwrap().unwrap().data.producer_id;
-    let council = store
-        .list_organizations(&truyxuat::store::ListQuery::search(
-            "Hội đồng OCOP tỉnh Lâm Đồng",
-        ))
-        .await
-        .unwrap()[0]
-        .id;
-    let inspector = app
-        .member("thanhtra@lamdong.gov.vn", council, Role::Inspector)
-        .await;
+    let inspector = inspector(&app, LAM_DONG, "thanhtra@lamdong.gov.vn").await;
     let path = format!("/inspect/producers/{coop}");
     let page = app.get_with(&path, "cookie", &inspector.cookie).await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);

@@ -60,3 +60,12 @@ impl Layout {
 pub fn render(page: &impl Template) -> Result<Response, PageError> {
     Ok(Html(page.render()?).into_response())
 }
+
+/// The status of a form page: 422 when it comes back with refusals, 200 otherwise.
+pub fn form_status(errors: &crate::domain::validation::Invalid) -> axum::http::StatusCode {
+    if errors.errors.is_empty() {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    }
+}

@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use strum::IntoEnumIterator;
@@ -96,11 +95,7 @@ async fn page(
         .collect();
     // Issuers are public: every authority in truyxuat.
     let issuers = s.store.authorities().await?;
-    let status = if errors.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::layout::form_status(&errors);
     let layout = Layout::new(signed.lang, "", "/console/certificates");
     let page = render(&CertificatesPage {
         layout: Layout {

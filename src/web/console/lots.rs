@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use serde::Deserialize;
@@ -81,11 +80,7 @@ async fn page(s: &AppState, signed: &Signed, input: LotForm, errors: Invalid) ->
         }
     }
     lots.sort_by_key(|l| std::cmp::Reverse(l.0.data.produced_on));
-    let status = if errors.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::layout::form_status(&errors);
     let layout = Layout::new(signed.lang, "", "/console/lots");
     let page = render(&LotsPage {
         layout: Layout {

@@ -5,7 +5,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::WithRejection;
 use serde::Deserialize;
@@ -81,11 +80,7 @@ async fn page(
         .await?
         .is_some_and(|o| o.data.kind.is_authority());
     let today = s.clock.now().date_naive();
-    let status = if errors.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::layout::form_status(&errors);
     let t = ctx.lang.texts();
     let page = render(&CertificatePage {
         layout: Layout::new(ctx.lang, t.decision.title, "/inspect"),

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::WithRejection;
 use serde::Deserialize;
@@ -43,11 +42,7 @@ async fn page(
         .await?
         .filter(|o| o.data.kind.is_producer())
         .ok_or(AppError::NotFound("producer"))?;
-    let status = if errors.errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = crate::web::layout::form_status(&errors);
     let page = render(&ProducerPage {
         layout: Layout::new(ctx.lang, &producer.data.name, "/inspect"),
         csrf: signed.csrf.clone(),
