@@ -251,6 +251,9 @@ fn routes() -> Vec<Route> {
         route("labels.activate", true, S::SEE_OTHER),
         route("labels.void", true, S::SEE_OTHER),
         route("labels.print", true, S::OK),
+        route("certification.status", true, S::SEE_OTHER),
+        route("organization.suspend", true, S::SEE_OTHER),
+        route("organization.reinstate", true, S::SEE_OTHER),
     ]
 }
 
@@ -406,6 +409,25 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             let org = coop.to_string();
             let fields = [("organization_id", org.as_str()), ("role", "viewer")];
             form("/console/invite".into(), &fields)
+        }
+        ("certification.status", true) => {
+            let id = new_certificate(app, r).await;
+            let fields = [("decision", "verify"), ("reason", "")];
+            form(format!("/inspect/certificates/{id}"), &fields)
+        }
+        ("organization.suspend", true) => {
+            let fields = [
+                ("action", "suspend"),
+                ("reason", "Vi phạm quy định ghi nhãn"),
+            ];
+            form(format!("/inspect/producers/{coop}/suspension"), &fields)
+        }
+        ("organization.reinstate", true) => {
+            registry::set_suspension(&app.app, &Caller::cli(), coop, Some("kiểm tra"))
+                .await
+                .unwrap();
+            let fields = [("action", "reinstate"), ("reason", "")];
+            form(format!("/inspect/producers/{coop}/suspension"), &fields)
         }
         ("labels.mint", true) => {
             let product = r.product.to_string();

@@ -9,6 +9,7 @@
 // RESULT.json gets every step's status and URL, the HTML of every page, the session cookies.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { shot } from "./shot.mjs";
 
 const [caseFile, resultFile, shotDir] = process.argv.slice(2);
 const c = JSON.parse(readFileSync(caseFile, "utf8"));
@@ -30,7 +31,7 @@ async function step(name, page, response) {
     text: (await page.locator("main").innerText()).trim(),
   };
   result.pages.push(html);
-  await page.screenshot({ path: `${shotDir}/people-${name}.png` });
+  await shot(page, { path: `${shotDir}/people-${name}.png` });
 }
 
 async function sessionCookie(context) {
@@ -56,7 +57,7 @@ try {
   result.steps.invited = { status: response[0].status(), path: new URL(op.url()).pathname, text: link };
   // The one page that shows the link, by design; every other page must not.
   result.invite_page = await op.content();
-  await op.screenshot({ path: `${shotDir}/people-invited.png` });
+  await shot(op, { path: `${shotDir}/people-invited.png` });
 
   // The editor, on a phone of their own, opens the link (its path, on this server).
   const editor = await browser.newContext({ locale: "vi-VN", viewport: { width: 360, height: 640 } });

@@ -5,6 +5,7 @@
 //               "badge": "Hết hạn"}]  (badge: optional, a certificate badge the page must show)
 import { readFileSync, mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { shot } from "./shot.mjs";
 
 const [casesFile, shotDir] = process.argv.slice(2);
 const cases = JSON.parse(readFileSync(casesFile, "utf8"));
@@ -34,7 +35,7 @@ try {
     const visible = box !== null && box.y + box.height <= 640;
     const badges = await page.locator("#certifications .badge").allInnerTexts();
     const badgeOk = c.badge === undefined || badges.map((b) => b.trim()).includes(c.badge);
-    await page.screenshot({ path: `${shotDir}/${c.name}.png` });
+    await shot(page, { path: `${shotDir}/${c.name}.png` });
     const ok = verdict === c.verdict && status === c.status && visible && badgeOk;
     if (!ok) failures++;
     console.log(`${ok ? "ok  " : "FAIL"} ${c.name}: status ${status}, verdict "${verdict}"` +

@@ -12,6 +12,7 @@
 // RESULT.json gets each step's facts; OUT_DIR the downloads and the screenshots.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { chromium } from "playwright-core";
+import { shot } from "./shot.mjs";
 
 const [caseFile, resultFile, outDir] = process.argv.slice(2);
 const c = JSON.parse(readFileSync(caseFile, "utf8"));
@@ -26,7 +27,7 @@ const browser = await chromium.launch({
 
 // Notes a page: a screenshot, and whether it scrolls sideways at its width.
 async function look(name, page) {
-  await page.screenshot({ path: `${outDir}/${name}.png`, fullPage: true });
+  await shot(page, { path: `${outDir}/${name}.png`, fullPage: true });
   const wide = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth);
   if (wide) result.overflow.push(name);
 }
