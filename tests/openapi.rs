@@ -99,14 +99,15 @@ fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
              content_type_conformance",
             ])
             .args(["--phases", "coverage,fuzzing", "--max-examples", "10"])
-            .args(["--seed", &seed, "--workers", "2", "--no-color"])
+            .args(["--seed", &seed, "--workers", "1", "--no-color"])
             .output()
             .expect("run schemathesis")
     };
     let mut out = run();
-    // Under the suite's load hypothesis has once stopped on an error of its own ("AST
-    // constructor recursion depth mismatch" while describing a lambda): a runtime error of
-    // the tool with no failure of the API is run again, once; a failure never is.
+    // One worker: with two threads, hypothesis's lambda descriptions parse source at once
+    // and CPython 3.11's parser stopped on "AST constructor recursion depth mismatch" (twice
+    // in a row under the suite's load). Should the tool still stop on a runtime error of its
+    // own with no failure of the API, it is run again, once; a failure never is.
     let first = String::from_utf8_lossy(&out.stdout).into_owned();
     if !out.status.success() && first.contains("Runtime Error") && !first.contains("FAILURES") {
         eprintln!("schemathesis stopped on an error of its own; running it again:\n{first}");

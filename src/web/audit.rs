@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::{ApiError, AppError};
-use crate::app::{Caller, auditlog};
+use crate::app::auditlog;
 use crate::domain::tlog;
 
 pub fn router() -> Router<AppState> {
@@ -48,7 +48,7 @@ async fn tile(
 ) -> Result<Response, ApiError> {
     let tile = tlog::parse_tile_path(&path).ok_or(AppError::NotFound("tile"))?;
     let caller = if tile.is_data() {
-        Some(bearer(&s, &headers).await?)
+        Some(crate::web::auth::bearer_caller(&s, &headers).await?)
     } else {
         None
     };
@@ -68,17 +68,6 @@ async fn tile(
         bytes,
     )
         .into_response())
-}
-
-/// The caller of an API token in the `Authorization` header.
-async fn bearer(s: &AppState, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or(AppError::Unauthorized)?;
-    let actor = crate::app::access::token_actor(&s.app, token.trim()).await?;
-    Ok(Caller::new(actor, None))
 }
 
 #[derive(Deserialize)]

@@ -5,8 +5,8 @@
 mod session;
 
 pub use session::{
-    ApiCaller, MAX_UPLOAD, SESSION_ABSOLUTE, SESSION_IDLE, Signed, api_token, end_cookie,
-    require_role, session_cookie, signed_in, start_session,
+    ApiCaller, MAX_UPLOAD, SESSION_ABSOLUTE, SESSION_IDLE, Signed, api_token, bearer_caller,
+    end_cookie, require_role, session_cookie, signed_in, start_session,
 };
 
 use askama::Template;

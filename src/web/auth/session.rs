@@ -286,25 +286,27 @@ pub fn refuse_cross_site(parts: &Parts, base_url: &str) -> Result<(), AppError> 
 #[derive(Clone)]
 pub struct ApiCaller(pub Caller);
 
+/// The caller of the API token in the `Authorization: Bearer` header; unauthorized
+/// without a valid one.
+pub async fn bearer_caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, app::Error> {
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(app::Error::Unauthorized)?;
+    let actor = app::access::token_actor(&state.app, presented).await?;
+    Ok(Caller::new(actor, request_id(headers)))
+}
+
 /// Middleware of the API: no valid token, no entry (401, before anything else is read).
 pub async fn api_token(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let presented = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let actor = match presented {
-        Some(token) => app::access::token_actor(&state.app, token).await,
-        None => Err(app::Error::Unauthorized),
-    };
-    match actor {
-        Ok(actor) => {
-            let caller = Caller::new(actor, request_id(request.headers()));
+    match bearer_caller(&state, request.headers()).await {
+        Ok(caller) => {
             request.extensions_mut().insert(ApiCaller(caller));
             next.run(request).await
         }

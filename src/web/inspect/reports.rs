@@ -46,9 +46,20 @@ pub async fn inbox(
     };
     let mut products: HashMap<i64, String> = HashMap::new();
     let mut people: HashMap<i64, String> = HashMap::new();
+    // Whether the inspector may handle a report, asked once a product (reports come in
+    // many about few products).
+    let mut handled_here: HashMap<Option<i64>, bool> = HashMap::new();
     let mut rows = Vec::new();
     for report in s.store.list_reports(&query, None).await? {
-        if !reports::may_handle(&s.app, &signed.caller, &report).await? {
+        let may = match handled_here.get(&report.product_id) {
+            Some(may) => *may,
+            None => {
+                let may = reports::may_handle(&s.app, &signed.caller, &report).await?;
+                handled_here.insert(report.product_id, may);
+                may
+            }
+        };
+        if !may {
             continue;
         }
         let product = match report.product_id {
