@@ -372,3 +372,176 @@ async fn an_inspector_suspends_a_producer_and_lifts_it() {
     );
     assert!(app.get(&label).await.texts("#suspended").is_empty());
 }
+
+/// An inspector recalls two lots with GS1's fields from a lot's page: the next scan of a
+/// label on either shows the banner, each lot's history and the recall's own show it, and
+/// the log still verifies; closing it (a note needed) takes the banner away, keeps the recall.
+#[tokio::test]
+async fn an_inspector_recalls_two_lots_and_closes_the_recall() {
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    let label = mint(&app, 1, 1, Some("CD-2026-10A")).await.remove(0);
+    let lots = store.list_lots(&Default::default(), Some(1)).await.unwrap();
+    let lot = lots.iter().find(|l| l.data.code == "CD-2026-10A").unwrap();
+    let other = lots.iter().find(|l| l.id != lot.id).expect("a second lot");
+    let inspector = inspector(&app, LAM_DONG, "thanhtra@lamdong.gov.vn").await;
+    let path = format!("/inspect/lots/{}", lot.id);
+    let page = app.get_with(&path, "cookie", &inspector.cookie).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.texts("#lot-state"), vec!["Đang lưu hành"]);
+    assert_eq!(page.texts("#recall option[selected]").len(), 0);
+
+    // Every field is needed, each refusal in the page's language, and nothing changes.
+    let action = format!("{path}/recall");
+    let lot_id = lot.id.to_string();
+    let refused = app
+        .post_console(
+            &action,
+            &[
+                ("lot_ids", &lot_id),
+                ("reason_code", "BAD_LUCK"),
+                ("risk_class", "4"),
+            ],
+            &inspector,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["reason_code", "reason", "risk_class", "contact"] {
+        assert_eq!(
+            refused.texts(&format!("#{field}-error")).len(),
+            1,
+            "{field}"
+        );
+    }
+    assert_eq!(refused.texts("#contact-error"), vec!["Không được để trống"]);
+    assert!(store.recalls_of_lot(lot.id).await.unwrap().is_empty());
+
+    let other_id = other.id.to_string();
+    let reason = "Mẫu kiểm nghiệm phát hiện dư lượng <b>chlorpyrifos</b>";
+    let recalled = app
+        .post_console(
+            &action,
+            &[
+                ("lot_ids", lot_id.as_str()),
+                ("lot_ids", other_id.as_str()),
+                ("reason_code", "CHEMICAL_CONTAMINATION"),
+                ("reason", reason),
+                ("risk_class", "1"),
+                ("contact", "Chi cục QLCL Lâm Đồng, 0263 3822 000"),
+            ],
+            &inspector,
+        )
+        .await;
+    assert_eq!(recalled.status, StatusCode::SEE_OTHER, "{}", recalled.body);
+    let recall = store.recalls_of_lot(other.id).await.unwrap().remove(0);
+    assert_eq!(recall.data.lot_ids, {
+        let mut ids = vec![lot.id, other.id];
+        ids.sort();
+        ids
+    });
+    assert_eq!(recall.data.risk_class, 1);
+    assert!(
+        store
+            .lot(other.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .recalled_at
+            .is_some()
+    );
+
+    // The very next scan shows the banner and the reason, escaped.
+    let scan = app.get(&label).await;
+    assert_eq!(
+        scan.texts("#verdict strong"),
+        vec!["SẢN PHẨM ĐÃ BỊ THU HỒI"]
+    );
+    assert_eq!(scan.texts("#verdict p"), vec![reason]);
+    assert!(!scan.body.contains("<b>chlorpyrifos"));
+
+    // The lot's page, the recall's history and the lot's history.
+    let page = app.get_with(&path, "cookie", &inspector.cookie).await;
+    assert_eq!(page.texts("#lot-state"), vec!["Đang bị thu hồi"]);
+    let section = format!("#recall-{}", recall.id);
+    assert!(page.texts(&section)[0].contains("Nhiễm hoá chất"));
+    assert!(page.texts(&section)[0].contains("Loại 1"));
+    let history = app
+        .get_with(
+            &format!("/inspect/history/recall/{}", recall.id),
+            "cookie",
+            &inspector.cookie,
+        )
+        .await;
+    assert_eq!(history.status, StatusCode::OK, "{}", history.body);
+    assert!(history.body.contains("lot.recall"), "{}", history.body);
+    let lot_history = app
+        .get_with(
+            &format!("/inspect/history/lot/{}", other.id),
+            "cookie",
+            &inspector.cookie,
+        )
+        .await;
+    assert!(lot_history.body.contains("lot.recall"));
+    truyxuat::app::auditlog::checkpoint(&app.app, &app.audit_key)
+        .await
+        .unwrap();
+    let verified = truyxuat::app::auditlog::verify(&app.app, &app.audit_key.vkey)
+        .await
+        .unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
+
+    // A producer's owner may not lift an inspector's recall.
+    let close = format!("/inspect/recalls/{}/close", recall.id);
+    let producer = store.product(1).await.unwrap().unwrap().data.producer_id;
+    let owner = app
+        .member_token("chu@caphe.vn", producer, Role::Owner)
+        .await;
+    let close_api = format!("/api/v1/recalls/{}/close", recall.id);
+    let api = app
+        .api_with(
+            &owner,
+            "POST",
+            &close_api,
+            serde_json::json!({"note": "xong"}),
+        )
+        .await;
+    assert_eq!(api.status, StatusCode::FORBIDDEN, "{}", api.body);
+
+    // Closing needs a note; then the banner goes and the recall stays.
+    let refused = app
+        .post_console(
+            &close,
+            &[("lot", lot_id.as_str()), ("note", "")],
+            &inspector,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.texts("[id='close.note-error']"),
+        vec!["Không được để trống"]
+    );
+    let closed = app
+        .post_console(
+            &close,
+            &[
+                ("lot", lot_id.as_str()),
+                ("note", "Đã thu hồi hết hàng trên kệ"),
+            ],
+            &inspector,
+        )
+        .await;
+    assert_eq!(closed.status, StatusCode::SEE_OTHER, "{}", closed.body);
+    let scan = app.get(&label).await;
+    assert!(scan.texts("#verdict strong") != vec!["SẢN PHẨM ĐÃ BỊ THU HỒI"]);
+    let page = app.get_with(&path, "cookie", &inspector.cookie).await;
+    assert_eq!(page.texts("#lot-state"), vec!["Đang lưu hành"]);
+    assert!(page.texts(&section)[0].contains("Đã kết thúc"));
+    let again = app
+        .post_console(
+            &close,
+            &[("lot", lot_id.as_str()), ("note", "lần nữa")],
+            &inspector,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -12,9 +12,11 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 use truyxuat::app::access::{self, TokenRequest};
 use truyxuat::app::labels::MintRequest;
-use truyxuat::app::{Caller, accounts, registry};
+use truyxuat::app::{Caller, accounts, recalls, registry};
 use truyxuat::domain::batch::Profile;
 use truyxuat::domain::people::{Membership, PersonInput, Role};
+use truyxuat::domain::recall::RecallInput;
+use truyxuat::domain::scan::NewReport;
 use truyxuat::labelcode::{KeySeed, Keyring};
 
 use crate::support::changes::Changes;
@@ -127,7 +129,8 @@ struct Route {
     action: &'static str,
     console: bool,
     allowed: StatusCode,
-    /// Another request of the same action ("photo": a product's photo), or "".
+    /// Another request of the same action ("photo": a product's photo; "gs1": a recall with
+    /// GS1's fields; "workspace": the inspectors' form), or "".
     variant: &'static str,
 }
 
@@ -196,6 +199,27 @@ async fn new_lot(app: &TestApp, r: &Records) -> (i64, String) {
     (id, code)
 }
 
+/// A recall with every GS1 field, of lot `lot`.
+fn recall_body(lot: i64) -> serde_json::Value {
+    json!({
+        "lot_ids": [lot],
+        "reason_code": "MICROBIAL_CONTAMINATION",
+        "reason": "Phát hiện Salmonella",
+        "risk_class": 1,
+        "contact": "Chi cục QLCL, 0263 3822 000",
+    })
+}
+
+/// An open recall of a new lot of the cooperative's product, made as the command line.
+async fn new_recall(app: &TestApp, r: &Records) -> i64 {
+    let (lot, _) = new_lot(app, r).await;
+    let recall: RecallInput = serde_json::from_value(recall_body(lot)).unwrap();
+    recalls::open(&app.app, &Caller::cli(), &recall.validate().unwrap())
+        .await
+        .unwrap()
+        .id
+}
+
 /// A new batch of 10 labels of the cooperative's product.
 async fn new_batch(app: &TestApp, r: &Records) -> i64 {
     let request = MintRequest {
@@ -237,6 +261,11 @@ fn routes() -> Vec<Route> {
         route("lot.create", false, S::CREATED),
         route("lot.update", false, S::OK),
         route("lot.recall", false, S::OK),
+        Route {
+            variant: "gs1",
+            ..route("lot.recall", false, S::CREATED)
+        },
+        route("recall.close", false, S::OK),
         route("document.store", false, S::CREATED),
         route("registry.import", false, S::CREATED),
         route("labels.mint", false, S::CREATED),
@@ -254,6 +283,13 @@ fn routes() -> Vec<Route> {
         route("certification.status", true, S::SEE_OTHER),
         route("organization.suspend", true, S::SEE_OTHER),
         route("organization.reinstate", true, S::SEE_OTHER),
+        // The workspace admits inspectors and operators only, whatever else a role may do.
+        Route {
+            variant: "workspace",
+            ..route("lot.recall", true, S::SEE_OTHER)
+        },
+        route("recall.close", true, S::SEE_OTHER),
+        route("report.handle", true, S::SEE_OTHER),
     ]
 }
 
@@ -274,6 +310,10 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             content_type: "image/png",
             body: png.into_inner(),
         };
+    }
+    if route.variant == "gs1" {
+        let (id, _) = new_lot(app, r).await;
+        return api("POST", "/api/v1/recalls".into(), recall_body(id));
     }
     match (route.action, route.console) {
         ("organization.create", false) => api(
@@ -448,6 +488,43 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             let id = new_batch(app, r).await;
             let fields = [("format", "csv"), ("range", "0..3")];
             form(format!("/console/batches/{id}/print"), &fields)
+        }
+        ("recall.close", false) => {
+            let id = new_recall(app, r).await;
+            let body = json!({"note": "đã thu hồi hết"});
+            api("POST", format!("/api/v1/recalls/{id}/close"), body)
+        }
+        ("lot.recall", true) => {
+            let (id, _) = new_lot(app, r).await;
+            let lot = id.to_string();
+            let fields = [
+                ("lot_ids", lot.as_str()),
+                ("reason_code", "FOREIGN_MATTER"),
+                ("reason", "Có dị vật kim loại"),
+                ("risk_class", "2"),
+                ("contact", "Chi cục QLCL, 0263 3822 000"),
+            ];
+            form(format!("/inspect/lots/{id}/recall"), &fields)
+        }
+        ("recall.close", true) => {
+            let id = new_recall(app, r).await;
+            let stored = truyxuat::store::LotStore::recall(app.db.store.as_ref(), id).await;
+            let lot = stored.unwrap().unwrap().data.lot_ids[0];
+            let lot = lot.to_string();
+            let fields = [("lot", lot.as_str()), ("note", "đã thu hồi hết")];
+            form(format!("/inspect/recalls/{id}/close"), &fields)
+        }
+        ("report.handle", true) => {
+            let report = NewReport {
+                batch_id: None,
+                label_index: None,
+                product_id: Some(r.product),
+                message: "Tem bị bóc".into(),
+                contact: None,
+            };
+            let id = app.db.store.add_report(&report, now()).await.unwrap();
+            let fields = [("action", "take"), ("note", "")];
+            form(format!("/inspect/reports/{id}"), &fields)
         }
         (action, console) => panic!("no request for {action} (console: {console})"),
     }
@@ -662,7 +739,9 @@ async fn walk_the_matrix(db: TestDb) {
                 }
             }
             let reply = app.send(request.body(Body::from(body)).unwrap()).await;
-            let may = asker.may(&matrix, route.action);
+            let may = asker.may(&matrix, route.action)
+                && (route.variant != "workspace"
+                    || matches!(asker.role, Some((Role::Inspector | Role::Operator, _))));
             let known = matches!(credential, Credential::Session(_))
                 || (!route.console && asker.role.is_some());
             let expected = match (may, known, route.console) {

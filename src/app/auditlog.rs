@@ -267,7 +267,7 @@ pub async fn verify(app: &App, vkey: &str) -> Result<Result<Verified, Disagreeme
             let n = size + i as u64;
             match checked {
                 Ok((leaf, state)) => {
-                    if let Some((record, after)) = state {
+                    for (record, after) in state {
                         last_state.0.insert(record, (n, after));
                     }
                     leaves.push(leaf);
@@ -349,20 +349,22 @@ struct LastState(HashMap<(&'static str, i64), (u64, serde_json::Value)>);
 
 /// The kinds of record checked against their last entry, and the fields they show that
 /// another record's change may move without an entry of theirs (a name joined in).
-const STATEFUL: [(&str, &[&str]); 3] = [
+const STATEFUL: [(&str, &[&str]); 4] = [
     ("certification", &["issuer_name"]),
     ("lot", &[]),
     ("product", &["producer_name"]),
+    ("recall", &[]),
 ];
 
 /// A record and the state an entry leaves it in.
 type RecordState = ((&'static str, i64), serde_json::Value);
 
 /// One stored entry checked: its bytes in canonical form, its leaf hash theirs; its leaf,
-/// and the record state it gives when it is of a checked kind.
+/// and the states it leaves records of the checked kinds in (a recall's entry holds the
+/// recall and each lot it moved).
 fn check_entry(
     stored: &crate::domain::audit::StoredEntry,
-) -> Result<(Hash, Option<RecordState>), String> {
+) -> Result<(Hash, Vec<RecordState>), String> {
     let entry = stored
         .entry()
         .map_err(|e| format!("is not an audit entry: {e}"))?;
@@ -373,18 +375,35 @@ fn check_entry(
     if leaf != stored.leaf_hash {
         return Err("has bytes that do not give its leaf hash".into());
     }
-    let state = STATEFUL
-        .iter()
-        .find(|(k, _)| *k == entry.entity.kind)
-        .and_then(|(kind, _)| Some(((*kind, entry.entity.id.as_i64()?), entry.after?)));
-    Ok((Hash(leaf), state))
+    let id = entry.entity.id.as_i64();
+    let states = match (entry.entity.kind.as_str(), id, entry.after) {
+        ("recall", Some(id), Some(mut after)) => {
+            let mut states = vec![(("recall", id), after["recall"].take())];
+            if let Some(lots) = after["lots"].as_array_mut() {
+                for lot in lots {
+                    if let Some(lot_id) = lot["id"].as_i64() {
+                        states.push((("lot", lot_id), lot.take()));
+                    }
+                }
+            }
+            states
+        }
+        (kind, Some(id), Some(after)) => STATEFUL
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map(|(kind, _)| ((*kind, id), after))
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    Ok((Hash(leaf), states))
 }
 
 /// `check_entry` of each entry, in order, on every core: parsing and writing each entry
 /// again is most of `verify`'s time.
 fn check_entries(
     entries: &[crate::domain::audit::StoredEntry],
-) -> Vec<Result<(Hash, Option<RecordState>), String>> {
+) -> Vec<Result<(Hash, Vec<RecordState>), String>> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let part = entries.len().div_ceil(cores).max(1);
     std::thread::scope(|scope| {
@@ -419,6 +438,7 @@ impl LastState {
             let now = match kind {
                 "certification" => app.store.certification(id).await?.map(|r| super::json(&r)),
                 "lot" => app.store.lot(id).await?.map(|r| super::json(&r)),
+                "recall" => app.store.recall(id).await?.map(|r| super::json(&r)),
                 _ => app.store.product(id).await?.map(|r| super::json(&r)),
             }
             .transpose()?
@@ -570,7 +590,15 @@ pub struct HistoryEntry {
 }
 
 /// The kinds of record whose history can be read.
-pub const HISTORY_KINDS: [&str; 5] = ["organization", "product", "certification", "lot", "batch"];
+pub const HISTORY_KINDS: [&str; 7] = [
+    "organization",
+    "product",
+    "certification",
+    "lot",
+    "batch",
+    "recall",
+    "report",
+];
 
 /// Every entry about record `kind` `id`, oldest first, each with what it changed and its
 /// inclusion proof checked against the latest checkpoint (signed by `vkey`'s key); and that
@@ -586,7 +614,18 @@ pub async fn history(
     if !HISTORY_KINDS.contains(&kind) {
         return Err(Error::NotFound("record"));
     }
-    let stored = app.store.audit_entries_of(kind, &id.to_string()).await?;
+    let mut stored = app.store.audit_entries_of(kind, &id.to_string()).await?;
+    if kind == "lot" {
+        // A recall's entry is on the recall and holds the lots it moved.
+        for recall in app.store.recalls_of_lot(id).await? {
+            let of_recall = app
+                .store
+                .audit_entries_of("recall", &recall.id.to_string())
+                .await?;
+            stored.extend(of_recall);
+        }
+        stored.sort_by_key(|e| e.seq);
+    }
     let checkpoint = app
         .store
         .latest_checkpoint()

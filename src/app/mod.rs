@@ -11,6 +11,7 @@ pub mod imports;
 pub mod keys;
 pub mod labels;
 pub mod permissions;
+pub mod recalls;
 pub mod registry;
 pub mod reports;
 

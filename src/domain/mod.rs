@@ -13,6 +13,7 @@ pub mod organization;
 pub mod people;
 pub mod product;
 pub mod province;
+pub mod recall;
 pub mod scan;
 pub mod secrets;
 pub mod text;

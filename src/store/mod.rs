@@ -25,6 +25,7 @@ use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::people::{AccessLink, ApiToken, Membership, NewPerson, Person, PersonStatus};
 use crate::domain::product::{NewProduct, Product};
+use crate::domain::recall::{NewRecall, Recall};
 use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ReportState, ScanSummary};
 use crate::domain::validation::Invalid;
 
@@ -241,6 +242,12 @@ pub trait LotStore: Send + Sync {
         q: &ListQuery,
         product_id: Option<i64>,
     ) -> Result<Vec<Lot>, StoreError>;
+    async fn recall(&self, id: i64) -> Result<Option<Recall>, StoreError>;
+    /// The recalls covering a lot, newest first, closed ones too.
+    async fn recalls_of_lot(&self, lot_id: i64) -> Result<Vec<Recall>, StoreError>;
+    /// Recalls, newest first; open ones only when `open_only`.
+    async fn list_recalls(&self, q: &ListQuery, open_only: bool)
+    -> Result<Vec<Recall>, StoreError>;
 }
 
 #[async_trait]
@@ -589,13 +596,22 @@ pub trait Writes: Send {
         lot: &NewLot,
         now: DateTime<Utc>,
     ) -> Result<Lot, StoreError>;
-    /// Marks a lot recalled (the first recall's time and reason stand).
-    async fn recall_lot(
+    async fn recall(&mut self, id: i64) -> Result<Option<Recall>, StoreError>;
+    /// Stores a recall and marks its lots recalled (a lot already recalled keeps the first
+    /// recall's time and reason).
+    async fn insert_recall(
+        &mut self,
+        recall: &NewRecall,
+        now: DateTime<Utc>,
+    ) -> Result<Recall, StoreError>;
+    /// Closes an open recall: its lots no longer read as recalled, unless another open
+    /// recall covers them. NotFound when it is not open.
+    async fn close_recall(
         &mut self,
         id: i64,
-        reason: &str,
+        note: &str,
         now: DateTime<Utc>,
-    ) -> Result<Lot, StoreError>;
+    ) -> Result<Recall, StoreError>;
     /// Stores many new products at once (an import); returns their ids in order.
     async fn insert_products(
         &mut self,

@@ -11,6 +11,7 @@ use crate::domain::lot::{Lot, NewLot};
 use crate::domain::organization::{NewOrganization, OrgKind, Organization};
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::province::{self, Province};
+use crate::domain::recall::{NewRecall, Recall};
 use crate::domain::scan::Report;
 
 fn corrupt(what: &str, value: &str) -> StoreError {
@@ -262,6 +263,41 @@ pub(super) const LOT_SELECT: &str = "SELECT l.id, l.product_id, l.code, l.produc
      l.expires_on, l.quantity, l.growing_area, l.commune, l.province, l.recalled_at, \
      l.recall_reason, l.created_at, \
      l.updated_at FROM lots l WHERE 1 = 1";
+
+pub(super) const RECALL_SELECT: &str = "SELECT id, reason_code, reason, risk_class, contact, \
+     opened_at, closed_at, close_note FROM recalls WHERE 1 = 1";
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RecallRow {
+    pub(super) id: i64,
+    reason_code: String,
+    reason: String,
+    risk_class: i64,
+    contact: String,
+    opened_at: DateTime<Utc>,
+    closed_at: Option<DateTime<Utc>>,
+    close_note: Option<String>,
+}
+
+impl RecallRow {
+    pub(super) fn with_lots(self, lot_ids: Vec<i64>) -> Result<Recall, StoreError> {
+        Ok(Recall {
+            id: self.id,
+            data: NewRecall {
+                lot_ids,
+                reason_code: self.reason_code.parse().map_err(|_| {
+                    StoreError::Corrupt(format!("recall reason {}", self.reason_code))
+                })?,
+                reason: self.reason,
+                risk_class: self.risk_class,
+                contact: self.contact,
+            },
+            opened_at: self.opened_at,
+            closed_at: self.closed_at,
+            close_note: self.close_note,
+        })
+    }
+}
 
 pub(super) const BATCH_SELECT: &str = "SELECT id, product_id, lot_id, kid, key_slot, \
      first_number, count, profile, state, created_at FROM label_batches WHERE 1 = 1";

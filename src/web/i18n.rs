@@ -144,6 +144,7 @@ pub struct Texts {
     pub producer_page: &'static ProducerTexts,
     pub overview: &'static OverviewTexts,
     pub lot_page: &'static LotTexts,
+    pub recall: &'static RecallTexts,
 }
 
 pub static VI: Texts = Texts {
@@ -228,6 +229,7 @@ pub static VI: Texts = Texts {
     producer_page: &PRODUCER_VI,
     overview: &OVERVIEW_VI,
     lot_page: &LOTS_VI,
+    recall: &RECALL_VI,
 };
 
 pub static EN: Texts = Texts {
@@ -312,6 +314,7 @@ pub static EN: Texts = Texts {
     producer_page: &PRODUCER_EN,
     overview: &OVERVIEW_EN,
     lot_page: &LOTS_EN,
+    recall: &RECALL_EN,
 };
 
 /// The words of the public scan page.
@@ -822,6 +825,146 @@ pub static PRODUCER_EN: ProducerTexts = ProducerTexts {
     reason: "Why it is suspended (its labels' pages will say so)",
     suspend: "Suspend",
     reinstate: "Lift the suspension",
+};
+
+/// The words of a lot as an inspector sees it, and of its recalls.
+pub struct RecallTexts {
+    pub lot: &'static str,
+    pub product: &'static str,
+    pub producer: &'static str,
+    pub produced_on: &'static str,
+    pub state: &'static str,
+    pub on_shelves: &'static str,
+    pub recalled: &'static str,
+    pub recalls: &'static str,
+    pub none: &'static str,
+    pub open: &'static str,
+    pub closed: &'static str,
+    pub recall_title: &'static str,
+    pub lots_covered: &'static str,
+    pub reason_code: &'static str,
+    pub choose: &'static str,
+    pub reason: &'static str,
+    pub reason_hint: &'static str,
+    pub risk_class: &'static str,
+    pub contact: &'static str,
+    pub contact_hint: &'static str,
+    pub submit: &'static str,
+    pub close_note: &'static str,
+    pub close: &'static str,
+    pub history: &'static str,
+    pub recall_history: &'static str,
+    /// Risk classes 1 to 3, in order.
+    pub classes: [&'static str; 3],
+    /// GS1's reason codes in words, in `RecallReason`'s order.
+    pub reasons: [&'static str; 9],
+}
+
+impl RecallTexts {
+    /// A reason code in words.
+    pub fn reason_name(
+        &self,
+        code: impl std::borrow::Borrow<crate::domain::recall::RecallReason>,
+    ) -> &'static str {
+        self.reasons[*code.borrow() as usize]
+    }
+
+    /// A risk class (1 to 3) in words.
+    pub fn class_name(&self, class: impl std::borrow::Borrow<i64>) -> &'static str {
+        usize::try_from(class.borrow() - 1)
+            .ok()
+            .and_then(|i| self.classes.get(i))
+            .copied()
+            .unwrap_or("?")
+    }
+}
+
+pub static RECALL_VI: RecallTexts = RecallTexts {
+    lot: "Lô",
+    product: "Sản phẩm",
+    producer: "Cơ sở sản xuất",
+    produced_on: "Ngày sản xuất",
+    state: "Tình trạng",
+    on_shelves: "Đang lưu hành",
+    recalled: "Đang bị thu hồi",
+    recalls: "Các đợt thu hồi",
+    none: "Lô này chưa từng bị thu hồi.",
+    open: "Đang thu hồi",
+    closed: "Đã kết thúc",
+    recall_title: "Thu hồi lô",
+    lots_covered: "Các lô bị thu hồi",
+    reason_code: "Lý do (mã GS1)",
+    choose: "Chọn…",
+    reason: "Nội dung (hiện trên trang tem cho người mua)",
+    reason_hint: "Ví dụ: mẫu kiểm nghiệm phát hiện Salmonella",
+    risk_class: "Mức độ rủi ro",
+    contact: "Liên hệ",
+    contact_hint: "Đơn vị, số điện thoại, thư điện tử",
+    submit: "Thu hồi",
+    close_note: "Lý do kết thúc",
+    close: "Kết thúc thu hồi",
+    history: "Lịch sử thay đổi của lô",
+    recall_history: "Lịch sử",
+    classes: [
+        "Loại 1: nguy hại nghiêm trọng đến sức khoẻ",
+        "Loại 2: có thể gây hại tạm thời",
+        "Loại 3: khó gây hại",
+    ],
+    reasons: [
+        "Nhiễm vi sinh vật",
+        "Nhiễm hoá chất, dư lượng thuốc bảo vệ thực vật",
+        "Dị vật",
+        "Chất gây dị ứng không ghi trên nhãn",
+        "Ghi nhãn sai",
+        "Lỗi chất lượng",
+        "Lỗi bao bì",
+        "Không đáp ứng quy định",
+        "Lý do khác",
+    ],
+};
+
+pub static RECALL_EN: RecallTexts = RecallTexts {
+    lot: "Lot",
+    product: "Product",
+    producer: "Producer",
+    produced_on: "Produced on",
+    state: "State",
+    on_shelves: "On sale",
+    recalled: "Recalled",
+    recalls: "Recalls",
+    none: "This lot has never been recalled.",
+    open: "Open",
+    closed: "Closed",
+    recall_title: "Recall the lot",
+    lots_covered: "Lots covered",
+    reason_code: "Reason (GS1 code)",
+    choose: "Choose…",
+    reason: "What was found (shown on the label's page to shoppers)",
+    reason_hint: "For example: a lab sample found Salmonella",
+    risk_class: "Risk class",
+    contact: "Contact",
+    contact_hint: "Office, phone, e-mail",
+    submit: "Recall",
+    close_note: "Why the recall ends",
+    close: "Close the recall",
+    history: "What changed on this lot",
+    recall_history: "History",
+    classes: [
+        "Class 1: a serious risk to health",
+        "Class 2: may cause temporary harm",
+        "Class 3: unlikely to cause harm",
+    ],
+    reasons: [
+        "Microbial contamination",
+        "Chemical contamination, pesticide residue",
+        "Foreign matter",
+        "Undeclared allergen",
+        "Incorrect labelling",
+        "Quality defect",
+        "Packaging defect",
+        "Regulatory non-compliance",
+        "Other",
+    ],
 };
 
 /// The words of the inspectors' inbox of shoppers' reports.

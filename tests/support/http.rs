@@ -239,11 +239,22 @@ impl TestApp {
 
     /// An API call with the operator token.
     pub async fn api(&self, method: &str, path: &str, body: serde_json::Value) -> Reply {
+        self.api_with(&self.token, method, path, body).await
+    }
+
+    /// An API call with `token` rather than the test operator's.
+    pub async fn api_with(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Reply {
         self.send(
             Request::builder()
                 .method(method)
                 .uri(path)
-                .header(header::AUTHORIZATION, format!("Bearer {}", self.token))
+                .header(header::AUTHORIZATION, format!("Bearer {token}"))
                 .header(header::CONTENT_TYPE, "application/json")
                 .body(Body::from(body.to_string()))
                 .unwrap(),
@@ -348,6 +359,31 @@ impl TestApp {
         .await
         .unwrap();
         self.sign_in(login, PASSWORD).await.unwrap()
+    }
+
+    /// An API token of a new person holding `role` in `organization`.
+    pub async fn member_token(&self, login: &str, organization: i64, role: Role) -> String {
+        let input = PersonInput {
+            login: login.into(),
+            display_name: format!("Thành viên {login}"),
+        }
+        .validate()
+        .unwrap();
+        let membership = Membership::of(organization, role);
+        let person =
+            accounts::create_person(&self.app, &Caller::cli(), &input, &[membership], None)
+                .await
+                .unwrap();
+        let request = TokenRequest {
+            organization_id: Some(organization),
+            role,
+            name: "tests".into(),
+            days: 30,
+        };
+        access::create_token(&self.app, &Caller::cli(), person.id, &request)
+            .await
+            .unwrap()
+            .0
     }
 }
 

@@ -501,7 +501,10 @@ async fn change_labels(
     Ok(())
 }
 
-/// Recalls a lot of a product: every label tied to it then reads as recalled.
+/// Recalls a lot of a product in a few words: every label tied to it then reads as
+/// recalled. GS1's other fields take what a producer recalling its own lot would give: the
+/// reason "other", risk class 2, the producer as the contact. An inspector's recall gives
+/// them all (`recalls::open`).
 pub async fn recall(
     app: &App,
     caller: &Caller,
@@ -509,21 +512,45 @@ pub async fn recall(
     lot_code: &str,
     reason: &str,
 ) -> Result<Lot, Error> {
-    let mut v = crate::domain::validation::Validator::default();
-    let reason = v.text("reason", reason, 500);
-    v.finish()?;
-    let now = app.now();
-    let mut tx = app.store.begin().await?;
-    let product = product_in(&mut *tx, product_id).await?;
-    let target = organization_target(&mut *tx, product.data.producer_id).await?;
-    caller.require("lot.recall", &target)?;
-    let before = lot_in(&mut *tx, &product, lot_code).await?;
-    let after = tx.recall_lot(before.id, &reason, now).await?;
-    let entity = EntityRef::new("lot", after.id);
-    let (b, a) = (Some(json(&before)?), Some(json(&after)?));
-    audit(&mut *tx, caller, now, "lot.recall", entity, b, a).await?;
-    tx.commit().await?;
-    Ok(after)
+    let (lot, contact) = {
+        let product = product(&*app.store, product_id).await?;
+        crate::domain::lot::check_lot_code(lot_code.trim())
+            .map_err(|refusal| StoreError::Invalid(Invalid::by("lot", refusal)))?;
+        let lot = app
+            .store
+            .lot_by_code(product.id, lot_code.trim())
+            .await?
+            .ok_or_else(|| {
+                not_found(
+                    "lot",
+                    lot_code.trim().to_owned(),
+                    format!("product {} has no lot '{}'", product.id, lot_code.trim()),
+                )
+            })?;
+        let producer = app.store.organization(product.data.producer_id).await?;
+        let contact = producer
+            .map(|o| {
+                [Some(o.data.name), o.data.phone, o.data.email]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_default();
+        (lot, contact)
+    };
+    let input = crate::domain::recall::RecallInput {
+        lot_ids: vec![lot.id],
+        reason_code: crate::domain::recall::RecallReason::Other
+            .as_str()
+            .to_owned(),
+        reason: reason.to_owned(),
+        risk_class: Some(2),
+        contact,
+    };
+    let recall = input.validate()?;
+    super::recalls::open(app, caller, &recall).await?;
+    app.store.lot(lot.id).await?.ok_or(Error::NotFound("lot"))
 }
 
 fn range_of(batch: &LabelBatch, range: Option<IndexRange>) -> Result<IndexRange, StoreError> {

@@ -24,6 +24,7 @@ use crate::domain::people::{
     AccessLink, ApiToken, LinkPurpose, Membership, NewPerson, Person, PersonStatus, Role,
 };
 use crate::domain::product::{NewProduct, Product};
+use crate::domain::recall::{NewRecall, Recall};
 use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ReportState, ScanSummary};
 use crate::domain::validation::Invalid;
 
@@ -332,4 +333,38 @@ async fn batches_with_ranges_of_lot(conn: &mut Conn, id: i64) -> Result<Vec<i64>
     .bind(id)
     .fetch_all(&mut *conn)
     .await?)
+}
+
+async fn fetch_recall(conn: &mut Conn, id: i64) -> Result<Option<Recall>, StoreError> {
+    let Some(row) = sqlx::query_as::<_, RecallRow>(&format!("{RECALL_SELECT} AND id = $1"))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let lots: Vec<i64> =
+        sqlx::query_scalar("SELECT lot_id FROM recall_lots WHERE recall_id = $1 ORDER BY lot_id")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+    row.with_lots(lots).map(Some)
+}
+
+/// Recalls of `rows`, each with its lots.
+async fn recalls_with_lots(
+    conn: &mut Conn,
+    rows: Vec<RecallRow>,
+) -> Result<Vec<Recall>, StoreError> {
+    let mut recalls = Vec::with_capacity(rows.len());
+    for row in rows {
+        let lots: Vec<i64> = sqlx::query_scalar(
+            "SELECT lot_id FROM recall_lots WHERE recall_id = $1 ORDER BY lot_id",
+        )
+        .bind(row.id)
+        .fetch_all(&mut *conn)
+        .await?;
+        recalls.push(row.with_lots(lots)?);
+    }
+    Ok(recalls)
 }

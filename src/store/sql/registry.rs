@@ -191,4 +191,41 @@ impl LotStore for ThisStore {
         .await?;
         convert_all(rows)
     }
+
+    async fn recall(&self, id: i64) -> Result<Option<Recall>, StoreError> {
+        fetch_recall(&mut *self.pool.acquire().await?, id).await
+    }
+
+    async fn recalls_of_lot(&self, lot_id: i64) -> Result<Vec<Recall>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows: Vec<RecallRow> = sqlx::query_as(&format!(
+            "{RECALL_SELECT} AND id IN (SELECT recall_id FROM recall_lots WHERE lot_id = $1) \
+             ORDER BY id DESC"
+        ))
+        .bind(lot_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        recalls_with_lots(&mut conn, rows).await
+    }
+
+    async fn list_recalls(
+        &self,
+        q: &ListQuery,
+        open_only: bool,
+    ) -> Result<Vec<Recall>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let open = if open_only {
+            " AND closed_at IS NULL"
+        } else {
+            ""
+        };
+        let rows: Vec<RecallRow> = sqlx::query_as(&format!(
+            "{RECALL_SELECT}{open} ORDER BY id DESC LIMIT $1 OFFSET $2"
+        ))
+        .bind(q.limit())
+        .bind(q.offset())
+        .fetch_all(&mut *conn)
+        .await?;
+        recalls_with_lots(&mut conn, rows).await
+    }
 }

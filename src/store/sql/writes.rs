@@ -463,27 +463,85 @@ impl Writes for ThisWrites {
         self.noting(stored)
     }
 
-    async fn recall_lot(
+    async fn recall(&mut self, id: i64) -> Result<Option<Recall>, StoreError> {
+        let found = fetch_recall(&mut self.conn, id).await;
+        self.noting(found)
+    }
+
+    async fn insert_recall(
+        &mut self,
+        recall: &NewRecall,
+        now: DateTime<Utc>,
+    ) -> Result<Recall, StoreError> {
+        let conn = &mut *self.conn;
+        let stored = async {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO recalls (reason_code, reason, risk_class, contact, opened_at) \
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            )
+            .bind(recall.reason_code.as_str())
+            .bind(&recall.reason)
+            .bind(recall.risk_class)
+            .bind(&recall.contact)
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await?;
+            for lot in &recall.lot_ids {
+                sqlx::query("INSERT INTO recall_lots (recall_id, lot_id) VALUES ($1, $2)")
+                    .bind(id)
+                    .bind(lot)
+                    .execute(&mut *conn)
+                    .await?;
+                require_updated(
+                    sqlx::query(
+                        "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
+                         recall_reason = COALESCE(recall_reason, $2), updated_at = $3 \
+                         WHERE id = $4",
+                    )
+                    .bind(now)
+                    .bind(&recall.reason)
+                    .bind(now)
+                    .bind(lot)
+                    .execute(&mut *conn)
+                    .await?,
+                )?;
+            }
+            fetch_recall(conn, id).await?.ok_or(StoreError::NotFound)
+        }
+        .await;
+        self.noting(stored)
+    }
+
+    async fn close_recall(
         &mut self,
         id: i64,
-        reason: &str,
+        note: &str,
         now: DateTime<Utc>,
-    ) -> Result<Lot, StoreError> {
+    ) -> Result<Recall, StoreError> {
         let conn = &mut *self.conn;
         let stored = async {
             require_updated(
                 sqlx::query(
-                    "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
-                     recall_reason = COALESCE(recall_reason, $2), updated_at = $3 WHERE id = $4",
+                    "UPDATE recalls SET closed_at = $1, close_note = $2 \
+                     WHERE id = $3 AND closed_at IS NULL",
                 )
                 .bind(now)
-                .bind(reason)
-                .bind(now)
+                .bind(note)
                 .bind(id)
                 .execute(&mut *conn)
                 .await?,
             )?;
-            fetch_lot(conn, id).await?.ok_or(StoreError::NotFound)
+            sqlx::query(
+                "UPDATE lots SET recalled_at = NULL, recall_reason = NULL, updated_at = $1 \
+                 WHERE id IN (SELECT lot_id FROM recall_lots WHERE recall_id = $2) \
+                 AND NOT EXISTS (SELECT 1 FROM recall_lots rl JOIN recalls r ON r.id = rl.recall_id \
+                 WHERE rl.lot_id = lots.id AND r.closed_at IS NULL)",
+            )
+            .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            fetch_recall(conn, id).await?.ok_or(StoreError::NotFound)
         }
         .await;
         self.noting(stored)

@@ -29,6 +29,7 @@ use crate::web::error::{ApiError, AppError};
 mod batches;
 mod imports;
 pub mod openapi;
+mod recalls;
 
 type ApiResult = Result<Response, ApiError>;
 type Body<T> = WithRejection<Json<T>, ApiError>;
@@ -55,6 +56,7 @@ fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(lot, update_lot))
         .routes(routes!(recall_lot))
         .merge(batches::routes())
+        .merge(recalls::routes())
         .merge(imports::routes())
         .routes(routes!(put_document))
         .routes(routes!(document))

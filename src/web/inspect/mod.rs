@@ -3,6 +3,7 @@
 //! the audit trail here.
 
 mod certificates;
+mod lots;
 mod producers;
 mod reports;
 
@@ -32,6 +33,15 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/inspect/history/{kind}/{id}", get(history))
         .route("/inspect/search", get(search))
         .route("/inspect/reports", get(reports::inbox))
+        .route("/inspect/lots/{id}", get(lots::show))
+        .route(
+            "/inspect/lots/{id}/recall",
+            axum::routing::post(lots::recall),
+        )
+        .route(
+            "/inspect/recalls/{id}/close",
+            axum::routing::post(lots::close),
+        )
         .route("/inspect/producers/{id}", get(producers::show))
         .route(
             "/inspect/producers/{id}/suspension",
