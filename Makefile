@@ -13,12 +13,13 @@ help: ## List the targets
 run: ## Build, migrate, load the demo data (and demo people) once and serve http://127.0.0.1:8080/
 	cargo run --release -- serve --demo
 
-test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm, zbarimg, time, openpyxl, schemathesis, cryptography
+test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm, zbarimg, time, LibreOffice Calc, openpyxl, schemathesis, cryptography
 	@missing=(); \
 	command -v chromium >/dev/null || missing+=(chromium); \
 	command -v pdftoppm >/dev/null || missing+=(poppler-utils); \
 	command -v zbarimg >/dev/null || missing+=(zbar-tools); \
 	[ -x /usr/bin/time ] || missing+=(time); \
+	command -v soffice >/dev/null || missing+=(libreoffice-calc-nogui); \
 	if [ $${#missing[@]} -gt 0 ]; then \
 	  echo "== installing $${missing[*]}"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \

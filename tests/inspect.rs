@@ -178,13 +178,13 @@ async fn an_inspector_finds_gao_nang_thom_in_their_province_only() {
         let page = app.get_with(&path, "cookie", &tay_ninh.cookie).await;
         assert_eq!(page.status, StatusCode::OK);
         assert!(
-            page.texts("#found-products a")
+            page.texts("#found-products td a")
                 .contains(&"Gạo Nàng Thơm Chợ Đào".to_owned()),
             "{typed}: {:?}",
-            page.texts("#found-products a")
+            page.texts("#found-products td a")
         );
         assert_eq!(
-            page.texts("#found-producers a"),
+            page.texts("#found-producers td a"),
             vec!["HTX Gạo Nàng Thơm Chợ Đào"]
         );
     }
@@ -195,7 +195,7 @@ async fn an_inspector_finds_gao_nang_thom_in_their_province_only() {
             &lam_dong.cookie,
         )
         .await;
-    assert!(elsewhere.texts("#found-products a").is_empty());
+    assert!(elsewhere.texts("#found-products td a").is_empty());
     assert_eq!(elsewhere.texts("#nothing").len(), 1);
     let hostile = app
         .get_with(
@@ -206,6 +206,191 @@ async fn an_inspector_finds_gao_nang_thom_in_their_province_only() {
         .await;
     assert_eq!(hostile.status, StatusCode::OK);
     assert!(!hostile.body.contains("<script>alert"));
+}
+
+/// An organization of the demo data, by name.
+async fn organization_named(
+    app: &TestApp,
+    name: &str,
+) -> truyxuat::domain::organization::Organization {
+    let query = truyxuat::store::ListQuery::search(name);
+    let found = app.db.store.list_organizations(&query).await.unwrap();
+    found.into_iter().find(|o| o.data.name == name).unwrap()
+}
+
+/// One kind as a table: filtered (status, stars, certificates ending within 30/60/90 days,
+/// a province beyond the inspector's finds nothing), sorted both ways, paged by 50, and
+/// exported whole as CSV (with a BOM), XLSX and JSON with the same rows.
+#[tokio::test]
+async fn an_inspector_filters_sorts_pages_and_exports_a_list() {
+    use crate::support::fixtures::{lot, ocop};
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    let tay_ninh = inspector(&app, TAY_NINH, "thanhtra@tayninh.gov.vn").await;
+    let authority = organization_named(&app, TAY_NINH).await;
+    let coop = organization_named(&app, "HTX Gạo Nàng Thơm Chợ Đào").await;
+    let product = store
+        .list_products(
+            &truyxuat::store::ListQuery::search("Gạo Nàng Thơm Chợ Đào"),
+            None,
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    let before = store
+        .list_lots(
+            &truyxuat::store::ListQuery {
+                limit: Some(500),
+                ..Default::default()
+            },
+            Some(product.id),
+        )
+        .await
+        .unwrap()
+        .len();
+    for n in 0..120 {
+        let made = lot(product.id, &format!("GNT-{n:04}")).build();
+        store.create_lot(&made, now()).await.unwrap();
+    }
+    let total = before + 120;
+    let get = |path: String| {
+        let app = &app;
+        let cookie = tay_ninh.cookie.clone();
+        async move { app.get_with(&path, "cookie", &cookie).await }
+    };
+
+    // Paged by 50, sorted by code both ways.
+    let lots = "/inspect/search?q=gao+nang+thom&kind=lots";
+    let first = get(format!("{lots}&sort=code")).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+    let codes = first.texts("#found-lots tbody td a");
+    assert_eq!(codes.len(), 50);
+    let mut sorted = codes.clone();
+    sorted.sort();
+    assert_eq!(codes, sorted);
+    assert_eq!(first.texts("a[rel=next]").len(), 1);
+    let last_page = (total as i64 + 49) / 50;
+    let last = get(format!("{lots}&sort=code&page={last_page}")).await;
+    assert_eq!(
+        last.texts("#found-lots tbody tr").len(),
+        total - 50 * (last_page as usize - 1)
+    );
+    assert!(last.texts("a[rel=next]").is_empty());
+    let down = get(format!("{lots}&sort=code&dir=desc")).await;
+    let every = truyxuat::store::ListQuery {
+        limit: Some(truyxuat::store::ListQuery::MAX_LIMIT),
+        ..Default::default()
+    };
+    let all = store.list_lots(&every, Some(product.id)).await.unwrap();
+    let highest = all.iter().map(|l| l.data.code.clone()).max().unwrap();
+    assert_eq!(down.texts("#found-lots tbody td a")[0], highest);
+
+    // A recalled lot, by its status.
+    let recalled = store
+        .list_lots(
+            &truyxuat::store::ListQuery::search("GNT-0007"),
+            Some(product.id),
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    truyxuat::app::labels::recall(
+        &app.app,
+        &truyxuat::app::Caller::cli(),
+        product.id,
+        "GNT-0007",
+        "Nấm mốc",
+    )
+    .await
+    .unwrap();
+    let only = get(format!("{lots}&status=recalled")).await;
+    assert_eq!(
+        only.texts("#found-lots tbody td a"),
+        vec![recalled.data.code.clone()]
+    );
+
+    // Certificates ending within 30, 60 and 90 days, and by stars.
+    for (number, until, stars) in [
+        ("TN-30", "2026-12-10", 3),
+        ("TN-60", "2027-01-10", 5),
+        ("TN-90", "2027-02-10", 5),
+    ] {
+        let mut cert = ocop(coop.id, authority.id, number).product(product.id);
+        cert.0.valid_until = until.into();
+        cert.0.ocop_stars = Some(stars);
+        store
+            .create_certification(&cert.build(), now())
+            .await
+            .unwrap();
+    }
+    let certs = "/inspect/search?kind=certificates&q=TN";
+    for (days, expected) in [
+        (30, vec!["TN-30"]),
+        (60, vec!["TN-30", "TN-60"]),
+        (90, vec!["TN-30", "TN-60", "TN-90"]),
+    ] {
+        let page = get(format!("{certs}&expiring={days}")).await;
+        let numbers: Vec<String> = page.texts("#found-certificates tbody tr td:nth-child(3)");
+        assert_eq!(numbers, expected, "within {days} days");
+    }
+    let five = get(format!("{certs}&stars=5&sort=valid_until&dir=desc")).await;
+    assert_eq!(
+        five.texts("#found-certificates tbody tr td:nth-child(3)"),
+        vec!["TN-90", "TN-60"]
+    );
+
+    // Bad filters are refused in the page's language; another province finds nothing.
+    let bad = get(format!("{certs}&stars=7")).await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.texts("#stars-error").len(), 1);
+    let beyond =
+        get("/inspect/search?kind=producers&province=L%C3%A2m+%C4%90%E1%BB%93ng".into()).await;
+    assert!(beyond.texts("#found-producers tbody tr").is_empty());
+    assert_eq!(beyond.texts("#nothing").len(), 1);
+
+    // Exports: the whole list, whatever the page, in three formats.
+    let csv = get("/inspect/search/export.csv?q=gao+nang+thom&kind=lots".into()).await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(csv.body.starts_with('\u{feff}'), "a BOM first");
+    let mut reader = csv::Reader::from_reader(csv.body.trim_start_matches('\u{feff}').as_bytes());
+    assert_eq!(reader.headers().unwrap().get(1), Some("Mã lô"));
+    let records: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(records.len(), total);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.get(2) == Some("Gạo Nàng Thơm Chợ Đào"))
+    );
+    let json = get("/inspect/search/export.json?q=gao+nang+thom&kind=lots".into()).await;
+    let listed = json.json();
+    assert_eq!(listed.as_array().unwrap().len(), total);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["recall_reason"] == "Nấm mốc")
+    );
+    let xlsx = app
+        .send(
+            axum::http::Request::get("/inspect/search/export.xlsx?q=gao+nang+thom&kind=lots")
+                .header("cookie", &tay_ninh.cookie)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(xlsx.status, StatusCode::OK);
+    let bytes = xlsx.body_bytes.clone();
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    use calamine::Reader;
+    let sheet = book.worksheet_range("Danh sách").unwrap();
+    assert_eq!(sheet.height(), total + 1);
+    assert_eq!(
+        sheet.get((1, 2)).unwrap().to_string(),
+        "Gạo Nàng Thơm Chợ Đào"
+    );
 }
 
 fn urlencode(text: &str) -> String {
@@ -544,4 +729,48 @@ async fn an_inspector_recalls_two_lots_and_closes_the_recall() {
         )
         .await;
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+/// The exported CSV opens in LibreOffice with its Vietnamese intact: converted headless to
+/// XLSX, its heads and names come back as written. (Headless conversion skips the import
+/// dialog, where the BOM preselects UTF-8, so the filter names it: comma, double quote,
+/// UTF-8.)
+#[tokio::test]
+async fn libreoffice_opens_an_exported_csv_with_vietnamese_intact() {
+    use calamine::Reader;
+    let app = TestApp::with_demo().await;
+    let tay_ninh = inspector(&app, TAY_NINH, "thanhtra@tayninh.gov.vn").await;
+    let csv = app
+        .get_with(
+            "/inspect/search/export.csv?q=gao+nang+thom&kind=products",
+            "cookie",
+            &tay_ninh.cookie,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("san-pham.csv");
+    std::fs::write(&file, &csv.body_bytes).unwrap();
+    // A profile of its own, so that a desktop's LibreOffice (or another test's) is no matter.
+    let profile = format!(
+        "-env:UserInstallation=file://{}/profile",
+        dir.path().display()
+    );
+    let converted = std::process::Command::new("soffice")
+        .args([&profile, "--headless", "--infilter=CSV:44,34,76,1"])
+        .args(["--convert-to", "xlsx", "--outdir"])
+        .arg(dir.path())
+        .arg(&file)
+        .output()
+        .expect("LibreOffice (soffice) is missing: `make test` installs it");
+    assert!(converted.status.success(), "{converted:?}");
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook(dir.path().join("san-pham.xlsx")).unwrap();
+    let sheet = book.worksheet_range_at(0).unwrap().unwrap();
+    let cell = |row: usize, col: usize| sheet.get((row, col)).unwrap().to_string();
+    assert_eq!(cell(0, 0), "Mã", "the BOM is no part of the first head");
+    assert_eq!(cell(0, 1), "Tên");
+    assert_eq!(cell(0, 4), "Cơ sở sản xuất");
+    assert_eq!(cell(1, 1), "Gạo Nàng Thơm Chợ Đào");
+    assert_eq!(cell(1, 4), "HTX Gạo Nàng Thơm Chợ Đào");
 }

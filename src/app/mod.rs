@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod auditlog;
+pub mod finding;
 pub mod imports;
 pub mod keys;
 pub mod labels;
@@ -117,6 +118,11 @@ impl Actor {
             Actor::Token { person_id, .. } => Some(*person_id),
             _ => None,
         }
+    }
+
+    /// The producers' records the actor may do `action` to.
+    pub fn reach(&self, action: &str) -> crate::store::Reach {
+        permissions::reach(&self.grants(), action)
     }
 
     /// Whether the actor may do `action` to `target` (see `docs/permissions.md`).

@@ -206,6 +206,27 @@ pub fn allows(grants: &[Grant], me: Option<i64>, action: &str, target: &Target) 
     })
 }
 
+/// Whether an actor with `grants` may do `action` to every producer's records, or to those
+/// of some provinces and organizations only: what a list asks the store for.
+pub fn reach(grants: &[Grant], action: &str) -> crate::store::Reach {
+    let mut provinces = Vec::new();
+    let mut organizations = Vec::new();
+    for grant in grants {
+        match matrix().scope(action, grant.role) {
+            Some(Scope::All) => return crate::store::Reach::All,
+            Some(Scope::Own) => organizations.extend(grant.organization),
+            Some(Scope::Province) if grant.role == Role::Inspector => {
+                provinces.extend(grant.province.map(str::to_owned))
+            }
+            _ => {}
+        }
+    }
+    crate::store::Reach::Within {
+        provinces,
+        organizations,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

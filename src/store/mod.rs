@@ -185,6 +185,128 @@ impl ListQuery {
     }
 }
 
+/// The producers whose records a list may show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reach {
+    All,
+    /// Those of these provinces (slugs) and these organizations.
+    Within {
+        provinces: Vec<String>,
+        organizations: Vec<i64>,
+    },
+}
+
+/// The records the inspectors' search lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FindKind {
+    Producers,
+    Products,
+    #[default]
+    Certificates,
+    Lots,
+}
+
+impl FindKind {
+    pub const ALL: [FindKind; 4] = [
+        FindKind::Producers,
+        FindKind::Products,
+        FindKind::Certificates,
+        FindKind::Lots,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindKind::Producers => "producers",
+            FindKind::Products => "products",
+            FindKind::Certificates => "certificates",
+            FindKind::Lots => "lots",
+        }
+    }
+
+    /// The orders a list of this kind can be sorted in; the first is the default.
+    pub fn sorts(self) -> &'static [&'static str] {
+        match self {
+            FindKind::Producers => &["name", "province", "created"],
+            FindKind::Products => &["name", "producer", "created"],
+            FindKind::Certificates => &["valid_until", "number", "issued_on", "status", "stars"],
+            FindKind::Lots => &["produced_on", "code", "created"],
+        }
+    }
+}
+
+/// A search of the registry with its filters (each `None` when not asked for).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finder {
+    pub text: Option<String>,
+    pub reach: Reach,
+    /// A province's slug.
+    pub province: Option<String>,
+    /// A certificate's status; a lot's `recalled` or `on_sale`; a producer's `suspended` or
+    /// `active`.
+    pub status: Option<String>,
+    /// OCOP stars of the certificate (or one of the product's, or the producer's).
+    pub stars: Option<i64>,
+    /// Certificates valid until a day in this range (a product's or producer's among them).
+    pub expiring: Option<(chrono::NaiveDate, chrono::NaiveDate)>,
+    /// One of the kind's `sorts`; its default otherwise.
+    pub sort: String,
+    pub descending: bool,
+}
+
+/// Which part of a list to read: a page of the sorted list, or (for an export that reads a
+/// whole list a piece at a time) the next rows by id after `id`, whatever the sort.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    Offset { offset: i64, limit: i64 },
+    After { id: i64, limit: i64 },
+}
+
+/// The records a search found, of one kind.
+#[derive(Debug, Clone)]
+pub enum FoundRecords {
+    Producers(Vec<Organization>),
+    Products(Vec<Product>),
+    Certificates(Vec<Certification>),
+    Lots(Vec<Lot>),
+}
+
+impl FoundRecords {
+    pub fn len(&self) -> usize {
+        match self {
+            FoundRecords::Producers(v) => v.len(),
+            FoundRecords::Products(v) => v.len(),
+            FoundRecords::Certificates(v) => v.len(),
+            FoundRecords::Lots(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The id of the last record, where the next `Page::After` starts.
+    pub fn last_id(&self) -> Option<i64> {
+        match self {
+            FoundRecords::Producers(v) => v.last().map(|r| r.id),
+            FoundRecords::Products(v) => v.last().map(|r| r.id),
+            FoundRecords::Certificates(v) => v.last().map(|r| r.id),
+            FoundRecords::Lots(v) => v.last().map(|r| r.id),
+        }
+    }
+}
+
+#[async_trait]
+pub trait FindStore: Send + Sync {
+    /// The records of `kind` that `finder` selects, in its order, the page asked for.
+    async fn find(
+        &self,
+        kind: FindKind,
+        finder: &Finder,
+        page: Page,
+    ) -> Result<FoundRecords, StoreError>;
+}
+
 #[async_trait]
 pub trait OrganizationStore: Send + Sync {
     async fn organization(&self, id: i64) -> Result<Option<Organization>, StoreError>;
@@ -764,6 +886,7 @@ pub trait Writes: Send {
 /// Everything the service stores.
 pub trait Store:
     OrganizationStore
+    + FindStore
     + ProductStore
     + CertificationStore
     + LotStore
@@ -785,6 +908,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: OrganizationStore
+        + FindStore
         + ProductStore
         + CertificationStore
         + LotStore

@@ -65,6 +65,7 @@ impl PostgresStore {
 
 include!("sql/common.rs");
 include!("sql/registry.rs");
+include!("sql/finding.rs");
 include!("sql/labels.rs");
 include!("sql/jobs.rs");
 include!("sql/support.rs");

@@ -66,6 +66,7 @@ impl SqliteStore {
 
 include!("sql/common.rs");
 include!("sql/registry.rs");
+include!("sql/finding.rs");
 include!("sql/labels.rs");
 include!("sql/jobs.rs");
 include!("sql/support.rs");

@@ -1043,6 +1043,43 @@ pub struct SearchTexts {
     pub certificates: &'static str,
     pub lots: &'static str,
     pub nothing: &'static str,
+    pub all_kinds: &'static str,
+    pub kind: &'static str,
+    pub province: &'static str,
+    pub any_province: &'static str,
+    pub status: &'static str,
+    pub any: &'static str,
+    pub stars: &'static str,
+    pub expiring: &'static str,
+    pub days: &'static str,
+    pub see_all: &'static str,
+    pub export: &'static str,
+    pub previous: &'static str,
+    pub next: &'static str,
+    pub page: &'static str,
+    /// Lots on sale and recalled, producers active and suspended.
+    pub on_sale: &'static str,
+    pub recalled: &'static str,
+    pub active: &'static str,
+    pub suspended: &'static str,
+    pub certificates_status: &'static CertificateTexts,
+}
+
+impl SearchTexts {
+    /// A status a list of `kind` can be filtered by, in words.
+    pub fn status_name(&self, kind: crate::store::FindKind, status: &str) -> &'static str {
+        use crate::domain::certification::CertStatus;
+        match status {
+            "on_sale" => self.on_sale,
+            "recalled" => self.recalled,
+            "active" => self.active,
+            "suspended" => self.suspended,
+            other => match (kind, other.parse::<CertStatus>()) {
+                (_, Ok(s)) => self.certificates_status.status(&s),
+                _ => "?",
+            },
+        }
+    }
 }
 
 pub static SEARCH_VI: SearchTexts = SearchTexts {
@@ -1054,6 +1091,25 @@ pub static SEARCH_VI: SearchTexts = SearchTexts {
     certificates: "Giấy chứng nhận",
     lots: "Lô hàng",
     nothing: "Không tìm thấy gì trong tỉnh của bạn.",
+    all_kinds: "Tất cả",
+    kind: "Loại hồ sơ",
+    province: "Tỉnh",
+    any_province: "Mọi tỉnh",
+    status: "Tình trạng",
+    any: "Bất kỳ",
+    stars: "Hạng OCOP",
+    expiring: "Hết hiệu lực trong",
+    days: "ngày",
+    see_all: "Xem tất cả",
+    export: "Tải danh sách",
+    previous: "Trang trước",
+    next: "Trang sau",
+    page: "Trang",
+    on_sale: "Đang lưu hành",
+    recalled: "Bị thu hồi",
+    active: "Đang hoạt động",
+    suspended: "Bị đình chỉ",
+    certificates_status: &CERTIFICATES_VI,
 };
 
 pub static SEARCH_EN: SearchTexts = SearchTexts {
@@ -1065,6 +1121,25 @@ pub static SEARCH_EN: SearchTexts = SearchTexts {
     certificates: "Certificates",
     lots: "Lots",
     nothing: "Nothing found in your province.",
+    all_kinds: "All",
+    kind: "Records",
+    province: "Province",
+    any_province: "Any province",
+    status: "Status",
+    any: "Any",
+    stars: "OCOP stars",
+    expiring: "Ending within",
+    days: "days",
+    see_all: "See all",
+    export: "Download the list",
+    previous: "Previous page",
+    next: "Next page",
+    page: "Page",
+    on_sale: "On sale",
+    recalled: "Recalled",
+    active: "Active",
+    suspended: "Suspended",
+    certificates_status: &CERTIFICATES_EN,
 };
 
 /// The words of an inspector's decision on a certificate.

@@ -3,6 +3,7 @@
 //! the audit trail here.
 
 mod certificates;
+mod finding;
 mod lots;
 mod producers;
 mod reports;
@@ -31,7 +32,8 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/inspect", get(workspace))
         .route("/inspect/history/{kind}/{id}", get(history))
-        .route("/inspect/search", get(search))
+        .route("/inspect/search", get(finding::page))
+        .route("/inspect/search/{format}", get(finding::export))
         .route("/inspect/reports", get(reports::inbox))
         .route("/inspect/lots/{id}", get(lots::show))
         .route(
@@ -91,38 +93,6 @@ impl HistoryPage {
             ActorRecord::Token { id, person } => format!("token #{id} (#{person})"),
         }
     }
-}
-
-#[derive(Template)]
-#[template(path = "inspect/search.html")]
-struct SearchPage {
-    layout: Layout,
-    q: String,
-    found: crate::app::registry::Found,
-}
-
-#[derive(serde::Deserialize)]
-struct SearchQuery {
-    #[serde(default)]
-    q: String,
-}
-
-/// One search box across producers, products, certificates and lots of the inspector's
-/// province, with or without diacritics.
-async fn search(
-    signed: Signed,
-    ctx: RequestContext,
-    State(s): State<AppState>,
-    axum::extract::Query(query): axum::extract::Query<SearchQuery>,
-) -> Result<axum::response::Response, PageError> {
-    let q = query.q.trim().to_owned();
-    let found = if q.is_empty() {
-        crate::app::registry::Found::default()
-    } else {
-        crate::app::registry::search(&s.app, &signed.caller, &q).await?
-    };
-    let layout = Layout::new(ctx.lang, ctx.lang.texts().finding.title, "/inspect");
-    render(&SearchPage { layout, q, found })
 }
 
 /// A record's history from the audit log, each entry's inclusion proof checked.
