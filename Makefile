@@ -75,6 +75,7 @@ bench: test-deps ## Benchmarks, printed beside their baselines
 	cargo bench --bench printing
 	cargo bench --bench workspace
 	cargo bench --bench audit
+	cargo bench --bench inspector
 	bash bench/scan_page.sh 10
 
 soak: ## The label property tests with 1,000,000 cases
