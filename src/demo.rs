@@ -19,8 +19,9 @@ pub fn bundle() -> anyhow::Result<RegistryBundle> {
 }
 
 /// The demo people: one for each role, at the demo's first cooperative (HTX Xuân Thọ,
-/// Lâm Đồng) and its province's OCOP council; and an operator.
-pub const PEOPLE: [(&str, &str, Option<&str>, Role); 6] = [
+/// Lâm Đồng) and its province's OCOP council; an inspector of Tây Ninh (where the demo's
+/// Gạo Nàng Thơm comes from); and an operator.
+pub const PEOPLE: [(&str, &str, Option<&str>, Role); 7] = [
     (
         "chunhiem@demo.truyxuat.vn",
         "Chủ nhiệm HTX Xuân Thọ",
@@ -49,6 +50,12 @@ pub const PEOPLE: [(&str, &str, Option<&str>, Role); 6] = [
         "thanhtra@demo.truyxuat.vn",
         "Thanh tra OCOP Lâm Đồng",
         Some(AUTHORITY),
+        Role::Inspector,
+    ),
+    (
+        "thanhtra.tayninh@demo.truyxuat.vn",
+        "Thanh tra Sở NN&MT Tây Ninh",
+        Some("Sở Nông nghiệp và Môi trường tỉnh Tây Ninh"),
         Role::Inspector,
     ),
     (

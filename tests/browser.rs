@@ -507,3 +507,132 @@ fn a_cooperative_imports_its_products_and_prints_labels_in_the_browser() {
     assert_eq!(result["overflow"], json!([]), "pages wider than the screen");
     server.stop();
 }
+
+/// An inspector's day in a real browser (tests/browser/inspector.mjs): finds "gao nang
+/// thom", rejects a certificate (the shopper's page then says so, with the inspector's
+/// name), recalls a lot (the next scan shows the banner), reads the recall's audit entry
+/// with its proof verified, handles a shopper's report. Screenshots in
+/// `target/screenshots/inspector/`.
+#[test]
+fn an_inspector_rejects_recalls_reads_the_proof_and_handles_a_report() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/inspector.mjs");
+    let env = CliEnv::with_base_url("http://truyxuat.test");
+    let demo = env.run(&["demo"]);
+    assert!(demo.status.success());
+    let printed = String::from_utf8_lossy(&demo.stderr).into_owned();
+    let password = printed
+        .split("the password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the demo password")
+        .to_owned();
+    env.ok(&["keys", "new"]);
+    let products: serde_json::Value =
+        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
+    let rice = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Gạo Nàng Thơm Chợ Đào")
+        .expect("the demo's rice")["id"]
+        .to_string();
+    let lot = "NT-HT2026";
+    let (_, label) = first_label(&env, &["--product", &rice, "--count", "1", "--lot", lot]);
+
+    // A checkpoint every second, so that the recall's entry is proved within the test.
+    let server = env.serve_with(&[("TRUYXUAT_AUDIT_CHECKPOINT_SECS", "1")]);
+    let base = format!("http://{}", server.address);
+    let case = json!({
+        "base": base,
+        "inspector": {"login": "thanhtra.tayninh@demo.truyxuat.vn", "password": password},
+        "label": label,
+        "lot": lot,
+        "reason": "Số quyết định không có trong sổ cấp của Sở",
+        "recall_reason": "Mẫu kiểm nghiệm vượt ngưỡng Salmonella",
+        "report": "Bao gạo bị rách, có mùi lạ <script>alert(1)</script>",
+        "note": "Đã liên hệ cửa hàng, thu hồi bao gạo",
+    });
+    let case_file = env.path("inspector.json");
+    let result_file = env.path("inspector-result.json");
+    std::fs::write(&case_file, case.to_string()).unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots/inspector");
+    let _ = std::fs::remove_dir_all(&shots);
+    let out = Command::new("node")
+        .arg(&script)
+        .args([&case_file, &result_file, &shots])
+        .output()
+        .expect("node is needed for the browser test");
+    server.stop();
+    let result: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&result_file)
+            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))),
+    )
+    .unwrap();
+    assert!(result["error"].is_null(), "{}", result["error"]);
+    let status = |name: &str| result["steps"][name]["status"].as_u64().unwrap();
+    let text = |name: &str| result["steps"][name]["text"].as_str().unwrap().to_owned();
+
+    assert_eq!(status("signed_in"), 200);
+    assert!(
+        text("found").contains("Gạo Nàng Thơm Chợ Đào"),
+        "{}",
+        text("found")
+    );
+    assert!(
+        text("rejected").contains("Bị từ chối"),
+        "{}",
+        text("rejected")
+    );
+    let decision = text("shopper_sees_rejection");
+    assert!(
+        decision.contains("Bị từ chối bởi Thanh tra Sở NN&MT Tây Ninh")
+            && decision.contains("Số quyết định không có trong sổ cấp của Sở"),
+        "{decision}"
+    );
+    assert!(
+        text("recalled").contains("Đang bị thu hồi"),
+        "{}",
+        text("recalled")
+    );
+    let banner = text("shopper_sees_recall");
+    assert!(banner.contains("SẢN PHẨM ĐÃ BỊ THU HỒI"), "{banner}");
+    assert!(
+        banner.contains("Mẫu kiểm nghiệm vượt ngưỡng Salmonella"),
+        "{banner}"
+    );
+    let history = text("recall_history");
+    assert!(history.contains("lot.recall"), "{history}");
+    assert!(
+        history.contains("✓"),
+        "the recall's entry proved: {history}"
+    );
+    let inbox = text("handled");
+    assert!(
+        inbox.contains("Bao gạo bị rách, có mùi lạ <script>alert(1)</script>"),
+        "the report, escaped and shown as typed: {inbox}"
+    );
+    assert!(
+        inbox.contains("Đã liên hệ cửa hàng, thu hồi bao gạo"),
+        "{inbox}"
+    );
+    assert!(inbox.contains("Đã xử lý"), "{inbox}");
+    for name in [
+        "found",
+        "rejected",
+        "shopper_sees_recall",
+        "recall_history",
+        "handled",
+    ] {
+        assert!(
+            shots.join(format!("inspector-{name}.png")).exists(),
+            "screenshot of {name}"
+        );
+    }
+    // And in the records: the audit log verifies, the recall's entry among its entries.
+    let verified = env.run(&["audit", "verify"]);
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
+}

@@ -659,30 +659,93 @@ pub async fn history(
 }
 
 /// The fields whose value differs between `before` and `after`, in name order; the times a
-/// write stamps on every record are left out.
+/// write stamps on every record are left out. A record held within another (a recall's
+/// `recall`) is read field by field ("recall.reason"); a list of records (a recall's
+/// `lots`) record by record, each named by its code ("lots NT-HT2026.recalled_at").
 fn changes(
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> Vec<FieldChange> {
-    let empty = serde_json::Map::new();
-    let b = before.and_then(|v| v.as_object()).unwrap_or(&empty);
-    let a = after.and_then(|v| v.as_object()).unwrap_or(&empty);
-    let mut fields: Vec<&String> = b.keys().chain(a.keys()).collect();
-    fields.sort();
-    fields.dedup();
-    let text = |v: Option<&serde_json::Value>| match v {
-        None | Some(serde_json::Value::Null) => None,
-        Some(serde_json::Value::String(s)) => Some(s.clone()),
-        Some(other) => Some(other.to_string()),
+    let mut found = Vec::new();
+    fields_changed("", before, after, &mut found);
+    found
+}
+
+fn fields_changed(
+    name: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+    found: &mut Vec<FieldChange>,
+) {
+    use serde_json::Value;
+    let absent = |v: Option<&Value>| v.is_none_or(Value::is_null);
+    let record = |v: Option<&Value>| v.is_some_and(Value::is_object) || absent(v);
+    let records = |v: Option<&Value>| {
+        v.and_then(Value::as_array)
+            .is_some_and(|a| a.iter().all(|r| r.get("id").is_some()))
     };
-    fields
-        .into_iter()
-        .filter(|f| !matches!(f.as_str(), "created_at" | "updated_at"))
-        .filter(|f| b.get(*f) != a.get(*f))
-        .map(|f| FieldChange {
-            field: f.clone(),
-            before: text(b.get(f)),
-            after: text(a.get(f)),
-        })
-        .collect()
+    let is_object = |v: Option<&Value>| v.is_some_and(Value::is_object);
+    if (is_object(before) || is_object(after)) && record(before) && record(after) {
+        let empty = serde_json::Map::new();
+        let b = before.and_then(Value::as_object).unwrap_or(&empty);
+        let a = after.and_then(Value::as_object).unwrap_or(&empty);
+        let mut fields: Vec<&String> = b.keys().chain(a.keys()).collect();
+        fields.sort();
+        fields.dedup();
+        for f in fields {
+            let (bv, av) = (b.get(f), a.get(f));
+            let stamp = matches!(f.as_str(), "created_at" | "updated_at");
+            if stamp || bv == av || (absent(bv) && absent(av)) {
+                continue;
+            }
+            let inner = if name.is_empty() {
+                f.clone()
+            } else {
+                format!("{name}.{f}")
+            };
+            fields_changed(&inner, bv, av, found);
+        }
+    } else if records(before) && records(after) {
+        records_changed(name, before, after, found);
+    } else if before != after {
+        let text = |v: Option<&Value>| match v {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(other) => Some(other.to_string()),
+        };
+        found.push(FieldChange {
+            field: name.to_owned(),
+            before: text(before),
+            after: text(after),
+        });
+    }
+}
+
+/// Two lists of records compared record by record (matched by id, named by code or id).
+fn records_changed(
+    name: &str,
+    before: Option<&serde_json::Value>,
+    after: Option<&serde_json::Value>,
+    found: &mut Vec<FieldChange>,
+) {
+    let list =
+        |v: Option<&serde_json::Value>| v.and_then(|v| v.as_array()).cloned().unwrap_or_default();
+    let (b, a) = (list(before), list(after));
+    let mut ids: Vec<serde_json::Value> = b.iter().chain(&a).map(|r| r["id"].clone()).collect();
+    ids.dedup();
+    let mut seen = Vec::new();
+    for id in ids {
+        if seen.contains(&id) {
+            continue;
+        }
+        seen.push(id.clone());
+        let of = |list: &[serde_json::Value]| list.iter().find(|r| r["id"] == id).cloned();
+        let (rb, ra) = (of(&b), of(&a));
+        let label = ra
+            .as_ref()
+            .or(rb.as_ref())
+            .and_then(|r| r["code"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| format!("#{id}"));
+        fields_changed(&format!("{name} {label}"), rb.as_ref(), ra.as_ref(), found);
+    }
 }

@@ -1233,7 +1233,7 @@ pub struct HistoryTexts {
     pub checkpoint: &'static str,
     pub no_checkpoint: &'static str,
     pub none: &'static str,
-    pub kinds: [(&'static str, &'static str); 5],
+    pub kinds: [(&'static str, &'static str); 7],
 }
 
 impl HistoryTexts {
@@ -1266,6 +1266,8 @@ pub static HISTORY_VI: HistoryTexts = HistoryTexts {
         ("certification", "Giấy chứng nhận"),
         ("lot", "Lô hàng"),
         ("batch", "Lô tem"),
+        ("recall", "Đợt thu hồi"),
+        ("report", "Phản ánh của người mua"),
     ],
 };
 
@@ -1289,6 +1291,8 @@ pub static HISTORY_EN: HistoryTexts = HistoryTexts {
         ("certification", "Certificate"),
         ("lot", "Lot"),
         ("batch", "Label batch"),
+        ("recall", "Recall"),
+        ("report", "Shopper's report"),
     ],
 };
 
