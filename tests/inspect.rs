@@ -330,12 +330,12 @@ async fn an_inspector_filters_sorts_pages_and_exports_a_list() {
         (90, vec!["TN-30", "TN-60", "TN-90"]),
     ] {
         let page = get(format!("{certs}&expiring={days}")).await;
-        let numbers: Vec<String> = page.texts("#found-certificates tbody tr td:nth-child(3)");
+        let numbers: Vec<String> = page.texts("#found-certificates tbody tr td:nth-child(4)");
         assert_eq!(numbers, expected, "within {days} days");
     }
     let five = get(format!("{certs}&stars=5&sort=valid_until&dir=desc")).await;
     assert_eq!(
-        five.texts("#found-certificates tbody tr td:nth-child(3)"),
+        five.texts("#found-certificates tbody tr td:nth-child(4)"),
         vec!["TN-90", "TN-60"]
     );
 
@@ -773,4 +773,127 @@ async fn libreoffice_opens_an_exported_csv_with_vietnamese_intact() {
     assert_eq!(cell(0, 4), "Cơ sở sản xuất");
     assert_eq!(cell(1, 1), "Gạo Nàng Thơm Chợ Đào");
     assert_eq!(cell(1, 4), "HTX Gạo Nàng Thơm Chợ Đào");
+}
+
+/// One decision revokes several certificates from a list, all or none: each then reads
+/// revoked with the decision's number on the shopper's page, each with its audit entry; a
+/// certificate of another province among them, or no decision number, changes nothing.
+#[tokio::test]
+async fn an_inspector_revokes_several_certificates_by_one_decision() {
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    let tay_ninh = inspector(&app, TAY_NINH, "thanhtra@tayninh.gov.vn").await;
+    let number = |n: &str| {
+        let store = store.clone();
+        let n = n.to_owned();
+        async move {
+            let query = truyxuat::store::ListQuery::search(&n);
+            store
+                .list_certifications(&query, None)
+                .await
+                .unwrap()
+                .remove(0)
+        }
+    };
+    let vietgap = number("VG-TN-2025-0142").await;
+    let chain = number("88/XN-SNNMT").await;
+    let lam_dong = number("1520/QĐ-UBND").await;
+    let label = mint(&app, vietgap.data.product_id.unwrap(), 1, None)
+        .await
+        .remove(0);
+    let back = "q=gao+nang+thom&kind=certificates";
+    let (v, c, l) = (
+        vietgap.id.to_string(),
+        chain.id.to_string(),
+        lam_dong.id.to_string(),
+    );
+    let entries = store.audit_size().await.unwrap();
+
+    // Another province's certificate among them: refused, nothing changes.
+    let refused = app
+        .post_console(
+            "/inspect/certificates/revoke",
+            &[
+                ("ids", &v),
+                ("ids", &l),
+                ("decision", "125/QĐ-SNNMT"),
+                ("reason", "Hết điều kiện"),
+                ("back", back),
+            ],
+            &tay_ninh,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    // No decision number: refused in the page's language, the ticks kept.
+    let refused = app
+        .post_console(
+            "/inspect/certificates/revoke",
+            &[
+                ("ids", &v),
+                ("ids", &c),
+                ("decision", " "),
+                ("reason", "Hết điều kiện"),
+                ("back", back),
+            ],
+            &tay_ninh,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        refused.texts("[id='revoke.decision-error']"),
+        vec!["Không được để trống"]
+    );
+    assert_eq!(refused.texts("input[name=ids][checked]").len(), 2);
+    assert_eq!(store.audit_size().await.unwrap(), entries);
+    assert_eq!(number("VG-TN-2025-0142").await.status, CertStatus::Verified);
+
+    let reason = "Không duy trì điều kiện sản xuất <b>an toàn</b>";
+    let done = app
+        .post_console(
+            "/inspect/certificates/revoke",
+            &[
+                ("ids", &v),
+                ("ids", &c),
+                ("decision", "125/QĐ-SNNMT"),
+                ("reason", reason),
+                ("back", back),
+            ],
+            &tay_ninh,
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.header("location"), format!("/inspect/search?{back}"));
+    assert_eq!(store.audit_size().await.unwrap(), entries + 2);
+    for n in ["VG-TN-2025-0142", "88/XN-SNNMT"] {
+        let revoked = number(n).await;
+        assert_eq!(revoked.status, CertStatus::Revoked, "{n}");
+        assert_eq!(
+            revoked.status_reason.as_deref(),
+            Some(format!("125/QĐ-SNNMT: {reason}").as_str())
+        );
+    }
+    let scan = app.get(&label).await;
+    let decisions = scan.texts("#certifications .decision");
+    assert!(
+        decisions
+            .iter()
+            .any(|d| d.contains("125/QĐ-SNNMT: Không duy trì")),
+        "{decisions:?}"
+    );
+    assert!(!scan.body.contains("<b>an toàn"));
+    // Revoked already: a second decision is refused.
+    let again = app
+        .post_console(
+            "/inspect/certificates/revoke",
+            &[
+                ("ids", &v),
+                ("decision", "126/QĐ-SNNMT"),
+                ("reason", "Lần nữa"),
+                ("back", back),
+            ],
+            &tay_ninh,
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(again.texts("[id='revoke.status-error']").len(), 1);
 }

@@ -14,6 +14,7 @@ use truyxuat::app::access::{self, TokenRequest};
 use truyxuat::app::labels::MintRequest;
 use truyxuat::app::{Caller, accounts, recalls, registry};
 use truyxuat::domain::batch::Profile;
+use truyxuat::domain::certification::CertStatus;
 use truyxuat::domain::people::{Membership, PersonInput, Role};
 use truyxuat::domain::recall::RecallInput;
 use truyxuat::domain::scan::NewReport;
@@ -130,7 +131,8 @@ struct Route {
     console: bool,
     allowed: StatusCode,
     /// Another request of the same action ("photo": a product's photo; "gs1": a recall with
-    /// GS1's fields; "workspace": the inspectors' form), or "".
+    /// GS1's fields; "workspace": the inspectors' form; "decision": revoking by one
+    /// decision), or "".
     variant: &'static str,
 }
 
@@ -281,6 +283,10 @@ fn routes() -> Vec<Route> {
         route("labels.void", true, S::SEE_OTHER),
         route("labels.print", true, S::OK),
         route("certification.status", true, S::SEE_OTHER),
+        Route {
+            variant: "decision",
+            ..route("certification.status", true, S::SEE_OTHER)
+        },
         route("organization.suspend", true, S::SEE_OTHER),
         route("organization.reinstate", true, S::SEE_OTHER),
         // The workspace admits inspectors and operators only, whatever else a role may do.
@@ -310,6 +316,22 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             content_type: "image/png",
             body: png.into_inner(),
         };
+    }
+    if route.variant == "decision" {
+        // Only a verified certificate can be revoked.
+        let id = new_certificate(app, r).await;
+        let verified = CertStatus::Verified;
+        registry::set_certification_status(&app.app, &Caller::cli(), id, verified, None)
+            .await
+            .unwrap();
+        let id = id.to_string();
+        let fields = [
+            ("ids", id.as_str()),
+            ("decision", "125/QĐ-UBND"),
+            ("reason", "Không duy trì điều kiện"),
+            ("back", "kind=certificates"),
+        ];
+        return form("/inspect/certificates/revoke".into(), &fields);
     }
     if route.variant == "gs1" {
         let (id, _) = new_lot(app, r).await;

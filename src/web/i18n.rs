@@ -1063,6 +1063,12 @@ pub struct SearchTexts {
     pub active: &'static str,
     pub suspended: &'static str,
     pub certificates_status: &'static CertificateTexts,
+    pub choose: &'static str,
+    pub revoke_title: &'static str,
+    pub revoke_hint: &'static str,
+    pub decision: &'static str,
+    pub revoke_reason: &'static str,
+    pub revoke: &'static str,
 }
 
 impl SearchTexts {
@@ -1110,6 +1116,12 @@ pub static SEARCH_VI: SearchTexts = SearchTexts {
     active: "Đang hoạt động",
     suspended: "Bị đình chỉ",
     certificates_status: &CERTIFICATES_VI,
+    choose: "Chọn",
+    revoke_title: "Thu hồi theo một quyết định",
+    revoke_hint: "Đánh dấu các giấy chứng nhận trong danh sách trên, ghi số quyết định và lý do: tất cả cùng bị thu hồi, trang tem của từng sản phẩm ghi rõ số quyết định.",
+    decision: "Số quyết định",
+    revoke_reason: "Lý do",
+    revoke: "Thu hồi các giấy đã chọn",
 };
 
 pub static SEARCH_EN: SearchTexts = SearchTexts {
@@ -1140,6 +1152,12 @@ pub static SEARCH_EN: SearchTexts = SearchTexts {
     active: "Active",
     suspended: "Suspended",
     certificates_status: &CERTIFICATES_EN,
+    choose: "Choose",
+    revoke_title: "Revoke by one decision",
+    revoke_hint: "Tick certificates in the list above, give the decision's number and why: all are revoked together, and each product's label page names the decision.",
+    decision: "Decision number",
+    revoke_reason: "Reason",
+    revoke: "Revoke the ticked certificates",
 };
 
 /// The words of an inspector's decision on a certificate.

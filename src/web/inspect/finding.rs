@@ -62,7 +62,8 @@ fn maybe(s: &Option<String>) -> Cell {
 pub struct Table {
     pub kind: FindKind,
     pub heads: Vec<&'static str>,
-    pub rows: Vec<(String, Vec<Cell>)>,
+    /// Each row: the record's id, the page it links to, its cells.
+    pub rows: Vec<(i64, String, Vec<Cell>)>,
 }
 
 /// The column heads of each kind, Vietnamese and English, and the sort each may take.
@@ -154,7 +155,7 @@ async fn rows(
     names: &mut Names,
     found: &FoundRecords,
     lang: Lang,
-) -> Result<Vec<(String, Vec<Cell>)>, AppError> {
+) -> Result<Vec<(i64, String, Vec<Cell>)>, AppError> {
     let t = lang.texts();
     let mut rows = Vec::with_capacity(found.len());
     match found {
@@ -165,6 +166,7 @@ async fn rows(
                     Lang::En => o.data.kind.label_en(),
                 };
                 rows.push((
+                    o.id,
                     format!("/inspect/producers/{}", o.id),
                     vec![
                         Cell::Number(o.id as f64),
@@ -183,6 +185,7 @@ async fn rows(
         FoundRecords::Products(list) => {
             for p in list {
                 rows.push((
+                    p.id,
                     format!("/inspect/history/product/{}", p.id),
                     vec![
                         Cell::Number(p.id as f64),
@@ -202,6 +205,7 @@ async fn rows(
             for c in list {
                 let holder = names.organization(app, c.data.holder_id).await?;
                 rows.push((
+                    c.id,
                     format!("/inspect/certificates/{}", c.id),
                     vec![
                         Cell::Number(c.id as f64),
@@ -225,6 +229,7 @@ async fn rows(
             for l in list {
                 let product = names.product(app, l.data.product_id).await?;
                 rows.push((
+                    l.id,
                     format!("/inspect/lots/{}", l.id),
                     vec![
                         Cell::Number(l.id as f64),
@@ -256,7 +261,10 @@ fn head_words(kind: FindKind, lang: Lang) -> Vec<&'static str> {
 #[template(path = "inspect/search.html")]
 struct SearchPage {
     layout: Layout,
+    csrf: String,
     search: Search,
+    /// What the revocation form held, when it comes back refused.
+    revoke: RevokeForm,
     /// The chosen kind's table, or a few of each kind.
     tables: Vec<Table>,
     /// Whether a table's kind was chosen (paged, sortable, exportable).
@@ -270,33 +278,7 @@ struct SearchPage {
 impl SearchPage {
     /// This search's query string with `changes` made (empty values dropped).
     fn link(&self, changes: &[(&str, String)]) -> String {
-        let mut pairs: Vec<(&str, String)> = vec![
-            ("q", self.search.q.clone()),
-            ("kind", self.search.kind.clone()),
-            ("province", self.search.province.clone()),
-            ("status", self.search.status.clone()),
-            (
-                "stars",
-                self.search.stars.map(|s| s.to_string()).unwrap_or_default(),
-            ),
-            (
-                "expiring",
-                self.search
-                    .expiring
-                    .map(|d| d.to_string())
-                    .unwrap_or_default(),
-            ),
-            ("sort", self.search.sort.clone()),
-            ("dir", self.search.dir.clone()),
-        ];
-        for (name, value) in changes {
-            match pairs.iter_mut().find(|(n, _)| n == name) {
-                Some(pair) => pair.1 = value.clone(),
-                None => pairs.push((name, value.clone())),
-            }
-        }
-        let kept: Vec<&(&str, String)> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
-        serde_urlencoded::to_string(kept).unwrap_or_default()
+        query_of(&self.search, changes)
     }
 
     fn expiring_is(&self, days: impl std::borrow::Borrow<i64>) -> bool {
@@ -306,6 +288,11 @@ impl SearchPage {
     /// This search's query string as it is.
     fn query(&self) -> String {
         self.link(&[])
+    }
+
+    /// Whether the list offers revoking its certificates by one decision.
+    fn revocable(&self) -> bool {
+        self.one_kind && self.search.kind() == Some(FindKind::Certificates)
     }
 
     fn nothing_found(&self) -> bool {
@@ -359,6 +346,29 @@ impl SearchPage {
     }
 }
 
+/// `search`'s query string with `changes` made, empty values dropped.
+fn query_of(search: &Search, changes: &[(&str, String)]) -> String {
+    let number = |n: Option<i64>| n.map(|n| n.to_string()).unwrap_or_default();
+    let mut pairs: Vec<(&str, String)> = vec![
+        ("q", search.q.clone()),
+        ("kind", search.kind.clone()),
+        ("province", search.province.clone()),
+        ("status", search.status.clone()),
+        ("stars", number(search.stars)),
+        ("expiring", number(search.expiring)),
+        ("sort", search.sort.clone()),
+        ("dir", search.dir.clone()),
+    ];
+    for (name, value) in changes {
+        match pairs.iter_mut().find(|(n, _)| n == name) {
+            Some(pair) => pair.1 = value.clone(),
+            None => pairs.push((name, value.clone())),
+        }
+    }
+    let kept: Vec<&(&str, String)> = pairs.iter().filter(|(_, v)| !v.is_empty()).collect();
+    serde_urlencoded::to_string(kept).unwrap_or_default()
+}
+
 #[derive(serde::Deserialize)]
 pub struct PageQuery {
     #[serde(flatten)]
@@ -373,6 +383,25 @@ pub async fn page(
     ctx: RequestContext,
     State(s): State<AppState>,
     Query(query): Query<PageQuery>,
+) -> Result<Response, PageError> {
+    search_page(
+        &s,
+        &signed,
+        &ctx,
+        query,
+        RevokeForm::default(),
+        Invalid::default(),
+    )
+    .await
+}
+
+async fn search_page(
+    s: &AppState,
+    signed: &Signed,
+    ctx: &RequestContext,
+    query: PageQuery,
+    revoke: RevokeForm,
+    refused: Invalid,
 ) -> Result<Response, PageError> {
     let search = query.search;
     let page = query.page.unwrap_or(1).max(1);
@@ -412,6 +441,7 @@ pub async fn page(
             Err(e) => return Err(e.into()),
         }
     }
+    errors.errors.extend(refused.errors);
     let status = crate::web::layout::form_status(&errors);
     let layout = Layout::new(ctx.lang, ctx.lang.texts().finding.title, "/inspect");
     let provinces = crate::domain::province::PROVINCES
@@ -420,7 +450,9 @@ pub async fn page(
         .collect();
     let body = render(&SearchPage {
         layout,
+        csrf: signed.csrf.clone(),
         search,
+        revoke,
         tables,
         one_kind,
         page,
@@ -429,6 +461,62 @@ pub async fn page(
         errors,
     })?;
     Ok((status, body).into_response())
+}
+
+/// A decision revoking the certificates ticked in a list.
+#[derive(Debug, Clone, Default)]
+pub struct RevokeForm {
+    ids: Vec<i64>,
+    decision: String,
+    reason: String,
+    /// The list's query string, to come back to.
+    back: String,
+}
+
+/// `POST /inspect/certificates/revoke`: one decision revokes every ticked certificate.
+pub async fn revoke(
+    signed: Signed,
+    ctx: RequestContext,
+    State(s): State<AppState>,
+    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+) -> Result<Response, PageError> {
+    let mut form = RevokeForm::default();
+    for (name, value) in pairs {
+        match name.as_str() {
+            // A tampered id is no certificate: refused as not found.
+            "ids" => form.ids.push(value.trim().parse().unwrap_or(-1)),
+            "decision" => form.decision = value,
+            "reason" => form.reason = value,
+            "back" => form.back = value,
+            _ => {}
+        }
+    }
+    let revoked = crate::app::registry::revoke_by_decision(
+        &s.app,
+        &signed.caller,
+        &form.ids,
+        &form.decision,
+        &form.reason,
+    )
+    .await;
+    let query: PageQuery = serde_urlencoded::from_str(&form.back).unwrap_or(PageQuery {
+        search: Search {
+            kind: FindKind::Certificates.as_str().to_owned(),
+            ..Default::default()
+        },
+        page: None,
+    });
+    match revoked {
+        Ok(_) => {
+            let back = query_of(&query.search, &[]);
+            Ok(axum::response::Redirect::to(&format!("/inspect/search?{back}")).into_response())
+        }
+        Err(crate::app::Error::Invalid(errors) | crate::app::Error::Conflict(errors)) => {
+            let errors = errors.within("revoke");
+            search_page(&s, &signed, &ctx, query, form, errors).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// `/inspect/search/export.{csv,xlsx,json}`: the chosen kind's whole list, streamed.
@@ -545,7 +633,7 @@ impl Export {
                 }
             } else {
                 let mut csv = csv::Writer::from_writer(buffer);
-                for (_, cells) in rows(&self.app, &mut names, &found, self.lang).await? {
+                for (_, _, cells) in rows(&self.app, &mut names, &found, self.lang).await? {
                     csv.write_record(cells.iter().map(csv_cell))?;
                 }
                 buffer = csv.into_inner()?;
@@ -573,7 +661,7 @@ impl Export {
         let mut reader = self.chunks();
         while let Some(found) = reader.next().await? {
             let rows = rows(&self.app, &mut names, &found, self.lang).await?;
-            let cells = rows.into_iter().map(|(_, cells)| cells).collect();
+            let cells = rows.into_iter().map(|(_, _, cells)| cells).collect();
             if rows_in.send(cells).is_err() {
                 break;
             }

@@ -54,6 +54,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             axum::routing::post(reports::handle),
         )
         .route(
+            "/inspect/certificates/revoke",
+            axum::routing::post(finding::revoke),
+        )
+        .route(
             "/inspect/certificates/{id}",
             get(certificates::show).post(certificates::decide),
         )
