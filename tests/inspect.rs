@@ -897,3 +897,59 @@ async fn an_inspector_revokes_several_certificates_by_one_decision() {
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(again.texts("[id='revoke.status-error']").len(), 1);
 }
+
+/// Labels worth a look, on both databases: one label of a batch scanned 30 times while the
+/// others were scanned once is listed (a copied code); one scanned 3 times is not; scans of
+/// a recalled lot's label are listed; another province's inspector sees neither.
+mod suspicious {
+    #[tokio::test]
+    async fn sqlite() {
+        super::suspicious_labels(crate::support::db::TestDb::sqlite().await).await;
+    }
+
+    #[tokio::test]
+    async fn postgres() {
+        super::suspicious_labels(crate::support::db::TestDb::postgres().await).await;
+    }
+}
+
+async fn suspicious_labels(db: crate::support::db::TestDb) {
+    use truyxuat::domain::scan::NewScan;
+    let app = TestApp::on_with_demo(db).await;
+    let store = app.db.store.clone();
+    mint(&app, 1, 10, Some("CD-2026-10A")).await;
+    let batch = store.list_batches(Some(1)).await.unwrap()[0].id;
+    let scan = |index: u32, minutes: i64, verdict: &'static str| NewScan {
+        batch_id: batch,
+        label_index: index,
+        verdict,
+        client: "android",
+        scanned_at: now() + chrono::Duration::minutes(minutes),
+    };
+    let mut scans: Vec<NewScan> = (0..30).map(|m| scan(0, m, "genuine")).collect();
+    scans.extend((1..5).map(|i| scan(i, 1, "genuine")));
+    scans.extend((0..3).map(|m| scan(5, m, "genuine")));
+    scans.extend((0..2).map(|m| scan(6, 40 + m, "recalled")));
+    store.record_scans(&scans).await.unwrap();
+
+    let lam_dong = inspector(&app, LAM_DONG, "thanhtra@lamdong.gov.vn").await;
+    let page = app
+        .get_with("/inspect/suspicious", "cookie", &lam_dong.cookie)
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let often = page.texts("#often-scanned tbody tr");
+    assert_eq!(often.len(), 1, "{often:?}");
+    assert!(often[0].contains(&format!("#{batch} / 0")), "{often:?}");
+    assert!(often[0].contains("30"), "{often:?}");
+    let after = page.texts("#after-recall tbody tr");
+    assert_eq!(after.len(), 1, "{after:?}");
+    assert!(after[0].contains(&format!("#{batch} / 6")) && after[0].contains("Đã thu hồi"));
+
+    let tay_ninh = inspector(&app, TAY_NINH, "thanhtra@tayninh.gov.vn").await;
+    let elsewhere = app
+        .get_with("/inspect/suspicious", "cookie", &tay_ninh.cookie)
+        .await;
+    assert_eq!(elsewhere.texts("#often-none").len(), 1);
+    assert_eq!(elsewhere.texts("#after-none").len(), 1);
+    app.db.finish().await;
+}

@@ -15,6 +15,7 @@ pub mod permissions;
 pub mod recalls;
 pub mod registry;
 pub mod reports;
+pub mod suspicious;
 
 mod error;
 

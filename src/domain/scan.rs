@@ -170,3 +170,20 @@ mod tests {
         assert_eq!(client_kind(""), "other");
     }
 }
+
+/// A label worth an inspector's look (a list, not a verdict): scanned far more often than
+/// the other labels of its batch (a genuine code copied onto fakes), or scanned after its
+/// lot was recalled or its range voided.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuspiciousLabel {
+    pub batch_id: i64,
+    pub label_index: u32,
+    pub product_id: i64,
+    /// Its scans (of that verdict, for a recalled or void label).
+    pub scans: i64,
+    /// How often the batch's other scanned labels were scanned, on average.
+    pub typical: Option<f64>,
+    /// `recalled` or `void`, for a label scanned after either.
+    pub verdict: Option<String>,
+    pub last_at: DateTime<Utc>,
+}

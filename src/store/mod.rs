@@ -26,7 +26,9 @@ use crate::domain::organization::{NewOrganization, Organization};
 use crate::domain::people::{AccessLink, ApiToken, Membership, NewPerson, Person, PersonStatus};
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::recall::{NewRecall, Recall};
-use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ReportState, ScanSummary};
+use crate::domain::scan::{
+    BatchScans, NewReport, NewScan, Report, ReportState, ScanSummary, SuspiciousLabel,
+};
 use crate::domain::validation::Invalid;
 
 pub use postgres::PostgresStore;
@@ -418,6 +420,19 @@ pub trait ScanStore: Send + Sync {
     async fn batch_scans(&self, batch_id: i64) -> Result<BatchScans, StoreError>;
     /// All scans stored.
     async fn count_scans(&self) -> Result<i64, StoreError>;
+    /// Labels scanned at least `times` times and `ratio` times as often as the other scanned
+    /// labels of their batch (1 when it has none), most scanned first, at most `limit`.
+    async fn often_scanned_labels(
+        &self,
+        times: i64,
+        ratio: f64,
+        limit: i64,
+    ) -> Result<Vec<SuspiciousLabel>, StoreError>;
+    /// Labels scanned with the verdict recalled or void, latest first, at most `limit`.
+    async fn labels_scanned_after_recall(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<SuspiciousLabel>, StoreError>;
     /// Stores a problem reported by a shopper; returns its id.
     async fn add_report(&self, report: &NewReport, now: DateTime<Utc>) -> Result<i64, StoreError>;
     /// Problem reports, newest first, optionally about one product.

@@ -145,6 +145,7 @@ pub struct Texts {
     pub overview: &'static OverviewTexts,
     pub lot_page: &'static LotTexts,
     pub recall: &'static RecallTexts,
+    pub suspicious: &'static SuspiciousTexts,
 }
 
 pub static VI: Texts = Texts {
@@ -230,6 +231,7 @@ pub static VI: Texts = Texts {
     overview: &OVERVIEW_VI,
     lot_page: &LOTS_VI,
     recall: &RECALL_VI,
+    suspicious: &SUSPICIOUS_VI,
 };
 
 pub static EN: Texts = Texts {
@@ -315,6 +317,7 @@ pub static EN: Texts = Texts {
     overview: &OVERVIEW_EN,
     lot_page: &LOTS_EN,
     recall: &RECALL_EN,
+    suspicious: &SUSPICIOUS_EN,
 };
 
 /// The words of the public scan page.
@@ -965,6 +968,61 @@ pub static RECALL_EN: RecallTexts = RecallTexts {
         "Regulatory non-compliance",
         "Other",
     ],
+};
+
+/// The words of the list of labels worth a look.
+pub struct SuspiciousTexts {
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub often_title: &'static str,
+    pub often_hint: &'static str,
+    pub after_title: &'static str,
+    pub after_hint: &'static str,
+    pub none: &'static str,
+    pub product: &'static str,
+    pub label: &'static str,
+    pub scans: &'static str,
+    pub typical: &'static str,
+    pub last: &'static str,
+    pub verdict: &'static str,
+    pub recalled: &'static str,
+    pub void: &'static str,
+}
+
+pub static SUSPICIOUS_VI: SuspiciousTexts = SuspiciousTexts {
+    title: "Tem đáng chú ý",
+    intro: "Danh sách để xem xét, không phải kết luận: chỉ các sản phẩm trong tỉnh của bạn.",
+    often_title: "Tem được quét nhiều bất thường",
+    often_hint: "Quét từ 10 lần trở lên và gấp 5 lần trở lên so với các tem khác cùng lô tem: có thể một mã thật đã bị sao chép lên hàng giả.",
+    after_title: "Tem được quét sau khi lô bị thu hồi hoặc tem bị huỷ",
+    after_hint: "Hàng có thể vẫn đang được bán.",
+    none: "Không có.",
+    product: "Sản phẩm",
+    label: "Lô tem / tem số",
+    scans: "Số lần quét",
+    typical: "Trung bình các tem khác",
+    last: "Lần quét gần nhất",
+    verdict: "Kết quả quét",
+    recalled: "Đã thu hồi",
+    void: "Tem đã huỷ",
+};
+
+pub static SUSPICIOUS_EN: SuspiciousTexts = SuspiciousTexts {
+    title: "Labels worth a look",
+    intro: "Lists to look into, not verdicts: the products of your province only.",
+    often_title: "Labels scanned unusually often",
+    often_hint: "Scanned 10 times or more, and 5 times as often as the other labels of the batch: a genuine code may have been copied onto fakes.",
+    after_title: "Labels scanned after their lot was recalled or they were voided",
+    after_hint: "The goods may still be on sale.",
+    none: "None.",
+    product: "Product",
+    label: "Batch / label",
+    scans: "Scans",
+    typical: "Other labels' average",
+    last: "Last scanned",
+    verdict: "Verdict",
+    recalled: "Recalled",
+    void: "Voided",
 };
 
 /// The words of the inspectors' inbox of shoppers' reports.

@@ -25,7 +25,9 @@ use crate::domain::people::{
 };
 use crate::domain::product::{NewProduct, Product};
 use crate::domain::recall::{NewRecall, Recall};
-use crate::domain::scan::{BatchScans, NewReport, NewScan, Report, ReportState, ScanSummary};
+use crate::domain::scan::{
+    BatchScans, NewReport, NewScan, Report, ReportState, ScanSummary, SuspiciousLabel,
+};
 use crate::domain::validation::Invalid;
 
 type Conn = <Db as sqlx::Database>::Connection;

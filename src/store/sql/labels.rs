@@ -219,6 +219,80 @@ impl ScanStore for ThisStore {
             .await?)
     }
 
+    async fn often_scanned_labels(
+        &self,
+        times: i64,
+        ratio: f64,
+        limit: i64,
+    ) -> Result<Vec<SuspiciousLabel>, StoreError> {
+        // The others' average: the batch's scans but this label's, over its other scanned
+        // labels; 1 when no other label of the batch has been scanned.
+        let rows: Vec<(i64, i64, i64, i64, f64, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT c.batch_id, c.label_index, b.product_id, c.count, \
+             CASE WHEN t.labels > 1 THEN CAST(t.scans - c.count AS DOUBLE PRECISION) / (t.labels - 1) \
+             ELSE CAST(1 AS DOUBLE PRECISION) END \
+             AS typical, c.last_at \
+             FROM label_scan_counts c \
+             JOIN (SELECT batch_id, COUNT(*) AS labels, SUM(count) AS scans \
+                   FROM label_scan_counts GROUP BY batch_id) t ON t.batch_id = c.batch_id \
+             JOIN label_batches b ON b.id = c.batch_id \
+             WHERE c.count >= $1 AND c.count >= $2 * \
+             (CASE WHEN t.labels > 1 THEN CAST(t.scans - c.count AS DOUBLE PRECISION) / (t.labels - 1) \
+             ELSE CAST(1 AS DOUBLE PRECISION) END) \
+             ORDER BY c.count DESC, c.batch_id, c.label_index LIMIT $3",
+        )
+        .bind(times)
+        .bind(ratio)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(batch_id, index, product_id, scans, typical, last_at)| SuspiciousLabel {
+                    batch_id,
+                    label_index: index as u32,
+                    product_id,
+                    scans,
+                    typical: Some(typical),
+                    verdict: None,
+                    last_at,
+                },
+            )
+            .collect())
+    }
+
+    async fn labels_scanned_after_recall(
+        &self,
+        limit: i64,
+    ) -> Result<Vec<SuspiciousLabel>, StoreError> {
+        let rows: Vec<(i64, i64, i64, String, i64, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT s.batch_id, s.label_index, b.product_id, s.verdict, COUNT(*), \
+             MAX(s.scanned_at) AS last_at \
+             FROM scans s JOIN label_batches b ON b.id = s.batch_id \
+             WHERE s.verdict IN ('recalled', 'void') \
+             GROUP BY s.batch_id, s.label_index, b.product_id, s.verdict \
+             ORDER BY last_at DESC, s.batch_id, s.label_index LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(batch_id, index, product_id, verdict, scans, last_at)| SuspiciousLabel {
+                    batch_id,
+                    label_index: index as u32,
+                    product_id,
+                    scans,
+                    typical: None,
+                    verdict: Some(verdict),
+                    last_at,
+                },
+            )
+            .collect())
+    }
+
     async fn add_report(&self, r: &NewReport, now: DateTime<Utc>) -> Result<i64, StoreError> {
         self.write(async |c| {
             Ok(sqlx::query_scalar(

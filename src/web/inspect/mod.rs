@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/inspect/search", get(finding::page))
         .route("/inspect/search/{format}", get(finding::export))
         .route("/inspect/reports", get(reports::inbox))
+        .route("/inspect/suspicious", get(suspicious))
         .route("/inspect/lots/{id}", get(lots::show))
         .route(
             "/inspect/lots/{id}/recall",
@@ -97,6 +98,24 @@ impl HistoryPage {
             ActorRecord::Token { id, person } => format!("token #{id} (#{person})"),
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "inspect/suspicious.html")]
+struct SuspiciousPage {
+    layout: Layout,
+    found: crate::app::suspicious::Suspicious,
+}
+
+/// Labels worth a look: scanned unusually often, or after a recall or a void.
+async fn suspicious(
+    signed: Signed,
+    ctx: RequestContext,
+    State(s): State<AppState>,
+) -> Result<axum::response::Response, PageError> {
+    let found = crate::app::suspicious::labels(&s.app, &signed.caller).await?;
+    let layout = Layout::new(ctx.lang, ctx.lang.texts().suspicious.title, "/inspect");
+    render(&SuspiciousPage { layout, found })
 }
 
 /// A record's history from the audit log, each entry's inclusion proof checked.
