@@ -953,3 +953,41 @@ async fn suspicious_labels(db: crate::support::db::TestDb) {
     assert_eq!(elsewhere.texts("#after-none").len(), 1);
     app.db.finish().await;
 }
+
+/// An OCOP re-evaluation that changes the stars shows the new stars on the shopper's page
+/// from its date, and until then the old ones.
+#[tokio::test]
+async fn an_ocop_re_evaluation_shows_its_stars_from_its_date() {
+    use crate::support::fixtures::ocop;
+    let app = TestApp::with_demo().await;
+    let store = app.db.store.clone();
+    let label = mint(&app, 1, 1, Some("CD-2026-10A")).await.remove(0);
+    let old = certificate_of(&app, 1, CertStatus::Verified).await;
+    assert_eq!(old.data.ocop_stars, Some(4));
+    let mut five = ocop(old.data.holder_id, old.data.issuer_id, "2210/QĐ-UBND").product(1);
+    five.0.ocop_stars = Some(5);
+    five.0.issued_on = "2026-12-01".into();
+    five.0.valid_until = "2029-11-30".into();
+    let five = store
+        .create_certification(&five.build(), now())
+        .await
+        .unwrap();
+    truyxuat::app::registry::set_certification_status(
+        &app.app,
+        &truyxuat::app::Caller::cli(),
+        five.id,
+        CertStatus::Verified,
+        None,
+    )
+    .await
+    .unwrap();
+    let stars = |page: &crate::support::http::Reply| page.texts("#certifications .stars");
+
+    let before = app.get(&label).await;
+    assert_eq!(stars(&before), vec!["★★★★"]);
+    assert!(!before.body.contains("2210/QĐ-UBND"));
+    app.clock.advance(chrono::Duration::days(9));
+    let after = app.get(&label).await;
+    assert_eq!(stars(&after), vec!["★★★★★"]);
+    assert!(after.body.contains("2210/QĐ-UBND") && !after.body.contains(&old.data.number));
+}

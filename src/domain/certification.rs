@@ -198,6 +198,29 @@ impl Certification {
     }
 }
 
+/// The certificates of one product as a shopper sees them on `today`. An OCOP rating is
+/// re-evaluated by a new decision: the newest verified OCOP certificate already in force
+/// stands for the product, and the ones it replaced are no longer shown; a decision issued
+/// after `today` is not shown yet (its stars count from its date).
+pub fn shown_on(certs: &[Certification], today: NaiveDate) -> Vec<Certification> {
+    let standing = |c: &&Certification| {
+        c.data.kind == CertKind::Ocop
+            && c.data.issued_on <= today
+            && c.status_on(today) == CertStatus::Verified
+    };
+    let newest = certs
+        .iter()
+        .filter(standing)
+        .max_by_key(|c| (c.data.issued_on, c.id))
+        .map(|c| c.id);
+    certs
+        .iter()
+        .filter(|c| c.data.kind != CertKind::Ocop || c.data.issued_on <= today)
+        .filter(|c| !standing(c) || Some(c.id) == newest)
+        .cloned()
+        .collect()
+}
+
 impl CertificationInput {
     /// Checks every field; on success the certificate is ready to store (as submitted).
     pub fn validate(&self) -> Result<NewCertification, Invalid> {
@@ -316,6 +339,60 @@ mod tests {
             valid_until: until.into(),
             ..Default::default()
         }
+    }
+
+    fn stored(id: i64, input: CertificationInput, status: CertStatus) -> Certification {
+        let at = chrono::DateTime::<chrono::Utc>::default();
+        Certification {
+            id,
+            data: input.validate().unwrap(),
+            issuer_name: "Hội đồng OCOP".into(),
+            status,
+            status_changed_by: None,
+            status_changed_at: None,
+            status_reason: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn a_re_evaluation_shows_its_stars_from_its_date_on() {
+        let three = stored(
+            1,
+            ocop(Some(3), "2025-01-15", "2028-01-14"),
+            CertStatus::Verified,
+        );
+        let five = stored(
+            2,
+            ocop(Some(5), "2026-12-01", "2029-11-30"),
+            CertStatus::Verified,
+        );
+        let pending = stored(
+            3,
+            ocop(Some(4), "2026-11-01", "2029-10-31"),
+            CertStatus::Submitted,
+        );
+        let all = [three, five, pending];
+        let stars = |today: &str| -> Vec<(i64, CertStatus)> {
+            let today = NaiveDate::parse_from_str(today, "%Y-%m-%d").unwrap();
+            shown_on(&all, today)
+                .iter()
+                .map(|c| (c.data.ocop_stars.unwrap(), c.status))
+                .collect()
+        };
+        // Before the re-evaluation: the 3 stars (and the pending one, as pending).
+        assert_eq!(
+            stars("2026-11-30"),
+            vec![(3, CertStatus::Verified), (4, CertStatus::Submitted)]
+        );
+        // From its date: the 5 stars only stand.
+        assert_eq!(
+            stars("2026-12-01"),
+            vec![(5, CertStatus::Verified), (4, CertStatus::Submitted)]
+        );
+        // Not yet in force at all before the first one's date.
+        assert_eq!(stars("2024-12-31"), vec![]);
     }
 
     #[test]

@@ -426,7 +426,7 @@ async fn build_page(
         .await
         .map_err(internal)?;
     let producer = context.producer.clone();
-    let certs = &context.certs;
+    let certs = &crate::domain::certification::shown_on(&context.certs, today);
     let (class, title, body, steps) = match verdict {
         Some(v) => scan_view::banner(v.verdict, s),
         None => ("", "", "", false),
