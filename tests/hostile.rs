@@ -366,6 +366,7 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
     let app = TestApp::new().await;
     let coop = created(&app, "/api/v1/organizations", bodies(0, 0, 0)[0].1.clone()).await;
     let product = created(&app, "/api/v1/products", bodies(coop, 0, 1)[1].1.clone()).await;
+    let operator = app.console_login().await;
     for (n, hostile) in fixtures().into_iter().enumerate() {
         let one_line_refused =
             hostile.text.chars().count() > 100 || REFUSED_ONE_LINE.contains(&hostile.name.as_str());
@@ -505,6 +506,43 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
         } else {
             assert_eq!(reply.status, StatusCode::OK, "{what}: {}", reply.body);
             assert!(reply.json()["recalled_at"].is_string(), "{what}");
+        }
+
+        // A recall's contact (one line, up to 300 characters), and the inspector's page of
+        // the lot that shows it escaped.
+        let code = format!("HOSTILE-GS1-{n}");
+        let lot = created(
+            &app,
+            "/api/v1/lots",
+            json!({"product_id": product, "code": code, "produced_on": "2026-10-01"}),
+        )
+        .await;
+        let reply = app
+            .api(
+                "POST",
+                "/api/v1/recalls",
+                json!({"lot_ids": [lot], "reason_code": "FOREIGN_MATTER", "reason": "Dị vật",
+                       "risk_class": 2, "contact": hostile.text}),
+            )
+            .await;
+        if hostile.text.chars().count() > 300 || REFUSED_ONE_LINE.contains(&hostile.name.as_str()) {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what}: {}",
+                reply.body
+            );
+            assert_eq!(reply.problem_fields(), vec!["contact"], "{what}");
+        } else {
+            assert_eq!(reply.status, StatusCode::CREATED, "{what}: {}", reply.body);
+            let page = app
+                .get_with(&format!("/inspect/lots/{lot}"), "cookie", &operator.cookie)
+                .await;
+            assert_eq!(page.status, StatusCode::OK, "{what}");
+            let recall = reply.json();
+            let stored = recall["contact"].as_str().unwrap().to_owned();
+            let shown = page.texts(&format!("#recall-{} dd", recall["id"]));
+            assert!(shown.contains(&stored), "{what}: {shown:?}");
         }
     }
 }
