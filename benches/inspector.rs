@@ -9,10 +9,14 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use chrono::{NaiveDate, Utc};
+#[path = "support/server.rs"]
+mod server;
+use server::peak_mb;
+
 use truyxuat::domain::lot::NewLot;
 
 const BIN: &str = env!("CARGO_BIN_EXE_truyxuat");
@@ -62,17 +66,6 @@ impl Bench {
     }
 }
 
-/// The server's peak resident memory so far, in MB.
-fn peak_mb(server: &Child) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .expect("VmHWM")
-}
-
 /// 100,000 lots of demo product 1 (a Lâm Đồng cooperative's), written in bulk.
 async fn seed(bench: &Bench) {
     let store = truyxuat::store::open(&bench.database()).await.unwrap();
@@ -120,16 +113,7 @@ fn main() {
         .spawn()
         .expect("start truyxuat serve");
     let base = format!("http://127.0.0.1:{PORT}");
-    for _ in 0..100 {
-        if Command::new("curl")
-            .args(["-sf", &format!("{base}/readyz")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    server::wait_ready(&base);
     let signed_in = Command::new("curl")
         .args(["-s", "-o", "/dev/null", "-c"])
         .arg(bench.path("cookies.txt"))

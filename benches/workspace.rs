@@ -11,8 +11,12 @@
 #![allow(clippy::disallowed_methods)]
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "support/server.rs"]
+mod server;
+use server::peak_mb;
 
 use truyxuat::sheets::{self, Kind};
 
@@ -134,17 +138,6 @@ fn import_rows(bench: &Bench) {
     );
 }
 
-/// The server's peak resident memory so far, in MB.
-fn peak_mb(server: &Child) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map(|kb| kb / 1024.0)
-        .expect("VmHWM")
-}
-
 fn print_job(bench: &Bench, password: &str) {
     bench.truyxuat(&["keys", "new"]);
     let (batch, _) = bench.truyxuat(&["mint", "--product", "1", "--count", &LABELS.to_string()]);
@@ -157,16 +150,7 @@ fn print_job(bench: &Bench, password: &str) {
         .spawn()
         .expect("start truyxuat serve");
     let base = format!("http://127.0.0.1:{PORT}");
-    for _ in 0..100 {
-        if Command::new("curl")
-            .args(["-sf", &format!("{base}/readyz")])
-            .output()
-            .is_ok_and(|o| o.status.success())
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    server::wait_ready(&base);
     let before = peak_mb(&server);
     bench.curl(&[
         "-o",

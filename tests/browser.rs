@@ -139,6 +139,19 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
     drop(server);
 }
 
+/// Loads the demo with its people; returns their password (printed once, on standard error).
+fn demo_with_password(env: &CliEnv) -> String {
+    let demo = env.run(&["demo"]);
+    assert!(demo.status.success());
+    let printed = String::from_utf8_lossy(&demo.stderr).into_owned();
+    printed
+        .split("the password ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the demo password")
+        .to_owned()
+}
+
 /// Whether `needle` occurs in `haystack`.
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
@@ -150,16 +163,7 @@ fn contains(haystack: &[u8], needle: &str) -> bool {
 fn an_owner_invites_an_editor_who_works_on_their_cooperative_only() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/people.mjs");
     let env = CliEnv::with_base_url("http://truyxuat.test");
-    let demo = env.run(&["demo"]);
-    assert!(demo.status.success());
-    // The demo people's password, printed once.
-    let printed = String::from_utf8_lossy(&demo.stderr).into_owned();
-    let owner_password = printed
-        .split("the password ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the demo password")
-        .to_owned();
+    let owner_password = demo_with_password(&env);
     let products: serde_json::Value =
         serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
     let products = products.as_array().unwrap();
@@ -344,14 +348,7 @@ fn a_cooperative_imports_its_products_and_prints_labels_in_the_browser() {
     use truyxuat::sheets::{self, Kind};
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/workspace.mjs");
     let env = CliEnv::with_base_url("http://truyxuat.test");
-    let demo = env.run(&["demo"]);
-    assert!(demo.status.success());
-    let password = String::from_utf8_lossy(&demo.stderr)
-        .split("the password ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the demo password")
-        .to_owned();
+    let password = demo_with_password(&env);
     env.ok(&["keys", "new"]);
     let products: serde_json::Value =
         serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
@@ -517,15 +514,7 @@ fn a_cooperative_imports_its_products_and_prints_labels_in_the_browser() {
 fn an_inspector_rejects_recalls_reads_the_proof_and_handles_a_report() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/inspector.mjs");
     let env = CliEnv::with_base_url("http://truyxuat.test");
-    let demo = env.run(&["demo"]);
-    assert!(demo.status.success());
-    let printed = String::from_utf8_lossy(&demo.stderr).into_owned();
-    let password = printed
-        .split("the password ")
-        .nth(1)
-        .and_then(|rest| rest.split_whitespace().next())
-        .expect("the demo password")
-        .to_owned();
+    let password = demo_with_password(&env);
     env.ok(&["keys", "new"]);
     let products: serde_json::Value =
         serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
