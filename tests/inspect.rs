@@ -641,7 +641,13 @@ async fn an_inspector_recalls_two_lots_and_closes_the_recall() {
         scan.texts("#verdict strong"),
         vec!["SẢN PHẨM ĐÃ BỊ THU HỒI"]
     );
-    assert_eq!(scan.texts("#verdict p"), vec![reason]);
+    assert_eq!(
+        scan.texts("#verdict p"),
+        vec![
+            reason,
+            "Liên hệ về đợt thu hồi: Chi cục QLCL Lâm Đồng, 0263 3822 000"
+        ]
+    );
     assert!(!scan.body.contains("<b>chlorpyrifos"));
 
     // The lot's page, the recall's history and the lot's history.

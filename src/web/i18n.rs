@@ -374,6 +374,7 @@ pub struct ScanTexts {
     pub report_message: &'static str,
     pub report_contact: &'static str,
     pub report_send: &'static str,
+    pub recall_contact: &'static str,
     pub report_thanks: &'static str,
     pub on: &'static str,
 }
@@ -444,6 +445,7 @@ pub static SCAN_VI: ScanTexts = ScanTexts {
     report_message: "Bạn thấy điều gì bất thường?",
     report_contact: "Số điện thoại hoặc email (không bắt buộc)",
     report_send: "Gửi báo cáo",
+    recall_contact: "Liên hệ về đợt thu hồi",
     report_thanks: "Cảm ơn bạn. Chúng tôi đã nhận được báo cáo.",
     on: "ngày",
 };
@@ -505,6 +507,7 @@ pub static SCAN_EN: ScanTexts = ScanTexts {
     report_message: "What looks wrong?",
     report_contact: "Phone or e-mail (optional)",
     report_send: "Send report",
+    recall_contact: "Contact about the recall",
     report_thanks: "Thank you. We have received your report.",
     on: "on",
 };

@@ -141,6 +141,7 @@ fn message_page(
         banner_body: body,
         recalled: false,
         recall_reason: None,
+        recall_contact: None,
         show_steps: steps,
         scans: None,
         first_scanned: None,
@@ -432,6 +433,19 @@ async fn build_page(
         None => ("", "", "", false),
     };
     let lot = verdict.and_then(|v| v.lot.clone());
+    let recalled = verdict.is_some_and(|v| v.verdict == VerdictKind::Recalled);
+    // Whom to call about a recall: read only for a recalled lot's label (rare).
+    let recall_contact = match lot.as_ref().filter(|_| recalled) {
+        Some(l) => state
+            .store
+            .recalls_of_lot(l.id)
+            .await
+            .map_err(internal)?
+            .into_iter()
+            .find(|r| r.is_open())
+            .map(|r| r.data.contact),
+        None => None,
+    };
     let path = uri.path().to_owned();
     let base_url = state.settings.base_url();
     let canonical = format!("{base_url}{path}");
@@ -473,11 +487,12 @@ async fn build_page(
         verdict_class: class,
         banner_title: title,
         banner_body: body,
-        recalled: verdict.is_some_and(|v| v.verdict == VerdictKind::Recalled),
+        recalled,
         recall_reason: lot
             .as_ref()
-            .filter(|_| verdict.is_some_and(|v| v.verdict == VerdictKind::Recalled))
+            .filter(|_| recalled)
             .and_then(|l| l.recall_reason.clone()),
+        recall_contact,
         show_steps: steps,
         first_scanned: summary.and_then(|s| s.first_at).map(scan_view::when),
         copy_warning: summary.is_some_and(|s| s.suggests_copy()),

@@ -133,6 +133,8 @@ pub struct ScanPage {
     pub banner_body: &'static str,
     pub recalled: bool,
     pub recall_reason: Option<String>,
+    /// Whom the recall says to contact.
+    pub recall_contact: Option<String>,
     pub show_steps: bool,
     pub scans: Option<ScanSummary>,
     pub first_scanned: Option<String>,
