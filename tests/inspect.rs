@@ -698,6 +698,20 @@ async fn an_inspector_recalls_two_lots_and_closes_the_recall() {
         .await;
     assert_eq!(api.status, StatusCode::FORBIDDEN, "{}", api.body);
 
+    // A second recall of the other lot alone, for another reason: the lot takes it.
+    let second: truyxuat::domain::recall::RecallInput = serde_json::from_value(serde_json::json!({
+        "lot_ids": [other.id], "reason_code": "INCORRECT_LABELLING", "reason": "Ghi nhãn sai",
+        "risk_class": 3, "contact": "HTX, 0263 3821 468"
+    }))
+    .unwrap();
+    truyxuat::app::recalls::open(
+        &app.app,
+        &truyxuat::app::Caller::cli(),
+        &second.validate().unwrap(),
+    )
+    .await
+    .unwrap();
+
     // Closing needs a note; then the banner goes and the recall stays.
     let refused = app
         .post_console(
@@ -727,6 +741,14 @@ async fn an_inspector_recalls_two_lots_and_closes_the_recall() {
     let page = app.get_with(&path, "cookie", &inspector.cookie).await;
     assert_eq!(page.texts("#lot-state"), vec!["Đang lưu hành"]);
     assert!(page.texts(&section)[0].contains("Đã kết thúc"));
+    // The other lot is still under the second recall, with its reason.
+    let still = store.lot(other.id).await.unwrap().unwrap();
+    assert!(still.recalled_at.is_some());
+    assert_eq!(still.recall_reason.as_deref(), Some("Ghi nhãn sai"));
+    let verified = truyxuat::app::auditlog::verify(&app.app, &app.audit_key.vkey)
+        .await
+        .unwrap();
+    assert!(verified.is_ok(), "{verified:?}");
     let again = app
         .post_console(
             &close,

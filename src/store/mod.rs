@@ -734,15 +734,15 @@ pub trait Writes: Send {
         now: DateTime<Utc>,
     ) -> Result<Lot, StoreError>;
     async fn recall(&mut self, id: i64) -> Result<Option<Recall>, StoreError>;
-    /// Stores a recall and marks its lots recalled (a lot already recalled keeps the first
-    /// recall's time and reason).
+    /// Stores a recall and marks its lots recalled with its reason (a lot already recalled
+    /// keeps the time of its first recall).
     async fn insert_recall(
         &mut self,
         recall: &NewRecall,
         now: DateTime<Utc>,
     ) -> Result<Recall, StoreError>;
     /// Closes an open recall: its lots no longer read as recalled, unless another open
-    /// recall covers them. NotFound when it is not open.
+    /// recall covers them (they then take its reason). NotFound when it is not open.
     async fn close_recall(
         &mut self,
         id: i64,

@@ -495,8 +495,7 @@ impl Writes for ThisWrites {
                 require_updated(
                     sqlx::query(
                         "UPDATE lots SET recalled_at = COALESCE(recalled_at, $1), \
-                         recall_reason = COALESCE(recall_reason, $2), updated_at = $3 \
-                         WHERE id = $4",
+                         recall_reason = $2, updated_at = $3 WHERE id = $4",
                     )
                     .bind(now)
                     .bind(&recall.reason)
@@ -531,13 +530,24 @@ impl Writes for ThisWrites {
                 .execute(&mut *conn)
                 .await?,
             )?;
+            // A lot no other open recall covers is recalled no more; one that another covers
+            // takes the newest open recall's reason.
             sqlx::query(
-                "UPDATE lots SET recalled_at = NULL, recall_reason = NULL, updated_at = $1 \
-                 WHERE id IN (SELECT lot_id FROM recall_lots WHERE recall_id = $2) \
-                 AND NOT EXISTS (SELECT 1 FROM recall_lots rl JOIN recalls r ON r.id = rl.recall_id \
-                 WHERE rl.lot_id = lots.id AND r.closed_at IS NULL)",
+                "UPDATE lots SET recall_reason = (SELECT r.reason FROM recall_lots rl \
+                 JOIN recalls r ON r.id = rl.recall_id \
+                 WHERE rl.lot_id = lots.id AND r.closed_at IS NULL ORDER BY r.id DESC LIMIT 1), \
+                 updated_at = $1 \
+                 WHERE id IN (SELECT lot_id FROM recall_lots WHERE recall_id = $2)",
             )
             .bind(now)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "UPDATE lots SET recalled_at = NULL \
+                 WHERE id IN (SELECT lot_id FROM recall_lots WHERE recall_id = $1) \
+                 AND recall_reason IS NULL",
+            )
             .bind(id)
             .execute(&mut *conn)
             .await?;

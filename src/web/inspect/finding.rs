@@ -404,7 +404,8 @@ async fn search_page(
     refused: Invalid,
 ) -> Result<Response, PageError> {
     let search = query.search;
-    let page = query.page.unwrap_or(1).max(1);
+    // Pages past a million are no page at all (and would overflow the offset).
+    let page = query.page.unwrap_or(1).clamp(1, 1_000_000);
     let mut tables = Vec::new();
     let mut more = false;
     let mut errors = Invalid::default();
@@ -649,7 +650,8 @@ impl Export {
 
     /// A workbook of the list, written row by row to a file in constant memory, then sent.
     async fn xlsx(self) -> Result<Body, AppError> {
-        let (rows_in, rows_out) = std::sync::mpsc::sync_channel::<Vec<Vec<Cell>>>(2);
+        // A bounded channel the async side awaits on and the writer's thread blocks on.
+        let (rows_in, rows_out) = tokio::sync::mpsc::channel::<Vec<Vec<Cell>>>(2);
         let heads = head_words(self.kind, self.lang);
         let sheet_name = match self.lang {
             Lang::Vi => "Danh sách",
@@ -662,7 +664,7 @@ impl Export {
         while let Some(found) = reader.next().await? {
             let rows = rows(&self.app, &mut names, &found, self.lang).await?;
             let cells = rows.into_iter().map(|(_, _, cells)| cells).collect();
-            if rows_in.send(cells).is_err() {
+            if rows_in.send(cells).await.is_err() {
                 break;
             }
         }
@@ -706,10 +708,13 @@ impl ChunkReader<'_> {
     }
 }
 
-/// A cell as CSV text: dates in ISO form (unambiguous in every spreadsheet's locale).
+/// A cell as CSV text: dates in ISO form (unambiguous in every spreadsheet's locale); a
+/// text a spreadsheet would take for a formula (a producer may name a product
+/// `=HYPERLINK(…)`) behind an apostrophe, as OWASP advises, so that it opens as text.
 fn csv_cell(cell: &Cell) -> String {
     match cell {
         Cell::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Cell::Text(t) if t.starts_with(['=', '+', '-', '@', '\t', '\r']) => format!("'{t}"),
         other => other.to_string(),
     }
 }
@@ -727,7 +732,7 @@ fn records_json(found: &FoundRecords) -> Result<Vec<serde_json::Value>, serde_js
 fn write_workbook(
     sheet_name: &str,
     heads: &[&str],
-    rows: std::sync::mpsc::Receiver<Vec<Vec<Cell>>>,
+    mut rows: tokio::sync::mpsc::Receiver<Vec<Vec<Cell>>>,
 ) -> Result<std::fs::File, anyhow::Error> {
     use rust_xlsxwriter::{Format, Workbook};
     use std::io::Seek;
@@ -740,7 +745,7 @@ fn write_workbook(
         sheet.write_string_with_format(0, col as u16, *head, &bold)?;
     }
     let mut row = 1u32;
-    for chunk in rows {
+    while let Some(chunk) = rows.blocking_recv() {
         for cells in chunk {
             for (col, cell) in cells.iter().enumerate() {
                 let col = col as u16;
@@ -770,4 +775,26 @@ fn write_workbook(
     workbook.save_to_writer(&mut file)?;
     file.rewind()?;
     Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_csv_cell_a_spreadsheet_would_run_opens_as_text() {
+        for formula in [
+            "=HYPERLINK(\"http://x\")",
+            "+1+1",
+            "-2+3",
+            "@SUM(A1)",
+            "\tx",
+        ] {
+            assert_eq!(csv_cell(&text(formula)), format!("'{formula}"));
+        }
+        assert_eq!(csv_cell(&text("Gạo Nàng Thơm")), "Gạo Nàng Thơm");
+        assert_eq!(csv_cell(&Cell::Number(-3.5)), "-3.5");
+        let day = NaiveDate::from_ymd_opt(2026, 3, 31).unwrap();
+        assert_eq!(csv_cell(&Cell::Date(day)), "2026-03-31");
+    }
 }
