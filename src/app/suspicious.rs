@@ -13,7 +13,7 @@ use crate::domain::scan::SuspiciousLabel;
 pub const OFTEN: i64 = 10;
 /// …and this many times as often as the other scanned labels of its batch.
 pub const RATIO: f64 = 5.0;
-/// Rows read from the store for each list before the caller's reach narrows them.
+/// The longest each list gets (the store narrows it to the caller's reach first).
 const READ: i64 = 500;
 
 /// The two lists, each label with its product.
@@ -46,10 +46,15 @@ pub async fn labels(app: &App, caller: &Caller) -> Result<Suspicious, Error> {
             Ok(product.map(|p| (label, p)))
         };
     let mut found = Suspicious::default();
-    for label in app.store.often_scanned_labels(OFTEN, RATIO, READ).await? {
+    let reach = caller.actor.reach("registry.read");
+    for label in app
+        .store
+        .often_scanned_labels(&reach, OFTEN, RATIO, READ)
+        .await?
+    {
         found.often_scanned.extend(readable(label).await?);
     }
-    for label in app.store.labels_scanned_after_recall(READ).await? {
+    for label in app.store.labels_scanned_after_recall(&reach, READ).await? {
         found.after_recall.extend(readable(label).await?);
     }
     Ok(found)

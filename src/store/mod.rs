@@ -420,17 +420,21 @@ pub trait ScanStore: Send + Sync {
     async fn batch_scans(&self, batch_id: i64) -> Result<BatchScans, StoreError>;
     /// All scans stored.
     async fn count_scans(&self) -> Result<i64, StoreError>;
-    /// Labels scanned at least `times` times and `ratio` times as often as the other scanned
-    /// labels of their batch (1 when it has none), most scanned first, at most `limit`.
+    /// Labels of products `reach` covers scanned at least `times` times and `ratio` times as
+    /// often as the other scanned labels of their batch (1 when it has none), most scanned
+    /// first, at most `limit`.
     async fn often_scanned_labels(
         &self,
+        reach: &Reach,
         times: i64,
         ratio: f64,
         limit: i64,
     ) -> Result<Vec<SuspiciousLabel>, StoreError>;
-    /// Labels scanned with the verdict recalled or void, latest first, at most `limit`.
+    /// Labels of products `reach` covers scanned with the verdict recalled or void, latest
+    /// first, at most `limit`.
     async fn labels_scanned_after_recall(
         &self,
+        reach: &Reach,
         limit: i64,
     ) -> Result<Vec<SuspiciousLabel>, StoreError>;
     /// Stores a problem reported by a shopper; returns its id.

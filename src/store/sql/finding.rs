@@ -87,20 +87,7 @@ fn find_query(kind: FindKind, finder: &Finder, page: Page) -> sqlx::QueryBuilder
     if let Some(province) = &finder.province {
         q.push(" AND province = ").push_bind(province.clone());
     }
-    if let Reach::Within {
-        provinces,
-        organizations,
-    } = &finder.reach
-    {
-        q.push(" AND (1 = 0");
-        for p in provinces {
-            q.push(" OR province = ").push_bind(p.clone());
-        }
-        for o in organizations {
-            q.push(" OR id = ").push_bind(*o);
-        }
-        q.push(")");
-    }
+    push_reach(&mut q, &finder.reach);
     q.push(")");
     // Each word, in the record's own text or a related record's.
     let words = like_patterns(&ListQuery {
@@ -139,6 +126,37 @@ fn find_query(kind: FindKind, finder: &Finder, page: Page) -> sqlx::QueryBuilder
         }
     }
     q
+}
+
+/// Narrows a query of `organizations` to those `reach` covers.
+fn push_reach(q: &mut sqlx::QueryBuilder<'_, Db>, reach: &Reach) {
+    if let Reach::Within {
+        provinces,
+        organizations,
+    } = reach
+    {
+        q.push(" AND (1 = 0");
+        for p in provinces {
+            q.push(" OR province = ").push_bind(p.clone());
+        }
+        for o in organizations {
+            q.push(" OR id = ").push_bind(*o);
+        }
+        q.push(")");
+    }
+}
+
+/// Narrows a query with a label batch `b` to the products of producers `reach` covers.
+fn push_product_reach(q: &mut sqlx::QueryBuilder<'_, Db>, reach: &Reach) {
+    if matches!(reach, Reach::All) {
+        return;
+    }
+    q.push(
+        " AND b.product_id IN (SELECT id FROM products WHERE producer_id IN \
+         (SELECT id FROM organizations WHERE 1 = 1",
+    );
+    push_reach(q, reach);
+    q.push("))");
 }
 
 /// Status, stars and expiry, as each kind reads them.

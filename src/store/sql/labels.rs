@@ -221,31 +221,32 @@ impl ScanStore for ThisStore {
 
     async fn often_scanned_labels(
         &self,
+        reach: &Reach,
         times: i64,
         ratio: f64,
         limit: i64,
     ) -> Result<Vec<SuspiciousLabel>, StoreError> {
         // The others' average: the batch's scans but this label's, over its other scanned
         // labels; 1 when no other label of the batch has been scanned.
-        let rows: Vec<(i64, i64, i64, i64, f64, DateTime<Utc>)> = sqlx::query_as(
-            "SELECT c.batch_id, c.label_index, b.product_id, c.count, \
-             CASE WHEN t.labels > 1 THEN CAST(t.scans - c.count AS DOUBLE PRECISION) / (t.labels - 1) \
-             ELSE CAST(1 AS DOUBLE PRECISION) END \
-             AS typical, c.last_at \
-             FROM label_scan_counts c \
+        let typical = "CASE WHEN t.labels > 1 \
+             THEN CAST(t.scans - c.count AS DOUBLE PRECISION) / (t.labels - 1) \
+             ELSE CAST(1 AS DOUBLE PRECISION) END";
+        let mut q = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT c.batch_id, c.label_index, b.product_id, c.count, {typical} AS typical, \
+             c.last_at FROM label_scan_counts c \
              JOIN (SELECT batch_id, COUNT(*) AS labels, SUM(count) AS scans \
                    FROM label_scan_counts GROUP BY batch_id) t ON t.batch_id = c.batch_id \
-             JOIN label_batches b ON b.id = c.batch_id \
-             WHERE c.count >= $1 AND c.count >= $2 * \
-             (CASE WHEN t.labels > 1 THEN CAST(t.scans - c.count AS DOUBLE PRECISION) / (t.labels - 1) \
-             ELSE CAST(1 AS DOUBLE PRECISION) END) \
-             ORDER BY c.count DESC, c.batch_id, c.label_index LIMIT $3",
-        )
-        .bind(times)
-        .bind(ratio)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+             JOIN label_batches b ON b.id = c.batch_id WHERE c.count >= "
+        ));
+        q.push_bind(times)
+            .push(" AND c.count >= ")
+            .push_bind(ratio)
+            .push(format!(" * ({typical})"));
+        push_product_reach(&mut q, reach);
+        q.push(" ORDER BY c.count DESC, c.batch_id, c.label_index LIMIT ")
+            .push_bind(limit);
+        let rows: Vec<(i64, i64, i64, i64, f64, DateTime<Utc>)> =
+            q.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .map(
@@ -264,19 +265,23 @@ impl ScanStore for ThisStore {
 
     async fn labels_scanned_after_recall(
         &self,
+        reach: &Reach,
         limit: i64,
     ) -> Result<Vec<SuspiciousLabel>, StoreError> {
-        let rows: Vec<(i64, i64, i64, String, i64, DateTime<Utc>)> = sqlx::query_as(
+        let mut q = sqlx::QueryBuilder::<Db>::new(
             "SELECT s.batch_id, s.label_index, b.product_id, s.verdict, COUNT(*), \
              MAX(s.scanned_at) AS last_at \
              FROM scans s JOIN label_batches b ON b.id = s.batch_id \
-             WHERE s.verdict IN ('recalled', 'void') \
-             GROUP BY s.batch_id, s.label_index, b.product_id, s.verdict \
-             ORDER BY last_at DESC, s.batch_id, s.label_index LIMIT $1",
+             WHERE s.verdict IN ('recalled', 'void')",
+        );
+        push_product_reach(&mut q, reach);
+        q.push(
+            " GROUP BY s.batch_id, s.label_index, b.product_id, s.verdict \
+             ORDER BY last_at DESC, s.batch_id, s.label_index LIMIT ",
         )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        .push_bind(limit);
+        let rows: Vec<(i64, i64, i64, String, i64, DateTime<Utc>)> =
+            q.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .map(
