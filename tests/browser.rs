@@ -123,19 +123,18 @@ fn a_shopper_sees_the_verdict_of_each_kind_of_label() {
         String::from_utf8_lossy(&env.log())
     );
     assert!(report.contains("6 passed, 0 failed"), "{report}");
-    for name in [
-        "genuine",
-        "forged",
-        "not-activated",
-        "recalled",
-        "expired-certificate",
-        "hostile-registry-text",
-    ] {
-        assert!(
-            shots.join(format!("{name}.png")).exists(),
-            "screenshot of {name}"
-        );
-    }
+    assert_screenshots(
+        &shots,
+        "",
+        &[
+            "genuine",
+            "forged",
+            "not-activated",
+            "recalled",
+            "expired-certificate",
+            "hostile-registry-text",
+        ],
+    );
     drop(server);
 }
 
@@ -150,6 +149,23 @@ fn demo_with_password(env: &CliEnv) -> String {
         .and_then(|rest| rest.split_whitespace().next())
         .expect("the demo password")
         .to_owned()
+}
+
+/// What a browser script wrote to `file`, once it says it met no error (else its stderr).
+fn script_result(file: &Path, out: &std::process::Output) -> serde_json::Value {
+    let written =
+        std::fs::read(file).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+    let result: serde_json::Value = serde_json::from_slice(&written).unwrap();
+    assert!(result["error"].is_null(), "{}", result["error"]);
+    result
+}
+
+/// That the browser script kept a screenshot `<prefix><name>.png` of each step named.
+fn assert_screenshots(shots: &Path, prefix: &str, names: &[&str]) {
+    for name in names {
+        let file = shots.join(format!("{prefix}{name}.png"));
+        assert!(file.exists(), "screenshot of {name}");
+    }
 }
 
 /// Whether `needle` occurs in `haystack`.
@@ -224,12 +240,7 @@ fn an_owner_invites_an_editor_who_works_on_their_cooperative_only() {
         api.starts_with("HTTP/1.1 200") || api.starts_with("HTTP/1.0 200"),
         "{api}"
     );
-    let result: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&result_file)
-            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))),
-    )
-    .unwrap();
-    assert!(result["error"].is_null(), "{}", result["error"]);
+    let result = script_result(&result_file, &out);
     let step = |name: &str| {
         (
             result["steps"][name]["status"].as_u64().unwrap(),
@@ -552,12 +563,7 @@ fn an_inspector_rejects_recalls_reads_the_proof_and_handles_a_report() {
         .output()
         .expect("node is needed for the browser test");
     server.stop();
-    let result: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&result_file)
-            .unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr))),
-    )
-    .unwrap();
-    assert!(result["error"].is_null(), "{}", result["error"]);
+    let result = script_result(&result_file, &out);
     let status = |name: &str| result["steps"][name]["status"].as_u64().unwrap();
     let text = |name: &str| result["steps"][name]["text"].as_str().unwrap().to_owned();
 
@@ -605,18 +611,17 @@ fn an_inspector_rejects_recalls_reads_the_proof_and_handles_a_report() {
         "{inbox}"
     );
     assert!(inbox.contains("Đã xử lý"), "{inbox}");
-    for name in [
-        "found",
-        "rejected",
-        "shopper_sees_recall",
-        "recall_history",
-        "handled",
-    ] {
-        assert!(
-            shots.join(format!("inspector-{name}.png")).exists(),
-            "screenshot of {name}"
-        );
-    }
+    assert_screenshots(
+        &shots,
+        "inspector-",
+        &[
+            "found",
+            "rejected",
+            "shopper_sees_recall",
+            "recall_history",
+            "handled",
+        ],
+    );
     // And in the records: the audit log verifies, the recall's entry among its entries.
     let verified = env.run(&["audit", "verify"]);
     assert!(

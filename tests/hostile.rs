@@ -508,8 +508,8 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
             assert!(reply.json()["recalled_at"].is_string(), "{what}");
         }
 
-        // A recall's contact (one line, up to 300 characters), and the inspector's page of
-        // the lot that shows it escaped.
+        // A recall's contact (one line, up to 300 characters) and the note that closes it
+        // (several lines, up to 1,000), and the inspector's page of the lot that shows both.
         let code = format!("HOSTILE-GS1-{n}");
         let lot = created(
             &app,
@@ -517,13 +517,12 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
             json!({"product_id": product, "code": code, "produced_on": "2026-10-01"}),
         )
         .await;
-        let reply = app
-            .api(
-                "POST",
-                "/api/v1/recalls",
-                json!({"lot_ids": [lot], "reason_code": "FOREIGN_MATTER", "reason": "Dị vật",
-                       "risk_class": 2, "contact": hostile.text}),
-            )
+        let recall = |contact: &str| {
+            json!({"lot_ids": [lot], "reason_code": "FOREIGN_MATTER", "reason": "Dị vật",
+                   "risk_class": 2, "contact": contact})
+        };
+        let mut reply = app
+            .api("POST", "/api/v1/recalls", recall(&hostile.text))
             .await;
         if hostile.text.chars().count() > 300 || REFUSED_ONE_LINE.contains(&hostile.name.as_str()) {
             assert_eq!(
@@ -533,16 +532,44 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
                 reply.body
             );
             assert_eq!(reply.problem_fields(), vec!["contact"], "{what}");
-        } else {
-            assert_eq!(reply.status, StatusCode::CREATED, "{what}: {}", reply.body);
-            let page = app
-                .get_with(&format!("/inspect/lots/{lot}"), "cookie", &operator.cookie)
+            reply = app
+                .api("POST", "/api/v1/recalls", recall("Chi cục QLCL"))
                 .await;
-            assert_eq!(page.status, StatusCode::OK, "{what}");
-            let recall = reply.json();
-            let stored = recall["contact"].as_str().unwrap().to_owned();
-            let shown = page.texts(&format!("#recall-{} dd", recall["id"]));
-            assert!(shown.contains(&stored), "{what}: {shown:?}");
+        }
+        assert_eq!(reply.status, StatusCode::CREATED, "{what}: {}", reply.body);
+        let opened = reply.json();
+        let close = format!("/api/v1/recalls/{}/close", opened["id"]);
+        let closed = app.api("POST", &close, json!({"note": hostile.text})).await;
+        let note_refused = hostile.text.chars().count() > 1000
+            || hostile.text.trim().is_empty()
+            || REFUSED_MULTI_LINE.contains(&hostile.name.as_str());
+        if note_refused {
+            assert_eq!(
+                closed.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what}: {}",
+                closed.body
+            );
+            assert_eq!(closed.problem_fields(), vec!["note"], "{what}");
+        } else {
+            assert_eq!(closed.status, StatusCode::OK, "{what}: {}", closed.body);
+        }
+        let page = app
+            .get_with(&format!("/inspect/lots/{lot}"), "cookie", &operator.cookie)
+            .await;
+        assert_eq!(page.status, StatusCode::OK, "{what}");
+        // What each field holds, as the page shows it (white space as HTML folds it).
+        let folded = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+        let shown: Vec<String> = page
+            .texts(&format!("#recall-{} dd", opened["id"]))
+            .iter()
+            .map(|t| folded(t))
+            .collect();
+        let contact = folded(opened["contact"].as_str().unwrap());
+        assert!(shown.contains(&contact), "{what}: {shown:?}");
+        if !note_refused {
+            let note = folded(closed.json()["close_note"].as_str().unwrap());
+            assert!(shown.contains(&note), "{what}: {shown:?}");
         }
     }
 }
