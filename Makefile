@@ -75,6 +75,7 @@ bench: test-deps ## Benchmarks, printed beside their baselines
 	cargo bench --bench printing
 	cargo bench --bench workspace
 	cargo bench --bench audit
+	python3 bench/audit_floor.py
 	cargo bench --bench inspector
 	bash bench/scan_page.sh 10
 
