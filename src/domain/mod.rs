@@ -5,6 +5,7 @@ pub mod batch;
 pub mod bundle;
 pub mod certification;
 pub mod document;
+pub mod epcis;
 pub mod gs1;
 pub mod gtin;
 pub mod job;
