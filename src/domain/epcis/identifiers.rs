@@ -250,8 +250,8 @@ mod tests {
             Some("https://id.gs1.org/01/09780345418913/21/1")
         );
         assert_eq!(
-            canon("https://truyxuat.example.vn/01/08936012345671/10/LOT1/21/ABC").as_deref(),
-            Some("https://id.gs1.org/01/08936012345671/21/ABC")
+            canon("https://truyxuat.example.vn/01/08936012345674/10/LOT1/21/ABC").as_deref(),
+            Some("https://id.gs1.org/01/08936012345674/21/ABC")
         );
     }
 

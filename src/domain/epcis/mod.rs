@@ -3,5 +3,6 @@
 //! need no I/O: the CBV 2.0 event hash id (`hash`) and the GS1 identifiers events carry
 //! (`identifiers`).
 
+pub mod event;
 pub mod hash;
 pub mod identifiers;
