@@ -346,19 +346,27 @@ fn vocabulary(
     }
 }
 
+/// The items of an optional list field: none when it is absent, refused when not a list.
+fn list<'a>(
+    body: &'a Map<String, Value>,
+    name: &str,
+    field: &impl Fn(&str) -> String,
+    what: &str,
+) -> Result<&'a [Value], EventError> {
+    match body.get(name) {
+        None => Ok(&[]),
+        Some(Value::Array(items)) => Ok(items),
+        Some(_) => Err(EventError::at(field(name), what)),
+    }
+}
+
 /// The identifiers of an EPC list.
 fn identifiers(
     body: &Map<String, Value>,
     name: &str,
     field: &impl Fn(&str) -> String,
 ) -> Result<Vec<String>, EventError> {
-    let Some(list) = body.get(name) else {
-        return Ok(Vec::new());
-    };
-    let items = list
-        .as_array()
-        .ok_or_else(|| EventError::at(field(name), "a list of identifiers"))?;
-    items
+    list(body, name, field, "a list of identifiers")?
         .iter()
         .enumerate()
         .map(|(i, v)| {
@@ -378,12 +386,7 @@ fn quantities(
     name: &str,
     field: &impl Fn(&str) -> String,
 ) -> Result<Vec<String>, EventError> {
-    let Some(list) = body.get(name) else {
-        return Ok(Vec::new());
-    };
-    let items = list
-        .as_array()
-        .ok_or_else(|| EventError::at(field(name), "a list of quantities"))?;
+    let items = list(body, name, field, "a list of quantities")?;
     let mut classes = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let at = format!("{}/{i}", field(name));
