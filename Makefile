@@ -25,11 +25,11 @@ test-deps: ## Install what the tests drive: chromium, playwright-core, pdftoppm,
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$${missing[@]}"; \
 	fi
 	@[ -d tests/browser/node_modules/playwright-core ] || (cd tests/browser && npm ci --no-audit --no-fund)
-	@[ -x tests/.venv/bin/python ] && tests/.venv/bin/python -c 'import openpyxl, cryptography' 2>/dev/null \
+	@[ -x tests/.venv/bin/python ] && tests/.venv/bin/python -c 'import openpyxl, cryptography, jsonschema_rs' 2>/dev/null \
 	  && [ -x tests/.venv/bin/schemathesis ] || \
 	  (python3 -m venv tests/.venv && tests/.venv/bin/pip install -q \
 	    -r tests/sheets/requirements.txt -r tests/api/requirements.txt \
-	    -r tests/audit/requirements.txt)
+	    -r tests/audit/requirements.txt -r tests/epcis/requirements.txt)
 
 # The PostgreSQL the tests use: TRUYXUAT_TEST_POSTGRES_URL, or the server of a developer's
 # machine at 127.0.0.1:5432 (as `.ci/run` sets) when one answers there.

@@ -15,6 +15,7 @@ mod cli;
 mod connections;
 mod console_labels;
 mod console_records;
+mod epcis_api;
 mod epcis_events;
 mod epcis_hash;
 mod faults;

@@ -97,8 +97,9 @@ impl Asker {
         let scope = &matrix
             .get(action)
             .unwrap_or_else(|| panic!("{action} is not in docs/permissions.md"))[&role.to_string()];
-        // Evidence documents belong to no one: any scope of the role covers them.
-        let unowned = action == "document.store";
+        // Evidence documents belong to no one, and an EPCIS event is recorded for the
+        // organization its maker acts for: any scope of the role covers them.
+        let unowned = matches!(action, "document.store" | "event.capture");
         match scope.as_str() {
             "all" => true,
             "own" => place == Place::Here || unowned,
@@ -269,6 +270,7 @@ fn routes() -> Vec<Route> {
         },
         route("recall.close", false, S::OK),
         route("document.store", false, S::CREATED),
+        route("event.capture", false, S::CREATED),
         route("registry.import", false, S::CREATED),
         route("labels.mint", false, S::CREATED),
         route("labels.activate", false, S::OK),
@@ -547,6 +549,27 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             let id = app.db.store.add_report(&report, now()).await.unwrap();
             let fields = [("action", "take"), ("note", "")];
             form(format!("/inspect/reports/{id}"), &fields)
+        }
+        // A harvest of its own each time (the id is the event's hash), so that every allowed
+        // capture is a new event.
+        ("event.capture", false) => {
+            let n = fresh("").trim().parse::<u32>().unwrap_or(0);
+            let time = format!("2026-08-01T{:02}:{:02}:00+07:00", n / 60 % 24, n % 60);
+            let doc = json!({
+                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+                "type": "EPCISDocument",
+                "schemaVersion": "2.0",
+                "creationDate": "2026-08-01T07:00:00+07:00",
+                "epcisBody": {"eventList": [{
+                    "type": "ObjectEvent",
+                    "eventTime": time,
+                    "eventTimeZoneOffset": "+07:00",
+                    "action": "ADD",
+                    "bizStep": "commissioning",
+                    "quantityList": [{"epcClass": "https://id.gs1.org/01/08936012345674/10/L1", "quantity": 5, "uom": "KGM"}]
+                }]}
+            });
+            api("POST", "/epcis/capture".into(), doc)
         }
         (action, console) => panic!("no request for {action} (console: {console})"),
     }

@@ -612,6 +612,38 @@ pub struct StoredCheckpoint {
     pub made_at: DateTime<Utc>,
 }
 
+/// What an EPCIS events query asks for (the REST binding's parameters truyxuat serves).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventQuery {
+    pub ge_event_time: Option<DateTime<Utc>>,
+    pub lt_event_time: Option<DateTime<Utc>>,
+    pub ge_record_time: Option<DateTime<Utc>>,
+    pub lt_record_time: Option<DateTime<Utc>>,
+    /// Any of these instance identifiers (canonical form).
+    pub any_epc: Vec<String>,
+    /// Any of these class identifiers (canonical form).
+    pub any_class: Vec<String>,
+    pub biz_steps: Vec<String>,
+    pub dispositions: Vec<String>,
+    /// Events after this row (the page token).
+    pub after: Option<i64>,
+    pub limit: i64,
+}
+
+#[async_trait]
+pub trait EventStore: Send + Sync {
+    /// Events matching `query`, in the order they were recorded.
+    async fn events(
+        &self,
+        query: &EventQuery,
+    ) -> Result<Vec<crate::domain::epcis::event::StoredEvent>, StoreError>;
+    /// The event with CBV hash id `hash_id` and its error declarations.
+    async fn events_by_hash(
+        &self,
+        hash_id: &str,
+    ) -> Result<Vec<crate::domain::epcis::event::StoredEvent>, StoreError>;
+}
+
 #[async_trait]
 pub trait HealthStore: Send + Sync {
     /// Ok when the database answers and every embedded migration has been applied.
@@ -895,6 +927,14 @@ pub trait Writes: Send {
     ) -> Result<(), StoreError>;
     /// Marks a link used, once: a conflict when it was used (or revoked) meanwhile.
     async fn use_access_link(&mut self, hash: &[u8], now: DateTime<Utc>) -> Result<(), StoreError>;
+    /// Which of `hash_ids` name events captured already (error declarations aside).
+    async fn captured_events(&mut self, hash_ids: &[String]) -> Result<Vec<String>, StoreError>;
+    /// Stores events as captured at `now`; their row ids. A duplicate is a conflict.
+    async fn insert_events(
+        &mut self,
+        events: &[crate::domain::epcis::event::NewEvent],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError>;
     /// Appends an audit entry, numbered next after every entry committed before; returns
     /// its number. Appenders are serialised, so numbers follow commit order without gaps.
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError>;
@@ -905,6 +945,7 @@ pub trait Writes: Send {
 /// Everything the service stores.
 pub trait Store:
     OrganizationStore
+    + EventStore
     + FindStore
     + ProductStore
     + CertificationStore
@@ -927,6 +968,7 @@ pub trait Store:
 
 impl<T> Store for T where
     T: OrganizationStore
+        + EventStore
         + FindStore
         + ProductStore
         + CertificationStore

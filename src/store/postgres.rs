@@ -71,3 +71,4 @@ include!("sql/jobs.rs");
 include!("sql/support.rs");
 include!("sql/writes.rs");
 include!("sql/people.rs");
+include!("sql/events.rs");

@@ -72,3 +72,4 @@ include!("sql/jobs.rs");
 include!("sql/support.rs");
 include!("sql/writes.rs");
 include!("sql/people.rs");
+include!("sql/events.rs");

@@ -35,6 +35,9 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     Unavailable(String),
+    /// The request holds more than the service takes at once (the message says the limit).
+    #[error("{0}")]
+    TooLarge(String),
     /// The client is over a rate limit; it may try again after the wait.
     #[error("too many requests: try again in {} seconds", .0.as_secs().max(1))]
     TooMany(std::time::Duration),
@@ -101,6 +104,7 @@ impl AppError {
             AppError::Unauthorized => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -11,6 +11,7 @@ pub mod compress;
 pub mod console;
 pub mod context;
 pub mod downloads;
+pub mod epcis;
 pub mod error;
 pub mod health;
 pub mod i18n;
@@ -176,6 +177,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(audit::router())
         .merge(api::router(state.clone()))
+        .merge(epcis::router(state.clone()))
         .merge(api::openapi::router())
         .merge(console::router(state.clone()))
         .merge(inspect::router(state.clone()))

@@ -432,3 +432,81 @@ fn quantities(
     }
     Ok(classes)
 }
+
+/// An event as truyxuat stores it: the fields queries filter on, its identifiers in canonical
+/// form, and its JSON as received.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEvent {
+    pub hash_id: String,
+    pub event_type: &'static str,
+    pub event_time: chrono::DateTime<chrono::Utc>,
+    pub action: Option<String>,
+    pub biz_step: Option<String>,
+    pub disposition: Option<String>,
+    pub declaration: bool,
+    /// The organization it was captured for; none when an operator captured it.
+    pub organization_id: Option<i64>,
+    pub body: String,
+    /// Instance identifiers, canonical where they are GS1 keys.
+    pub instances: Vec<String>,
+    /// Class identifiers (a lot of a product), canonical where they are GS1 keys.
+    pub classes: Vec<String>,
+}
+
+impl ReadEvent {
+    /// The event as stored for `organization_id`.
+    pub fn to_new(&self, organization_id: Option<i64>) -> NewEvent {
+        let canonical = |ids: &[String]| {
+            let mut out: Vec<String> = ids
+                .iter()
+                .map(|i| super::identifiers::canonical_digital_link(i).unwrap_or_else(|| i.clone()))
+                .collect();
+            out.sort();
+            out.dedup();
+            out
+        };
+        NewEvent {
+            hash_id: self.hash_id.clone(),
+            event_type: self.kind.as_str(),
+            event_time: self.event_time.with_timezone(&chrono::Utc),
+            action: self.action.clone(),
+            biz_step: self.biz_step.clone(),
+            disposition: self.disposition.clone(),
+            declaration: self.error_declaration,
+            organization_id,
+            body: Value::Object(self.body.clone()).to_string(),
+            instances: canonical(&self.epcs),
+            classes: canonical(&self.classes),
+        }
+    }
+}
+
+/// An event as stored: its row, its id, when truyxuat recorded it, and its JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub hash_id: String,
+    pub record_time: chrono::DateTime<chrono::Utc>,
+    pub declaration: bool,
+    pub body: String,
+}
+
+impl StoredEvent {
+    /// The event as an EPCIS document lists it: as received, with its `eventID` (truyxuat's
+    /// hash id when it came without one) and `recordTime`.
+    pub fn to_json(&self) -> Value {
+        let mut event: Map<String, Value> = serde_json::from_str(&self.body).unwrap_or_default();
+        event.remove("@context");
+        event
+            .entry("eventID")
+            .or_insert_with(|| Value::String(self.hash_id.clone()));
+        event.insert(
+            "recordTime".into(),
+            Value::String(
+                self.record_time
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ),
+        );
+        event.into_iter().collect()
+    }
+}

@@ -1204,6 +1204,20 @@ impl Writes for ThisWrites {
         self.noting(used)
     }
 
+    async fn captured_events(&mut self, hash_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let found = captured_hash_ids(&mut self.conn, hash_ids).await;
+        self.noting(found)
+    }
+
+    async fn insert_events(
+        &mut self,
+        events: &[crate::domain::epcis::event::NewEvent],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let stored = insert_event_rows(&mut self.conn, events, now).await;
+        self.noting(stored)
+    }
+
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError> {
         let conn = &mut *self.conn;
         let appended = async {

@@ -1,0 +1,171 @@
+// EPCIS events: stored as captured, found by time, identifier, step and disposition.
+// Included by `include!` from `sqlite.rs` and `postgres.rs` (see `common.rs`).
+
+use crate::domain::epcis::event::{NewEvent, StoredEvent};
+use crate::store::{EventQuery, EventStore};
+
+const EVENT_COLUMNS: &str = "e.id, e.hash_id, e.record_time, e.declaration, e.body";
+
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    hash_id: String,
+    record_time: DateTime<Utc>,
+    declaration: bool,
+    body: String,
+}
+
+impl From<EventRow> for StoredEvent {
+    fn from(r: EventRow) -> Self {
+        StoredEvent {
+            id: r.id,
+            hash_id: r.hash_id,
+            record_time: r.record_time,
+            declaration: r.declaration,
+            body: r.body,
+        }
+    }
+}
+
+/// Events of one identifier kind (instances or classes) naming any of `ids`.
+fn push_identifiers(query: &mut sqlx::QueryBuilder<'_, Db>, ids: &[String], class: bool) {
+    if ids.is_empty() {
+        return;
+    }
+    query.push(" AND e.id IN (SELECT event_id FROM epcis_event_ids WHERE class = ");
+    query.push_bind(class);
+    query.push(" AND identifier IN (");
+    let mut list = query.separated(", ");
+    for id in ids {
+        list.push_bind(id.clone());
+    }
+    query.push("))");
+}
+
+/// `column` is one of `values`.
+fn push_one_of(query: &mut sqlx::QueryBuilder<'_, Db>, column: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    query.push(format_args!(" AND {column} IN ("));
+    let mut list = query.separated(", ");
+    for v in values {
+        list.push_bind(v.clone());
+    }
+    query.push(")");
+}
+
+#[async_trait]
+impl EventStore for ThisStore {
+    async fn events(&self, q: &EventQuery) -> Result<Vec<StoredEvent>, StoreError> {
+        // Paged by row: the page token is the last row's id.
+        let mut query = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT {EVENT_COLUMNS} FROM epcis_events e WHERE e.id > "
+        ));
+        query.push_bind(q.after.unwrap_or(0));
+        for (column, op, bound) in [
+            ("e.event_time", ">=", q.ge_event_time),
+            ("e.event_time", "<", q.lt_event_time),
+            ("e.record_time", ">=", q.ge_record_time),
+            ("e.record_time", "<", q.lt_record_time),
+        ] {
+            if let Some(t) = bound {
+                query.push(format_args!(" AND {column} {op} "));
+                query.push_bind(t);
+            }
+        }
+        push_identifiers(&mut query, &q.any_epc, false);
+        push_identifiers(&mut query, &q.any_class, true);
+        push_one_of(&mut query, "e.biz_step", &q.biz_steps);
+        push_one_of(&mut query, "e.disposition", &q.dispositions);
+        query.push(" ORDER BY e.id LIMIT ");
+        query.push_bind(q.limit);
+        let rows: Vec<EventRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
+    }
+
+    async fn events_by_hash(&self, hash_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows: Vec<EventRow> = sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM epcis_events e WHERE e.hash_id = $1 ORDER BY e.id"
+        ))
+        .bind(hash_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
+    }
+}
+
+const EVENTS_HEAD: &str = "INSERT INTO epcis_events (hash_id, event_type, event_time, \
+    record_time, action, biz_step, disposition, declaration, organization_id, body) ";
+
+/// Stores `events` and their identifiers; their row ids, in order.
+async fn insert_event_rows(
+    conn: &mut Conn,
+    events: &[NewEvent],
+    now: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let ids = insert_all(
+        conn,
+        EVENTS_HEAD,
+        events,
+        ROWS_PER_INSERT / 2,
+        None,
+        |row, e| {
+            row.push_bind(&e.hash_id)
+                .push_bind(e.event_type)
+                .push_bind(e.event_time)
+                .push_bind(now)
+                .push_bind(&e.action)
+                .push_bind(&e.biz_step)
+                .push_bind(&e.disposition)
+                .push_bind(e.declaration)
+                .push_bind(e.organization_id)
+                .push_bind(&e.body);
+        },
+    )
+    .await
+    .map_err(|e| unique_conflict(e, "eventID", "this event was captured already"))?;
+    let named: Vec<(&String, bool, i64)> = events
+        .iter()
+        .zip(&ids)
+        .flat_map(|(e, id)| {
+            let instances = e.instances.iter().map(move |i| (i, false, *id));
+            instances.chain(e.classes.iter().map(move |c| (c, true, *id)))
+        })
+        .collect();
+    for chunk in named.chunks(ROWS_PER_INSERT) {
+        let mut query = sqlx::QueryBuilder::<Db>::new(
+            "INSERT INTO epcis_event_ids (identifier, class, event_id) ",
+        );
+        query.push_values(chunk, |mut row, (identifier, class, id)| {
+            row.push_bind(identifier.as_str())
+                .push_bind(*class)
+                .push_bind(*id);
+        });
+        // One event may name an identifier twice (as parent and child).
+        query.push(" ON CONFLICT DO NOTHING");
+        query.build().execute(&mut *conn).await?;
+    }
+    Ok(ids)
+}
+
+/// Which of `hash_ids` are captured already, error declarations aside.
+async fn captured_hash_ids(
+    conn: &mut Conn,
+    hash_ids: &[String],
+) -> Result<Vec<String>, StoreError> {
+    let mut found = Vec::new();
+    for chunk in hash_ids.chunks(ROWS_PER_INSERT) {
+        let mut query = sqlx::QueryBuilder::<Db>::new(
+            "SELECT hash_id FROM epcis_events WHERE NOT declaration AND hash_id IN (",
+        );
+        let mut list = query.separated(", ");
+        for h in chunk {
+            list.push_bind(h.as_str());
+        }
+        query.push(")");
+        let rows: Vec<String> = query.build_query_scalar().fetch_all(&mut *conn).await?;
+        found.extend(rows);
+    }
+    Ok(found)
+}

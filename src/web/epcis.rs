@@ -1,0 +1,288 @@
+//! The EPCIS 2.0 REST binding, the part traceability programmes ask for: capture a document
+//! (`POST /epcis/capture`) or one event (`POST /epcis/events`), query events
+//! (`GET /epcis/events` with time, identifier, step and disposition filters, paged), and read
+//! one event by its id (`GET /epcis/events/{eventID}`). Every route needs an API token;
+//! errors are problem+json naming the field by JSON pointer.
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::AppState;
+use super::auth::{self, ApiCaller};
+use super::error::{ApiError, AppError};
+use crate::app::events::{self, CAPTURE_LIMIT};
+use crate::domain::epcis::event::{EventError, ReadEvent, StoredEvent, read_document, read_single};
+use crate::domain::epcis::identifiers::canonical_digital_link;
+use crate::domain::validation::Invalid;
+use crate::store::EventQuery;
+
+/// The context every document truyxuat writes names.
+const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
+/// Largest capture body, in bytes: room for `CAPTURE_LIMIT` events of a few KB each.
+const MAX_CAPTURE_BYTES: usize = 32 * 1024 * 1024;
+/// Events a page holds unless `perPage` asks for fewer (GS1's default) and at most.
+const PER_PAGE: i64 = 30;
+const MAX_PER_PAGE: i64 = 1000;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/epcis/capture", post(capture))
+        .route("/epcis/events", post(capture_one).get(query))
+        .route("/epcis/events/{event_id}", get(event))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_CAPTURE_BYTES))
+        .route_layer(axum::middleware::from_fn_with_state(state, auth::api_token))
+}
+
+/// The headers of every EPCIS answer: the versions spoken, and how capture behaves.
+fn epcis_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("gs1-epcis-version", "2.0.0"),
+        ("gs1-cbv-version", "2.0.0"),
+        ("gs1-capture-error-behaviour", "rollback"),
+    ] {
+        headers.insert(name, HeaderValue::from_static(value));
+    }
+    headers.insert(
+        "gs1-epcis-capture-limit",
+        HeaderValue::from(CAPTURE_LIMIT as u64),
+    );
+}
+
+fn refused(e: EventError) -> ApiError {
+    AppError::Invalid(Invalid::field(&e.pointer, e.message)).into()
+}
+
+fn parse_json(body: &Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(body)
+        .map_err(|e| AppError::Invalid(Invalid::field("", format!("not JSON: {e}"))).into())
+}
+
+/// Captures a whole EPCIS document, all its events or none: 201 with their ids.
+async fn capture(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let doc = parse_json(&body)?;
+    let count = doc
+        .pointer("/epcisBody/eventList")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if count > CAPTURE_LIMIT {
+        return Err(AppError::TooLarge(format!(
+            "{count} events: a capture takes at most {CAPTURE_LIMIT} (GS1-EPCIS-Capture-Limit)"
+        ))
+        .into());
+    }
+    let read = read_document(&doc).map_err(refused)?;
+    let pointers: Vec<String> = (0..read.len())
+        .map(|i| format!("/epcisBody/eventList/{i}"))
+        .collect();
+    let ids = events::capture(&s.app, &caller, &read, &pointers).await?;
+    let mut response = (
+        StatusCode::CREATED,
+        Json(json!({ "success": true, "captured": ids.len(), "eventIDs": ids })),
+    )
+        .into_response();
+    epcis_headers(&mut response);
+    Ok(response)
+}
+
+/// Captures one event: 201, its location, and the event as stored.
+async fn capture_one(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let event: ReadEvent = read_single(&parse_json(&body)?).map_err(refused)?;
+    let ids = events::capture(
+        &s.app,
+        &caller,
+        std::slice::from_ref(&event),
+        &[String::new()],
+    )
+    .await?;
+    let stored = events::by_id(&s.app, &ids[0]).await?;
+    let location = format!("/epcis/events/{}", percent_encode(&ids[0]));
+    let mut response = (
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(stored.last().map(StoredEvent::to_json)),
+    )
+        .into_response();
+    epcis_headers(&mut response);
+    Ok(response)
+}
+
+/// `GET /epcis/events`'s parameters: lists are `|`-separated, as GS1's binding writes them.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueryParams {
+    #[serde(rename = "GE_eventTime")]
+    ge_event_time: Option<String>,
+    #[serde(rename = "LT_eventTime")]
+    lt_event_time: Option<String>,
+    #[serde(rename = "GE_recordTime")]
+    ge_record_time: Option<String>,
+    #[serde(rename = "LT_recordTime")]
+    lt_record_time: Option<String>,
+    #[serde(rename = "MATCH_anyEPC")]
+    match_any_epc: Option<String>,
+    #[serde(rename = "MATCH_anyEPCClass")]
+    match_any_epc_class: Option<String>,
+    #[serde(rename = "EQ_bizStep")]
+    eq_biz_step: Option<String>,
+    #[serde(rename = "EQ_disposition")]
+    eq_disposition: Option<String>,
+    per_page: Option<String>,
+    next_page_token: Option<String>,
+}
+
+fn bad_parameter(name: &str, message: &str) -> ApiError {
+    AppError::Invalid(Invalid::field(name, message)).into()
+}
+
+fn time(name: &str, value: &Option<String>) -> Result<Option<DateTime<Utc>>, ApiError> {
+    value
+        .as_deref()
+        .map(|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(|t| t.with_timezone(&Utc))
+                .map_err(|_| bad_parameter(name, "a date and time with its offset (RFC 3339)"))
+        })
+        .transpose()
+}
+
+/// A `|`-separated list, identifiers brought to their canonical form.
+fn list(value: &Option<String>, canonical: bool) -> Vec<String> {
+    value
+        .as_deref()
+        .map(|v| {
+            v.split('|')
+                .filter(|s| !s.is_empty())
+                .map(|s| match canonical {
+                    true => canonical_digital_link(s).unwrap_or_else(|| s.to_owned()),
+                    false => s.to_owned(),
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl QueryParams {
+    fn query(&self) -> Result<EventQuery, ApiError> {
+        let limit = match self.per_page.as_deref() {
+            None => PER_PAGE,
+            Some(n) => match n.parse::<i64>() {
+                Ok(n) if (1..=MAX_PER_PAGE).contains(&n) => n,
+                _ => return Err(bad_parameter("perPage", "a number from 1 to 1000")),
+            },
+        };
+        let after =
+            match self.next_page_token.as_deref() {
+                None => None,
+                Some(t) => Some(t.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                    bad_parameter("nextPageToken", "not a token this service gave")
+                })?),
+            };
+        Ok(EventQuery {
+            ge_event_time: time("GE_eventTime", &self.ge_event_time)?,
+            lt_event_time: time("LT_eventTime", &self.lt_event_time)?,
+            ge_record_time: time("GE_recordTime", &self.ge_record_time)?,
+            lt_record_time: time("LT_recordTime", &self.lt_record_time)?,
+            any_epc: list(&self.match_any_epc, true),
+            any_class: list(&self.match_any_epc_class, true),
+            biz_steps: list(&self.eq_biz_step, false),
+            dispositions: list(&self.eq_disposition, false),
+            after,
+            limit,
+        })
+    }
+}
+
+/// An EPCIS query document listing `events`.
+pub fn query_document(events: &[StoredEvent], now: DateTime<Utc>) -> Value {
+    let list: Vec<Value> = events.iter().map(StoredEvent::to_json).collect();
+    json!({
+        "@context": [CONTEXT],
+        "type": "EPCISQueryDocument",
+        "schemaVersion": "2.0",
+        "creationDate": now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        "epcisBody": {"queryResults": {
+            "queryName": "SimpleEventQuery",
+            "resultsBody": {"eventList": list}
+        }}
+    })
+}
+
+/// Events matching the parameters, a page at a time (`Link: <…>; rel="next"` while more
+/// may follow).
+async fn query(
+    ApiCaller(_caller): ApiCaller,
+    State(s): State<AppState>,
+    raw: axum::extract::RawQuery,
+    Query(params): Query<QueryParams>,
+) -> Result<Response, ApiError> {
+    let q = params.query()?;
+    let found = events::find(&s.app, &q).await?;
+    let now = s.clock.now();
+    let mut response = Json(query_document(&found, now)).into_response();
+    if found.len() as i64 == q.limit {
+        if let Some(last) = found.last() {
+            let kept: Vec<&str> = raw
+                .0
+                .as_deref()
+                .unwrap_or_default()
+                .split('&')
+                .filter(|p| !p.is_empty() && !p.starts_with("nextPageToken="))
+                .collect();
+            let mut next = kept.join("&");
+            if !next.is_empty() {
+                next.push('&');
+            }
+            let link = format!(
+                "</epcis/events?{next}nextPageToken={}>; rel=\"next\"",
+                last.id
+            );
+            if let Ok(v) = HeaderValue::from_str(&link) {
+                response.headers_mut().insert(header::LINK, v);
+            }
+        }
+    }
+    epcis_headers(&mut response);
+    Ok(response)
+}
+
+/// One event and its error declarations, as a query document.
+async fn event(
+    ApiCaller(_caller): ApiCaller,
+    State(s): State<AppState>,
+    Path(event_id): Path<String>,
+    _headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let found = events::by_id(&s.app, &event_id).await?;
+    let mut response = Json(query_document(&found, s.clock.now())).into_response();
+    epcis_headers(&mut response);
+    Ok(response)
+}
+
+/// `s` with every byte outside URI's unreserved set percent-encoded: an event id as one path
+/// segment.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
