@@ -88,6 +88,8 @@ struct Acknowledged {
     scans: usize,
     documents: BTreeSet<String>,
     products: BTreeSet<i64>,
+    /// EPCIS events captured, by hash id.
+    events: BTreeSet<String>,
     refused: usize,
 }
 
@@ -122,7 +124,28 @@ fn product_body(n: usize) -> serde_json::Value {
     })
 }
 
-/// Rounds of concurrent scans, document uploads and product creations, until `enough`
+/// An EPCIS document of one harvest no other call sends.
+fn harvest_document(n: usize) -> serde_json::Value {
+    serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument",
+        "schemaVersion": "2.0",
+        "creationDate": "2026-08-01T07:00:00+07:00",
+        "epcisBody": {"eventList": [{
+            "type": "ObjectEvent",
+            "eventTime": "2026-08-01T06:30:00+07:00",
+            "eventTimeZoneOffset": "+07:00",
+            "action": "ADD",
+            "bizStep": "commissioning",
+            "quantityList": [{
+                "epcClass": format!("https://id.gs1.org/01/08936012345674/10/L{n}"),
+                "quantity": 1200, "uom": "KGM"
+            }]
+        }]}
+    })
+}
+
+/// Rounds of concurrent scans, document uploads, product creations and event captures, until `enough`
 /// says so; each answer is checked for what a client would see.
 async fn load(
     app: &Arc<TestApp>,
@@ -150,6 +173,14 @@ async fn load(
                 app3.api("POST", "/api/v1/products", product_body(n)).await,
             )
         }));
+        let app4 = app.clone();
+        tasks.push(tokio::spawn(async move {
+            (
+                "event",
+                app4.api("POST", "/epcis/capture", harvest_document(n))
+                    .await,
+            )
+        }));
         for task in tasks {
             let (kind, reply) = task.await.unwrap();
             match (kind, reply.status) {
@@ -160,6 +191,10 @@ async fn load(
                 }
                 ("product", StatusCode::CREATED) => {
                     ack.products.insert(reply.json()["id"].as_i64().unwrap());
+                }
+                ("event", StatusCode::CREATED) => {
+                    let id = reply.json()["eventIDs"][0].as_str().unwrap().to_owned();
+                    ack.events.insert(id);
                 }
                 (kind, status) => {
                     // Refused, never silently: 503 with a body that says so.
@@ -200,6 +235,10 @@ async fn assert_stored(url: &str, ack: &Acknowledged) {
         let found = store.product(*id).await.unwrap();
         assert!(found.is_some(), "acknowledged product {id}");
     }
+    for id in &ack.events {
+        let found = store.events_by_hash(id).await.unwrap();
+        assert_eq!(found.len(), 1, "acknowledged event {id}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -227,7 +266,7 @@ async fn a_full_disk_loses_no_acknowledged_write_and_heals_without_restart() {
     // writes over again after a checkpoint) may still take a few writes, durably (they are
     // checked below); once it is used up, every write fails.
     disk.fill();
-    let counts = |a: &Acknowledged| (a.scans, a.documents.len(), a.products.len());
+    let counts = |a: &Acknowledged| (a.scans, a.documents.len(), a.products.len(), a.events.len());
     for drained in 0..20 {
         let before = counts(&ack);
         load(&app, &paths, 10, 500 + 10 * drained, &mut ack, |_| false).await;
@@ -302,7 +341,12 @@ mod postgres {
         assert_eq!(ack.refused, 0);
 
         proxy.cut();
-        let before = (ack.scans, ack.documents.len(), ack.products.len());
+        let before = (
+            ack.scans,
+            ack.documents.len(),
+            ack.products.len(),
+            ack.events.len(),
+        );
         let started = Instant::now();
         load(&app, &paths, 1, 100, &mut ack, |_| false).await;
         let took = started.elapsed();
@@ -311,11 +355,17 @@ mod postgres {
             "a round of requests took {took:?}"
         );
         assert_eq!(
-            (ack.scans, ack.documents.len(), ack.products.len()),
+            (
+                ack.scans,
+                ack.documents.len(),
+                ack.products.len(),
+                ack.events.len()
+            ),
             before,
             "a write was acknowledged while the database was away"
         );
-        assert_eq!(ack.refused, 10, "every request of the round is refused");
+        // Eight scans, a document, a product and an event capture.
+        assert_eq!(ack.refused, 11, "every request of the round is refused");
         // Reads too, at once: a shopper's page, a product page, the home page, the API and
         // the readiness probe each answer 503 within about two seconds.
         let started = Instant::now();
