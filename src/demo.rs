@@ -99,6 +99,127 @@ pub async fn people(app: &App, password: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo's chains of events, as a cooperative and its partners would capture them:
+/// longan harvested from two gardens in Hưng Yên, dried into one lot, packed, shipped to a
+/// shop in Hà Nội and received there; oolong tea picked in Lâm Đồng, packed and shipped.
+pub async fn events(app: &App) -> anyhow::Result<usize> {
+    use crate::domain::epcis::journey::{PLACE_FIELD, lot_class_id};
+    let products = app
+        .store
+        .list_products(
+            &ListQuery {
+                limit: Some(ListQuery::MAX_LIMIT),
+                ..Default::default()
+            },
+            None,
+        )
+        .await?;
+    let class = |name: &str, lot: &str| -> anyhow::Result<String> {
+        let p = products
+            .iter()
+            .find(|p| p.data.name == name)
+            .ok_or_else(|| anyhow::anyhow!("the demo has no {name}"))?;
+        let gtin = p.data.gtin.map(|g| g.as_gtin14());
+        Ok(lot_class_id(gtin.as_deref(), p.id, lot))
+    };
+    let fresh_a = class("Nhãn lồng Hưng Yên", "NL-2026-07")?;
+    let fresh_b = class("Nhãn lồng Hưng Yên", "NL-2026-07B")?;
+    let dried = class("Long nhãn sấy khô", "LN-2026-08")?;
+    let tea = class("Chè Ô Long Cầu Đất", "CD-2026-10A")?;
+    let place = |name: &str, commune: &str, province: &str| serde_json::json!({ "name": name, "commune": commune, "province": province });
+    let q = |class: &str, n: u32, uom: &str| serde_json::json!([{ "epcClass": class, "quantity": n, "uom": uom }]);
+    let object = |time: &str,
+                  step: &str,
+                  disposition: &str,
+                  what: serde_json::Value,
+                  at: serde_json::Value| {
+        serde_json::json!({
+            "type": "ObjectEvent", "eventTime": time, "eventTimeZoneOffset": "+07:00",
+            "action": if step == "commissioning" { "ADD" } else { "OBSERVE" },
+            "bizStep": step, "disposition": disposition, "quantityList": what, PLACE_FIELD: at
+        })
+    };
+    let garden_a = place("Vườn nhãn Hồng Nam", "Hồng Nam", "Hưng Yên");
+    let garden_b = place("Vườn nhãn Hồng Châu", "Hồng Châu", "Hưng Yên");
+    let dryer = place("Xưởng sấy HTX Nhãn lồng Phố Hiến", "Hồng Nam", "Hưng Yên");
+    let shop = place("Cửa hàng đặc sản Phố Hiến", "Hoàn Kiếm", "Hà Nội");
+    let hill = place("Đồi chè Cầu Đất", "Xuân Trường - Đà Lạt", "Lâm Đồng");
+    let events = vec![
+        object(
+            "2026-07-25T05:30:00+07:00",
+            "commissioning",
+            "active",
+            q(&fresh_a, 3000, "KGM"),
+            garden_a,
+        ),
+        object(
+            "2026-07-27T05:30:00+07:00",
+            "commissioning",
+            "active",
+            q(&fresh_b, 2500, "KGM"),
+            garden_b,
+        ),
+        serde_json::json!({
+            "type": "TransformationEvent", "eventTime": "2026-08-02T16:00:00+07:00",
+            "eventTimeZoneOffset": "+07:00", "bizStep": "commissioning", "disposition": "active",
+            "inputQuantityList": [
+                { "epcClass": fresh_a, "quantity": 3000, "uom": "KGM" },
+                { "epcClass": fresh_b, "quantity": 2500, "uom": "KGM" }
+            ],
+            "outputQuantityList": q(&dried, 1100, "KGM"),
+            PLACE_FIELD: dryer.clone()
+        }),
+        object(
+            "2026-08-05T09:00:00+07:00",
+            "packing",
+            "active",
+            q(&dried, 4400, "H87"),
+            dryer.clone(),
+        ),
+        object(
+            "2026-08-06T07:00:00+07:00",
+            "shipping",
+            "in_transit",
+            q(&dried, 400, "H87"),
+            dryer,
+        ),
+        object(
+            "2026-08-07T10:30:00+07:00",
+            "receiving",
+            "sellable_accessible",
+            q(&dried, 400, "H87"),
+            shop,
+        ),
+        object(
+            "2026-10-08T06:00:00+07:00",
+            "commissioning",
+            "active",
+            q(&tea, 950, "KGM"),
+            hill.clone(),
+        ),
+        object(
+            "2026-10-20T08:00:00+07:00",
+            "packing",
+            "active",
+            q(&tea, 3800, "H87"),
+            hill,
+        ),
+    ];
+    let doc = serde_json::json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": "2026-11-23T08:00:00+07:00",
+        "epcisBody": { "eventList": events }
+    });
+    let read = crate::domain::epcis::event::read_document(&doc)
+        .map_err(|e| anyhow::anyhow!("demo events: {e}"))?;
+    let pointers: Vec<String> = (0..read.len())
+        .map(|i| format!("/epcisBody/eventList/{i}"))
+        .collect();
+    crate::app::events::capture(app, &Caller::cli(), &read, &pointers).await?;
+    Ok(read.len())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

@@ -22,6 +22,7 @@ mod faults;
 mod hostile;
 mod http;
 mod inspect;
+mod journey;
 mod keys_cli;
 mod labels;
 mod openapi;

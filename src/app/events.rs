@@ -118,3 +118,69 @@ pub async fn by_id(app: &App, hash_id: &str) -> Result<Vec<StoredEvent>, Error> 
         Ok(found)
     }
 }
+
+/// The most events a traceback gathers: a chain longer than this is cut, earliest kept.
+pub const TRACEBACK_LIMIT: i64 = 1000;
+
+/// Every event of a lot's chain (named by its class id): the events that name it, and back
+/// through each transformation that made it to the events of the lots it was made from.
+/// Earliest first.
+pub async fn traceback(app: &App, class_id: &str) -> Result<Vec<StoredEvent>, Error> {
+    use crate::domain::epcis::journey::{inputs, outputs};
+    let mut known: HashSet<String> = HashSet::from([class_id.to_owned()]);
+    let mut frontier = vec![class_id.to_owned()];
+    let mut events: std::collections::BTreeMap<i64, (String, StoredEvent)> = Default::default();
+    while !frontier.is_empty() && (events.len() as i64) < TRACEBACK_LIMIT {
+        let found = app.store.events_naming(&frontier, TRACEBACK_LIMIT).await?;
+        frontier.clear();
+        for event in found {
+            let body: serde_json::Value = serde_json::from_str(&event.body).unwrap_or_default();
+            let made_here = outputs(&body).iter().any(|o| known.contains(o));
+            if body["type"] == "TransformationEvent" && made_here {
+                for input in inputs(&body) {
+                    if known.insert(input.clone()) {
+                        frontier.push(input);
+                    }
+                }
+            }
+            let at = body["eventTime"].as_str().unwrap_or_default().to_owned();
+            events.entry(event.id).or_insert((at, event));
+        }
+    }
+    let mut chain: Vec<(chrono::DateTime<chrono::Utc>, StoredEvent)> = events
+        .into_values()
+        .map(|(at, e)| {
+            let at = chrono::DateTime::parse_from_rfc3339(&at)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or(e.record_time);
+            (at, e)
+        })
+        .collect();
+    chain.sort_by_key(|(at, e)| (*at, e.id));
+    chain.truncate(TRACEBACK_LIMIT as usize);
+    Ok(chain.into_iter().map(|(_, e)| e).collect())
+}
+
+/// The steps a shopper's page shows for a lot of `producer_id`: its chain's events as the
+/// producer (or an operator) recorded them, those declared wrong left out; earliest first.
+pub async fn journey(
+    app: &App,
+    class_id: &str,
+    producer_id: i64,
+) -> Result<Vec<crate::domain::epcis::journey::Step>, Error> {
+    let chain = traceback(app, class_id).await?;
+    let declared: HashSet<&str> = chain
+        .iter()
+        .filter(|e| e.declaration)
+        .map(|e| e.hash_id.as_str())
+        .collect();
+    Ok(chain
+        .iter()
+        .filter(|e| !declared.contains(e.hash_id.as_str()))
+        .filter(|e| e.organization_id.is_none_or(|o| o == producer_id))
+        .filter_map(|e| {
+            let body: serde_json::Value = serde_json::from_str(&e.body).ok()?;
+            crate::domain::epcis::journey::Step::of(&body)
+        })
+        .collect())
+}

@@ -319,6 +319,7 @@ mod tests {
             include_str!("auditlog.rs"),
             include_str!("reports.rs"),
             include_str!("recalls.rs"),
+            include_str!("events.rs"),
         ];
         let mut used: std::collections::BTreeSet<&str> = sources
             .iter()

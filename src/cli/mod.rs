@@ -352,6 +352,8 @@ async fn load_demo(app: &App, pace_ms: Option<u64>) -> anyhow::Result<()> {
         "demo data loaded: {} organizations, {} products, {} certifications, {} lots",
         summary.organizations, summary.products, summary.certifications, summary.lots
     );
+    let events = crate::demo::events(app).await?;
+    eprintln!("demo events captured: {events} (longan from Hưng Yên to Hà Nội, tea from Lâm Đồng)");
     // A password of its own for each demo database, shown this once.
     let password = crate::domain::secrets::random_secret(&mut rand::rngs::OsRng, 10);
     crate::demo::people(app, &password).await?;

@@ -637,6 +637,13 @@ pub trait EventStore: Send + Sync {
         &self,
         query: &EventQuery,
     ) -> Result<Vec<crate::domain::epcis::event::StoredEvent>, StoreError>;
+    /// Events that name any of `ids` (as an instance or a class), earliest first, at most
+    /// `limit`.
+    async fn events_naming(
+        &self,
+        ids: &[String],
+        limit: i64,
+    ) -> Result<Vec<crate::domain::epcis::event::StoredEvent>, StoreError>;
     /// The event with CBV hash id `hash_id` and its error declarations.
     async fn events_by_hash(
         &self,

@@ -36,6 +36,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/epcis/capture", post(capture))
         .route("/epcis/events", post(capture_one).get(query))
         .route("/epcis/events/{event_id}", get(event))
+        .route("/epcis/traceback", get(traceback))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CAPTURE_BYTES))
         .route_layer(axum::middleware::from_fn_with_state(state, auth::api_token))
 }
@@ -270,6 +271,28 @@ async fn event(
 ) -> Result<Response, ApiError> {
     let found = events::by_id(&s.app, &event_id).await?;
     let mut response = Json(query_document(&found, s.clock.now())).into_response();
+    epcis_headers(&mut response);
+    Ok(response)
+}
+
+#[derive(Debug, Deserialize)]
+struct TracebackParams {
+    /// The lot, by its class id (a GS1 Digital Link or EPC class URN, or truyxuat's own).
+    #[serde(rename = "epcClass")]
+    epc_class: String,
+}
+
+/// A lot's whole chain, back through transformations to the fields, as one query document.
+async fn traceback(
+    ApiCaller(_caller): ApiCaller,
+    State(s): State<AppState>,
+    Query(params): Query<TracebackParams>,
+) -> Result<Response, ApiError> {
+    let class = canonical_digital_link(&params.epc_class).unwrap_or(params.epc_class);
+    let chain = events::traceback(&s.app, &class).await?;
+    let mut doc = query_document(&chain, s.clock.now());
+    doc["epcisBody"]["queryResults"]["queryName"] = json!("Traceback");
+    let mut response = Json(doc).into_response();
     epcis_headers(&mut response);
     Ok(response)
 }

@@ -488,6 +488,8 @@ pub struct StoredEvent {
     pub hash_id: String,
     pub record_time: chrono::DateTime<chrono::Utc>,
     pub declaration: bool,
+    /// The organization it was captured for; none when an operator captured it.
+    pub organization_id: Option<i64>,
     pub body: String,
 }
 

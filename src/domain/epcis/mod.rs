@@ -6,3 +6,4 @@
 pub mod event;
 pub mod hash;
 pub mod identifiers;
+pub mod journey;

@@ -4,7 +4,8 @@
 use crate::domain::epcis::event::{NewEvent, StoredEvent};
 use crate::store::{EventQuery, EventStore};
 
-const EVENT_COLUMNS: &str = "e.id, e.hash_id, e.record_time, e.declaration, e.body";
+const EVENT_COLUMNS: &str =
+    "e.id, e.hash_id, e.record_time, e.declaration, e.organization_id, e.body";
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -12,6 +13,7 @@ struct EventRow {
     hash_id: String,
     record_time: DateTime<Utc>,
     declaration: bool,
+    organization_id: Option<i64>,
     body: String,
 }
 
@@ -22,6 +24,7 @@ impl From<EventRow> for StoredEvent {
             hash_id: r.hash_id,
             record_time: r.record_time,
             declaration: r.declaration,
+            organization_id: r.organization_id,
             body: r.body,
         }
     }
@@ -80,6 +83,28 @@ impl EventStore for ThisStore {
         push_one_of(&mut query, "e.disposition", &q.dispositions);
         query.push(" ORDER BY e.id LIMIT ");
         query.push_bind(q.limit);
+        let rows: Vec<EventRow> = query.build_query_as().fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().map(StoredEvent::from).collect())
+    }
+
+    async fn events_naming(
+        &self,
+        ids: &[String],
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut query = sqlx::QueryBuilder::<Db>::new(format!(
+            "SELECT {EVENT_COLUMNS} FROM epcis_events e WHERE e.id IN \
+             (SELECT event_id FROM epcis_event_ids WHERE identifier IN ("
+        ));
+        let mut list = query.separated(", ");
+        for id in ids {
+            list.push_bind(id.clone());
+        }
+        query.push(")) ORDER BY e.event_time, e.id LIMIT ");
+        query.push_bind(limit);
         let rows: Vec<EventRow> = query.build_query_as().fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(StoredEvent::from).collect())
     }

@@ -149,6 +149,7 @@ fn message_page(
         product: None,
         producer: None,
         lot: None,
+        journey: Vec::new(),
         certs: Vec::new(),
         serial: None,
         report_action: reportable.then(|| path.to_owned()),
@@ -446,6 +447,25 @@ async fn build_page(
             .map(|r| r.data.contact),
         None => None,
     };
+    // The lot's journey: indexed reads of the events naming it and what it was made from.
+    let journey = match &lot {
+        Some(l) => {
+            let gtin = product.data.gtin.map(|g| g.as_gtin14());
+            let class = crate::domain::epcis::journey::lot_class_id(
+                gtin.as_deref(),
+                product.id,
+                &l.data.code,
+            );
+            let steps = crate::app::events::journey(&state.app, &class, product.data.producer_id)
+                .await
+                .map_err(|e| PageError::from(e).into_response())?;
+            steps
+                .iter()
+                .map(|step| scan_view::JourneyLine::of(step, lang))
+                .collect()
+        }
+        None => Vec::new(),
+    };
     let path = uri.path().to_owned();
     let base_url = state.settings.base_url();
     let canonical = format!("{base_url}{path}");
@@ -500,6 +520,7 @@ async fn build_page(
         certs: certs.iter().map(|c| cert_line(c, today, s)).collect(),
         producer,
         lot,
+        journey,
         serial,
         report_action: verdict.map(|_| path.clone()),
         reported,

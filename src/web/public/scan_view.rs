@@ -142,6 +142,8 @@ pub struct ScanPage {
     pub product: Option<Product>,
     pub producer: Option<Organization>,
     pub lot: Option<Lot>,
+    /// The lot's journey, earliest step first.
+    pub journey: Vec<JourneyLine>,
     pub certs: Vec<CertLine>,
     pub serial: Option<String>,
     pub report_action: Option<String>,
@@ -152,6 +154,33 @@ pub struct ScanPage {
 impl ScanPage {
     fn day(&self, date: &NaiveDate) -> Day {
         Day(*date)
+    }
+}
+
+/// One step of a lot's journey as the page shows it.
+pub struct JourneyLine {
+    pub what: &'static str,
+    /// `dd/mm/yyyy` in the time zone the step was recorded in, and its ISO form.
+    pub date: String,
+    pub iso: String,
+    pub place: Option<String>,
+    pub province: Option<String>,
+    pub quantity: Option<String>,
+}
+
+impl JourneyLine {
+    pub fn of(step: &crate::domain::epcis::journey::Step, lang: crate::web::i18n::Lang) -> Self {
+        JourneyLine {
+            what: match lang {
+                crate::web::i18n::Lang::Vi => step.kind.label_vi(),
+                crate::web::i18n::Lang::En => step.kind.label_en(),
+            },
+            date: Day(step.at.date_naive()).to_string(),
+            iso: step.at.format("%Y-%m-%d").to_string(),
+            place: step.place.clone(),
+            province: step.province.clone(),
+            quantity: step.quantity.clone(),
+        }
     }
 }
 

@@ -1,0 +1,129 @@
+//! A lot's chain of events: the demo's dried longan (two harvests, drying, packing, shipping
+//! to Hà Nội, receiving) traced back as one EPCIS document, and shown as a journey on the
+//! shopper's page of one of its labels.
+
+use axum::http::StatusCode;
+use serde_json::json;
+use truyxuat::store::ListQuery;
+
+use crate::support::http::TestApp;
+use crate::support::labels::mint;
+
+const DRIED_LOT: &str = "https://id.gs1.org/01/08936049120206/10/LN-2026-08";
+
+/// The demo with its events captured; the id of the dried longan.
+async fn demo_with_events() -> (TestApp, i64) {
+    let app = TestApp::with_demo().await;
+    let captured = truyxuat::demo::events(&app.app).await.unwrap();
+    assert_eq!(captured, 8);
+    let products = app
+        .db
+        .store
+        .list_products(&ListQuery::search("Long nhãn sấy khô"), None)
+        .await
+        .unwrap();
+    (app, products[0].id)
+}
+
+#[tokio::test]
+async fn a_three_lot_transformation_chain_is_one_traceback_with_all_its_events() {
+    let (app, _) = demo_with_events().await;
+    let urn = "urn:epc:class:lgtin:893604912.0020.LN-2026-08".replace(':', "%3A");
+    let reply = app
+        .api(
+            "GET",
+            &format!("/epcis/traceback?epcClass={urn}"),
+            json!(null),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let doc = reply.json();
+    assert_eq!(doc["epcisBody"]["queryResults"]["queryName"], "Traceback");
+    let events = doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        .as_array()
+        .unwrap();
+    let steps: Vec<(&str, &str)> = events
+        .iter()
+        .map(|e| (e["type"].as_str().unwrap(), e["bizStep"].as_str().unwrap()))
+        .collect();
+    // Both gardens' harvests, the drying that made the lot from them, then the lot's own
+    // packing, shipping and receiving; the tea's events are not in it.
+    assert_eq!(
+        steps,
+        [
+            ("ObjectEvent", "commissioning"),
+            ("ObjectEvent", "commissioning"),
+            ("TransformationEvent", "commissioning"),
+            ("ObjectEvent", "packing"),
+            ("ObjectEvent", "shipping"),
+            ("ObjectEvent", "receiving"),
+        ]
+    );
+    let inputs = events[2]["inputQuantityList"].as_array().unwrap();
+    assert_eq!(inputs.len(), 2);
+    for (harvest, input) in events[..2].iter().zip(inputs) {
+        assert_eq!(harvest["quantityList"][0]["epcClass"], input["epcClass"]);
+    }
+    assert_eq!(events[3]["quantityList"][0]["epcClass"], DRIED_LOT);
+    // A fresh lot's traceback is its own harvest and the drying it went into.
+    let fresh = events[0]["quantityList"][0]["epcClass"]
+        .as_str()
+        .unwrap()
+        .replace(':', "%3A");
+    let reply = app
+        .api(
+            "GET",
+            &format!("/epcis/traceback?epcClass={fresh}"),
+            json!(null),
+        )
+        .await;
+    let list = reply.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
+        .as_array()
+        .unwrap()
+        .len();
+    assert_eq!(list, 2);
+}
+
+#[tokio::test]
+async fn a_label_of_the_dried_lot_shows_its_journey_in_vietnamese_within_14_kb() {
+    let (app, dried) = demo_with_events().await;
+    let label = mint(&app, dried, 1, Some("LN-2026-08")).await.remove(0);
+    let page = app.get(&label).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let steps = page.texts("#journey li");
+    assert_eq!(steps.len(), 6, "{steps:?}");
+    assert!(
+        steps[0].starts_with("Thu hoạch, sản xuất 25/07/2026 · 3000 kg"),
+        "{}",
+        steps[0]
+    );
+    assert!(
+        steps[0].contains("Vườn nhãn Hồng Nam, Hồng Nam, Hưng Yên"),
+        "{}",
+        steps[0]
+    );
+    assert!(
+        steps[2].starts_with("Chế biến 02/08/2026 · 1100 kg"),
+        "{}",
+        steps[2]
+    );
+    assert!(steps[5].starts_with("Nhận hàng 07/08/2026"), "{}", steps[5]);
+    assert!(
+        steps[5].contains("Cửa hàng đặc sản Phố Hiến, Hoàn Kiếm, Hà Nội"),
+        "{}",
+        steps[5]
+    );
+    assert_eq!(page.texts("#journey h2"), ["Hành trình sản phẩm"]);
+    let english = app.get_with(&label, "accept-language", "en").await;
+    assert!(
+        english.texts("#journey li")[3].starts_with("Packed 05/08/2026"),
+        "{:?}",
+        english.texts("#journey li")
+    );
+    let compressed = app.get_gzip(&label).await.body_bytes.len();
+    assert!(compressed <= 14 * 1024, "{compressed} bytes compressed");
+    assert!(!page.body.contains("<script src"), "no script");
+    // A label of another lot has no journey.
+    let tea = mint(&app, 1, 1, Some("CD-2026-09A")).await.remove(0);
+    assert!(app.get(&tea).await.texts("#journey li").is_empty());
+}
