@@ -630,3 +630,69 @@ fn an_inspector_rejects_recalls_reads_the_proof_and_handles_a_report() {
         String::from_utf8_lossy(&verified.stderr)
     );
 }
+
+#[test]
+fn a_shopper_reads_the_journey_of_dried_longan_on_a_phone() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = CliEnv::with_base_url("http://label.test");
+    env.ok(&["demo"]);
+    env.ok(&["keys", "new"]);
+    let products: serde_json::Value =
+        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
+    let dried = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["gtin"] == "08936049120206")
+        .expect("the demo's dried longan")["id"]
+        .to_string();
+    let (_, label) = first_label(
+        &env,
+        &["--product", &dried, "--count", "1", "--lot", "LN-2026-08"],
+    );
+    let server = env.serve();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots/journey");
+    let _ = std::fs::remove_dir_all(&shots);
+    let result_file = env.path("journey.json");
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/journey.mjs"))
+        .arg(format!("http://{}{label}", server.address))
+        .arg(&shots)
+        .arg(&result_file)
+        .output()
+        .expect("node is needed for the browser test");
+    let result = script_result(&result_file, &out);
+    assert_eq!(result["status"], 200);
+    assert_eq!(result["heading"], "Hành trình sản phẩm");
+    let steps: Vec<&str> = result["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 6, "{steps:?}");
+    let kinds = [
+        "Thu hoạch, sản xuất 25/07/2026",
+        "Thu hoạch, sản xuất 27/07/2026",
+        "Chế biến 02/08/2026",
+        "Đóng gói 05/08/2026",
+        "Xuất hàng 06/08/2026",
+        "Nhận hàng 07/08/2026",
+    ];
+    for (step, kind) in steps.iter().zip(kinds) {
+        assert!(step.starts_with(kind), "{step} (expected {kind})");
+    }
+    assert!(
+        steps[5].ends_with("Cửa hàng đặc sản Phố Hiến, Hoàn Kiếm, Hà Nội"),
+        "{}",
+        steps[5]
+    );
+    assert_eq!(result["scripts"], 0, "the page runs no script");
+    assert!(
+        result["scrollWidth"].as_i64().unwrap() <= 360,
+        "{}",
+        result["scrollWidth"]
+    );
+    assert_screenshots(&shots, "", &["first-screen", "journey"]);
+    drop(server);
+}
