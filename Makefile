@@ -77,6 +77,7 @@ bench: test-deps ## Benchmarks, printed beside their baselines
 	cargo bench --bench audit
 	python3 bench/audit_floor.py
 	cargo bench --bench inspector
+	cargo bench --bench events
 	bash bench/scan_page.sh 10
 
 soak: ## The label property tests with 1,000,000 cases

@@ -3,7 +3,7 @@
 //! shopper's page of one of its labels.
 
 use axum::http::StatusCode;
-use serde_json::json;
+use serde_json::{Value, json};
 use truyxuat::store::ListQuery;
 
 use crate::support::http::TestApp;
@@ -126,4 +126,89 @@ async fn a_label_of_the_dried_lot_shows_its_journey_in_vietnamese_within_14_kb()
     // A label of another lot has no journey.
     let tea = mint(&app, 1, 1, Some("CD-2026-09A")).await.remove(0);
     assert!(app.get(&tea).await.texts("#journey li").is_empty());
+}
+
+/// Partners' words reach the page: every hostile text of the fixtures, as the place of an
+/// event of the lot, leaves the page whole, escaped, one clean line of at most 120 characters,
+/// without control or bidi characters.
+#[tokio::test]
+async fn hostile_place_names_from_partners_are_shown_escaped_and_clean() {
+    let (app, dried) = demo_with_events().await;
+    let fixtures: Vec<Value> = include_str!("fixtures/hostile-text.jsonl")
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let events: Vec<Value> = fixtures
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            json!({
+                "type": "ObjectEvent",
+                "eventTime": format!("2026-09-01T{:02}:{:02}:00+07:00", i / 60, i % 60),
+                "eventTimeZoneOffset": "+07:00", "action": "OBSERVE", "bizStep": "receiving",
+                "quantityList": [{"epcClass": DRIED_LOT, "quantity": 1, "uom": "H87"}],
+                "truyxuat:place": {"name": f["text"], "province": f["text"]}
+            })
+        })
+        .collect();
+    let doc = json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": "2026-09-01T08:00:00+07:00",
+        "epcisBody": {"eventList": events}
+    });
+    let captured = app.api("POST", "/epcis/capture", doc).await;
+    assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    let label = mint(&app, dried, 1, Some("LN-2026-08")).await.remove(0);
+    let page = app.get(&label).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.trim_end().ends_with("</html>"),
+        "the page is whole"
+    );
+    assert!(!page.body.contains("<!--<script>") && !page.body.contains("<script>alert"));
+    assert!(!page.body.contains("<img src=x"));
+    let steps = page.texts("#journey li");
+    assert_eq!(steps.len(), 6 + fixtures.len());
+    for step in &steps[6..] {
+        assert!(
+            !step.chars().any(|c| c.is_control()
+                || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')),
+            "{step:?}"
+        );
+        // The step's words, its date and quantity, and a place and a province of at most
+        // 120 characters each (the 10,000-character fixture is cut).
+        assert!(
+            step.chars().count() <= 40 + 2 * 120 + 2,
+            "{} characters",
+            step.chars().count()
+        );
+    }
+    assert!(
+        steps.iter().any(|s| s.contains("HTX <!--<script>")),
+        "shown as typed, escaped"
+    );
+}
+
+/// The resolver's linkset of a label points partners to the lot's EPCIS events.
+#[tokio::test]
+async fn a_labels_linkset_links_to_the_lots_epcis_events() {
+    let (app, dried) = demo_with_events().await;
+    let label = mint(&app, dried, 1, Some("LN-2026-08")).await.remove(0);
+    let set = app.get(&format!("{label}?linkType=linkset")).await.json()["linkset"][0].clone();
+    let href = set["https://gs1.org/voc/epcis"][0]["href"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = href.trim_start_matches("http://127.0.0.1:8080");
+    assert!(
+        path.starts_with("/epcis/events?MATCH_anyEPCClass="),
+        "{href}"
+    );
+    let reply = app.api("GET", path, json!(null)).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    let events = reply.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"].clone();
+    // The events that name the lot itself: its drying (as output), packing, shipping, receiving.
+    assert_eq!(events.as_array().unwrap().len(), 4, "{events}");
 }

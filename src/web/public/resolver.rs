@@ -27,10 +27,11 @@ pub enum Wanted {
 }
 
 /// The link types offered for every product, in linkset order.
-const LINK_TYPES: [&str; 4] = [
+const LINK_TYPES: [&str; 5] = [
     "pip",
     "certificationInfo",
     "traceability",
+    "epcis",
     "verificationService",
 ];
 
@@ -77,6 +78,23 @@ fn target(
         "pip" => format!("{base}/products/{}", product.id),
         "certificationInfo" => format!("{base}/products/{}#certifications", product.id),
         "traceability" => format!("{base}/products/{}{lot_query}#origin", product.id),
+        // The EPCIS events of the lot (of the product, without one), for partners with a token.
+        "epcis" => {
+            let gtin = product.data.gtin.map(|g| g.as_gtin14());
+            let class = match lot {
+                Some(lot) => {
+                    crate::domain::epcis::journey::lot_class_id(gtin.as_deref(), product.id, lot)
+                }
+                None => match &gtin {
+                    Some(g) => format!("https://id.gs1.org/01/{g}"),
+                    None => format!("urn:truyxuat:product:{}", product.id),
+                },
+            };
+            format!(
+                "{base}/epcis/events?MATCH_anyEPCClass={}",
+                urlencode(&class)
+            )
+        }
         // The label's own page says whether it is genuine.
         _ => anchor.to_owned(),
     }
