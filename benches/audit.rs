@@ -12,7 +12,9 @@
 // A benchmark times itself by the wall clock.
 #![allow(clippy::disallowed_methods)]
 
-use std::str::FromStr;
+#[path = "support/postgres.rs"]
+mod postgres;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -24,7 +26,7 @@ use truyxuat::domain::audit::{ActorRecord, AuditEntry, EntityRef};
 use truyxuat::domain::lot::LotInput;
 use truyxuat::domain::organization::OrganizationInput;
 use truyxuat::domain::product::ProductInput;
-use truyxuat::store::{PostgresStore, Store};
+use truyxuat::store::Store;
 
 /// Writes timed each way.
 const WRITES: usize = 2_000;
@@ -207,22 +209,9 @@ async fn main() {
     )
     .await;
     if let Ok(server) = std::env::var("TRUYXUAT_TEST_POSTGRES_URL") {
-        let schema = format!("bench_{}", std::process::id());
-        let admin = sqlx::PgPool::connect(&server).await.unwrap();
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let options = sqlx::postgres::PgConnectOptions::from_str(&server)
-            .unwrap()
-            .options([("search_path", schema.as_str())]);
-        let store: Arc<dyn Store> = Arc::new(PostgresStore::open_with(options).await.unwrap());
-        store.migrate().await.unwrap();
-        append_cost("PostgreSQL", store).await;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&admin)
-            .await
-            .unwrap();
+        let pg = postgres::SchemaStore::open(&server, "bench").await;
+        append_cost("PostgreSQL", pg.store.clone()).await;
+        pg.drop().await;
     } else {
         println!("\n(PostgreSQL: set TRUYXUAT_TEST_POSTGRES_URL to measure it too)");
     }

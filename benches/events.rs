@@ -12,7 +12,9 @@
 // A benchmark times itself by the wall clock.
 #![allow(clippy::disallowed_methods)]
 
-use std::str::FromStr;
+#[path = "support/postgres.rs"]
+mod postgres;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,7 @@ use serde_json::{Value, json};
 use truyxuat::app::{App, Caller, events};
 use truyxuat::clock::SystemClock;
 use truyxuat::domain::epcis::event::read_document;
-use truyxuat::store::{PostgresStore, Store};
+use truyxuat::store::Store;
 
 const EVENTS: usize = 100_000;
 const PER_DOCUMENT: usize = 10_000;
@@ -155,22 +157,9 @@ async fn main() {
     )
     .await;
     if let Ok(server) = std::env::var("TRUYXUAT_TEST_POSTGRES_URL") {
-        let schema = format!("bench_events_{}", std::process::id());
-        let admin = sqlx::PgPool::connect(&server).await.unwrap();
-        sqlx::query(&format!("CREATE SCHEMA {schema}"))
-            .execute(&admin)
-            .await
-            .unwrap();
-        let options = sqlx::postgres::PgConnectOptions::from_str(&server)
-            .unwrap()
-            .options([("search_path", schema.as_str())]);
-        let store: Arc<dyn Store> = Arc::new(PostgresStore::open_with(options).await.unwrap());
-        store.migrate().await.unwrap();
-        run("PostgreSQL", store).await;
-        sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-            .execute(&admin)
-            .await
-            .unwrap();
+        let pg = postgres::SchemaStore::open(&server, "bench_events").await;
+        run("PostgreSQL", pg.store.clone()).await;
+        pg.drop().await;
     } else {
         println!("\n(PostgreSQL: set TRUYXUAT_TEST_POSTGRES_URL to measure it too)");
     }

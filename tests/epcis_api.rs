@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use truyxuat::domain::epcis::event::read_document;
 use truyxuat::domain::people::Role;
 
+use crate::support::epcis::harvest;
 use crate::support::http::TestApp;
 
 fn fixtures() -> PathBuf {
@@ -49,26 +50,6 @@ async fn cooperative(app: &TestApp) -> String {
     let id = coop.json()["id"].as_i64().unwrap();
     app.member_token("bientap@longnhan.vn", id, Role::Editor)
         .await
-}
-
-/// A harvest of 1,200 kg of longan of lot NH-2026-08, its class written as `class`.
-fn harvest(class: &str, time: &str) -> Value {
-    json!({
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-08-01T07:00:00+07:00",
-        "epcisBody": {"eventList": [{
-            "type": "ObjectEvent",
-            "eventTime": time,
-            "eventTimeZoneOffset": "+07:00",
-            "action": "ADD",
-            "bizStep": "commissioning",
-            "disposition": "active",
-            "quantityList": [{"epcClass": class, "quantity": 1200, "uom": "KGM"}],
-            "readPoint": {"id": "https://id.gs1.org/414/8936012345008"}
-        }]}
-    })
 }
 
 const LOT_DL: &str = "https://id.gs1.org/01/08936012345674/10/NH-2026-08";

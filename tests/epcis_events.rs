@@ -74,22 +74,10 @@ fn gs1s_examples_of_object_aggregation_and_transformation_events_are_read_whole(
 
 /// A harvest as a cooperative records it: 1,200 kg of longan of one lot.
 fn harvest() -> Value {
-    json!({
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-08-01T07:00:00+07:00",
-        "epcisBody": {"eventList": [{
-            "type": "ObjectEvent",
-            "eventTime": "2026-08-01T06:30:00+07:00",
-            "eventTimeZoneOffset": "+07:00",
-            "action": "ADD",
-            "bizStep": "commissioning",
-            "disposition": "active",
-            "quantityList": [{"epcClass": "https://id.gs1.org/01/08936012345674/10/NH-2026-08", "quantity": 1200, "uom": "KGM"}],
-            "readPoint": {"id": "https://id.gs1.org/414/8936012345008"}
-        }]}
-    })
+    crate::support::epcis::harvest(
+        "https://id.gs1.org/01/08936012345674/10/NH-2026-08",
+        "2026-08-01T06:30:00+07:00",
+    )
 }
 
 /// `doc` changed by `edit`, then read: the refusal's field.

@@ -126,23 +126,8 @@ fn product_body(n: usize) -> serde_json::Value {
 
 /// An EPCIS document of one harvest no other call sends.
 fn harvest_document(n: usize) -> serde_json::Value {
-    serde_json::json!({
-        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-        "type": "EPCISDocument",
-        "schemaVersion": "2.0",
-        "creationDate": "2026-08-01T07:00:00+07:00",
-        "epcisBody": {"eventList": [{
-            "type": "ObjectEvent",
-            "eventTime": "2026-08-01T06:30:00+07:00",
-            "eventTimeZoneOffset": "+07:00",
-            "action": "ADD",
-            "bizStep": "commissioning",
-            "quantityList": [{
-                "epcClass": format!("https://id.gs1.org/01/08936012345674/10/L{n}"),
-                "quantity": 1200, "uom": "KGM"
-            }]
-        }]}
-    })
+    let class = format!("https://id.gs1.org/01/08936012345674/10/L{n}");
+    crate::support::epcis::harvest(&class, "2026-08-01T06:30:00+07:00")
 }
 
 /// Rounds of concurrent scans, document uploads, product creations and event captures, until `enough`

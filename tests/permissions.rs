@@ -555,20 +555,8 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
         ("event.capture", false) => {
             let n = fresh("").trim().parse::<u32>().unwrap_or(0);
             let time = format!("2026-08-01T{:02}:{:02}:00+07:00", n / 60 % 24, n % 60);
-            let doc = json!({
-                "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
-                "type": "EPCISDocument",
-                "schemaVersion": "2.0",
-                "creationDate": "2026-08-01T07:00:00+07:00",
-                "epcisBody": {"eventList": [{
-                    "type": "ObjectEvent",
-                    "eventTime": time,
-                    "eventTimeZoneOffset": "+07:00",
-                    "action": "ADD",
-                    "bizStep": "commissioning",
-                    "quantityList": [{"epcClass": "https://id.gs1.org/01/08936012345674/10/L1", "quantity": 5, "uom": "KGM"}]
-                }]}
-            });
+            let class = "https://id.gs1.org/01/08936012345674/10/L1";
+            let doc = crate::support::epcis::harvest(class, &time);
             api("POST", "/epcis/capture".into(), doc)
         }
         (action, console) => panic!("no request for {action} (console: {console})"),

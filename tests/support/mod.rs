@@ -3,6 +3,7 @@
 pub mod changes;
 pub mod cli_env;
 pub mod db;
+pub mod epcis;
 pub mod fixtures;
 pub mod http;
 pub mod labels;
