@@ -212,3 +212,77 @@ async fn a_labels_linkset_links_to_the_lots_epcis_events() {
     // The events that name the lot itself: its drying (as output), packing, shipping, receiving.
     assert_eq!(events.as_array().unwrap().len(), 4, "{events}");
 }
+
+/// The inspector of the lot's province reads its whole chain on the lot's page: each event
+/// with its time, step, place and who recorded it; an event declared wrong says so.
+#[tokio::test]
+async fn an_inspector_reads_a_lots_chain_of_events_on_its_page() {
+    use crate::support::changes::Changes;
+    use truyxuat::domain::people::Role;
+    let (app, dried) = demo_with_events().await;
+    let department = app
+        .db
+        .store
+        .create_organization(
+            &crate::support::fixtures::department("Chi cục QLCL Hưng Yên")
+                .province("Hưng Yên")
+                .build(),
+            crate::support::fixtures::now(),
+        )
+        .await
+        .unwrap();
+    let inspector = app
+        .member(
+            "thanhtra@qlcl.hungyen.gov.vn",
+            department.id,
+            Role::Inspector,
+        )
+        .await;
+    // The shop declares its receiving wrong (the bags were counted twice).
+    let declared = json!({
+        "@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+        "type": "EPCISDocument", "schemaVersion": "2.0",
+        "creationDate": "2026-08-08T08:00:00+07:00",
+        "epcisBody": {"eventList": [{
+            "type": "ObjectEvent", "eventTime": "2026-08-07T10:30:00+07:00",
+            "eventTimeZoneOffset": "+07:00", "action": "OBSERVE", "bizStep": "receiving",
+            "disposition": "sellable_accessible",
+            "quantityList": [{"epcClass": DRIED_LOT, "quantity": 400, "uom": "H87"}],
+            "truyxuat:place": {"name": "Cửa hàng đặc sản Phố Hiến", "commune": "Hoàn Kiếm", "province": "Hà Nội"},
+            "errorDeclaration": {"declarationTime": "2026-08-08T08:00:00+07:00", "reason": "incorrect_data"}
+        }]}
+    });
+    let reply = app.api("POST", "/epcis/capture", declared).await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
+    let lots = app
+        .db
+        .store
+        .list_lots(&ListQuery::search("LN-2026-08"), Some(dried))
+        .await
+        .unwrap();
+    let page = app
+        .get_with(
+            &format!("/inspect/lots/{}", lots[0].id),
+            "cookie",
+            &inspector.cookie,
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    let rows = page.texts("#chain tbody tr");
+    assert_eq!(rows.len(), 6, "{rows:?}");
+    assert!(
+        rows[0].contains("25/07/2026 05:30") && rows[0].contains("Vườn nhãn Hồng Nam"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[2].contains("Chế biến"), "{}", rows[2]);
+    assert!(
+        rows[5].contains("Nhận hàng (đã khai báo sai)"),
+        "{}",
+        rows[5]
+    );
+    // The shopper's journey leaves the declared receiving out.
+    let label = mint(&app, dried, 1, Some("LN-2026-08")).await.remove(0);
+    let steps = app.get(&label).await.texts("#journey li");
+    assert_eq!(steps.len(), 5, "{steps:?}");
+}

@@ -839,6 +839,14 @@ pub static PRODUCER_EN: ProducerTexts = ProducerTexts {
 
 /// The words of a lot as an inspector sees it, and of its recalls.
 pub struct RecallTexts {
+    /// The lot's chain of EPCIS events (its traceback).
+    pub chain: &'static str,
+    pub chain_none: &'static str,
+    pub chain_when: &'static str,
+    pub chain_step: &'static str,
+    pub chain_where: &'static str,
+    pub chain_recorded_by: &'static str,
+    pub chain_declared: &'static str,
     pub lot: &'static str,
     pub product: &'static str,
     pub producer: &'static str,
@@ -914,6 +922,13 @@ pub static RECALL_VI: RecallTexts = RecallTexts {
     close_note: "Lý do kết thúc",
     close: "Kết thúc thu hồi",
     history: "Lịch sử thay đổi của lô",
+    chain: "Chuỗi sự kiện truy xuất (EPCIS)",
+    chain_none: "Chưa có sự kiện nào ghi nhận lô này.",
+    chain_when: "Thời điểm",
+    chain_step: "Bước",
+    chain_where: "Địa điểm",
+    chain_recorded_by: "Ghi nhận bởi",
+    chain_declared: "đã khai báo sai",
     recall_history: "Lịch sử",
     classes: [
         "Loại 1: nguy hại nghiêm trọng đến sức khoẻ",
@@ -958,6 +973,13 @@ pub static RECALL_EN: RecallTexts = RecallTexts {
     close_note: "Why the recall ends",
     close: "Close the recall",
     history: "What changed on this lot",
+    chain: "Traceability events (EPCIS)",
+    chain_none: "No event names this lot yet.",
+    chain_when: "When",
+    chain_step: "Step",
+    chain_where: "Where",
+    chain_recorded_by: "Recorded by",
+    chain_declared: "declared wrong",
     recall_history: "History",
     classes: [
         "Class 1: a serious risk to health",

@@ -30,9 +30,74 @@ struct LotPage {
     /// The product's other lots, which one recall may cover too.
     siblings: Vec<Lot>,
     recalls: Vec<Recall>,
+    /// The lot's traceback: every event of its chain, earliest first.
+    chain: Vec<ChainLine>,
     reasons: Vec<RecallReason>,
     form: RecallInput,
     errors: Invalid,
+}
+
+/// One event of a lot's chain as the inspector's table shows it.
+struct ChainLine {
+    when: String,
+    step: &'static str,
+    place: String,
+    recorded_by: String,
+    /// An error declaration of this event was captured.
+    declared: bool,
+    /// The start of its CBV hash id, enough to tell events apart.
+    id: String,
+}
+
+/// The lot's chain of events, with who recorded each (an organization's name, or the
+/// operator).
+async fn chain(
+    s: &AppState,
+    product: &Product,
+    lot: &Lot,
+    lang: crate::web::i18n::Lang,
+) -> Result<Vec<ChainLine>, PageError> {
+    use crate::domain::epcis::journey::{Step, lot_class_id};
+    let gtin = product.data.gtin.map(|g| g.as_gtin14());
+    let class = lot_class_id(gtin.as_deref(), product.id, &lot.data.code);
+    let events = app::events::traceback(&s.app, &class).await?;
+    let declared: std::collections::HashSet<&str> = events
+        .iter()
+        .filter(|e| e.declaration)
+        .map(|e| e.hash_id.as_str())
+        .collect();
+    let mut lines = Vec::new();
+    for e in events.iter().filter(|e| !e.declaration) {
+        let body: serde_json::Value = serde_json::from_str(&e.body).unwrap_or_default();
+        let Some(step) = Step::of(&body) else {
+            continue;
+        };
+        let recorded_by = match e.organization_id {
+            Some(id) => match s.store.organization(id).await? {
+                Some(org) => org.data.name,
+                None => format!("#{id}"),
+            },
+            None => "operator".to_owned(),
+        };
+        let place = [step.place.as_deref(), step.province.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", ");
+        let id = e.hash_id.trim_start_matches("ni:///sha-256;");
+        lines.push(ChainLine {
+            when: step.at.format("%d/%m/%Y %H:%M").to_string(),
+            step: match lang {
+                crate::web::i18n::Lang::Vi => step.kind.label_vi(),
+                crate::web::i18n::Lang::En => step.kind.label_en(),
+            },
+            place,
+            recorded_by,
+            declared: declared.contains(e.hash_id.as_str()),
+            id: id.chars().take(12).collect(),
+        });
+    }
+    Ok(lines)
 }
 
 impl LotPage {
@@ -75,6 +140,7 @@ async fn page(
         .filter(|l| l.id != lot.id)
         .collect();
     let recalls = s.store.recalls_of_lot(lot.id).await?;
+    let chain = chain(s, &product, &lot, ctx.lang).await?;
     let form = form.unwrap_or_else(|| RecallInput {
         lot_ids: vec![lot.id],
         ..Default::default()
@@ -88,6 +154,7 @@ async fn page(
         product,
         siblings,
         recalls,
+        chain,
         reasons: RecallReason::all(),
         form,
         errors,
