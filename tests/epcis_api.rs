@@ -125,15 +125,7 @@ async fn gs1s_examples_are_captured_and_a_second_capture_of_an_event_is_a_confli
     // Each is found again by its id, as a query document GS1's schema accepts.
     let mut answers = Vec::new();
     for id in &captured {
-        let encoded: String = id
-            .bytes()
-            .map(|b| match b {
-                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
-                    (b as char).to_string()
-                }
-                _ => format!("%{b:02X}"),
-            })
-            .collect();
+        let encoded = crate::support::http::urlencode(id);
         let reply = app
             .api_with(
                 &token,

@@ -6,7 +6,7 @@
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 use super::AppState;
 use super::auth::{self, ApiCaller};
 use super::error::{ApiError, AppError};
+use super::public::resolver::urlencode;
 use crate::app::events::{self, CAPTURE_LIMIT};
 use crate::domain::epcis::event::{EventError, ReadEvent, StoredEvent, read_document, read_single};
 use crate::domain::epcis::identifiers::canonical_digital_link;
@@ -112,7 +113,7 @@ async fn capture_one(
     )
     .await?;
     let stored = events::by_id(&s.app, &ids[0]).await?;
-    let location = format!("/epcis/events/{}", percent_encode(&ids[0]));
+    let location = format!("/epcis/events/{}", urlencode(&ids[0]));
     let mut response = (
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -267,7 +268,6 @@ async fn event(
     ApiCaller(_caller): ApiCaller,
     State(s): State<AppState>,
     Path(event_id): Path<String>,
-    _headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let found = events::by_id(&s.app, &event_id).await?;
     let mut response = Json(query_document(&found, s.clock.now())).into_response();
@@ -295,17 +295,4 @@ async fn traceback(
     let mut response = Json(doc).into_response();
     epcis_headers(&mut response);
     Ok(response)
-}
-
-/// `s` with every byte outside URI's unreserved set percent-encoded: an event id as one path
-/// segment.
-fn percent_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

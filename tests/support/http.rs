@@ -472,7 +472,8 @@ async fn operator_token(app: &App) -> String {
         .0
 }
 
-fn urlencode(s: &str) -> String {
+/// `s` percent-encoded for a URI's query or one path segment.
+pub fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

@@ -100,7 +100,8 @@ fn target(
     }
 }
 
-fn urlencode(s: &str) -> String {
+/// `s` percent-encoded for a URI's query or one path segment.
+pub(crate) fn urlencode(s: &str) -> String {
     serde_urlencoded::to_string([("", s)])
         .map(|p| p.trim_start_matches('=').to_owned())
         .unwrap_or_default()
