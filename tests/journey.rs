@@ -93,7 +93,7 @@ async fn a_label_of_the_dried_lot_shows_its_journey_in_vietnamese_within_14_kb()
     let steps = page.texts("#journey li");
     assert_eq!(steps.len(), 6, "{steps:?}");
     assert!(
-        steps[0].starts_with("Thu hoạch, sản xuất 25/07/2026 · 3000 kg"),
+        steps[0].starts_with("Thu hoạch, sản xuất 25/07/2026 · 3.000 kg"),
         "{}",
         steps[0]
     );
@@ -103,7 +103,7 @@ async fn a_label_of_the_dried_lot_shows_its_journey_in_vietnamese_within_14_kb()
         steps[0]
     );
     assert!(
-        steps[2].starts_with("Chế biến 02/08/2026 · 1100 kg"),
+        steps[2].starts_with("Chế biến 02/08/2026 · 1.100 kg"),
         "{}",
         steps[2]
     );

@@ -13,6 +13,7 @@ mod audit_log;
 mod browser;
 mod cli;
 mod connections;
+mod console_events;
 mod console_labels;
 mod console_records;
 mod epcis_api;

@@ -90,16 +90,22 @@ struct Asker {
 
 impl Asker {
     /// Whether the document lets them do `action` to the cooperative's records.
-    fn may(&self, matrix: &HashMap<String, HashMap<String, String>>, action: &str) -> bool {
+    fn may(
+        &self,
+        matrix: &HashMap<String, HashMap<String, String>>,
+        action: &str,
+        console: bool,
+    ) -> bool {
         let Some((role, place)) = self.role else {
             return false;
         };
         let scope = &matrix
             .get(action)
             .unwrap_or_else(|| panic!("{action} is not in docs/permissions.md"))[&role.to_string()];
-        // Evidence documents belong to no one, and an EPCIS event is recorded for the
-        // organization its maker acts for: any scope of the role covers them.
-        let unowned = matches!(action, "document.store" | "event.capture");
+        // Evidence documents belong to no one, and an EPCIS event sent to the API is recorded
+        // for the organization its maker acts for: any scope of the role covers them. (The
+        // console records an event of the cooperative's own lot, for the cooperative.)
+        let unowned = action == "document.store" || (action == "event.capture" && !console);
         match scope.as_str() {
             "all" => true,
             "own" => place == Place::Here || unowned,
@@ -298,6 +304,7 @@ fn routes() -> Vec<Route> {
         },
         route("recall.close", true, S::SEE_OTHER),
         route("report.handle", true, S::SEE_OTHER),
+        route("event.capture", true, S::SEE_OTHER),
     ]
 }
 
@@ -559,6 +566,19 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
             let doc = crate::support::epcis::harvest(class, &time);
             api("POST", "/epcis/capture".into(), doc)
         }
+        // The lot diary's form: a harvest of a new lot of the cooperative each time.
+        ("event.capture", true) => {
+            let (lot, _) = new_lot(app, r).await;
+            let lot = lot.to_string();
+            let fields = [
+                ("step", "harvested"),
+                ("lot_id", lot.as_str()),
+                ("date", "2026-08-01"),
+                ("quantity", "1.200"),
+                ("place", "Vườn VT-TN-0451"),
+            ];
+            form("/console/events".into(), &fields)
+        }
         (action, console) => panic!("no request for {action} (console: {console})"),
     }
 }
@@ -772,7 +792,7 @@ async fn walk_the_matrix(db: TestDb) {
                 }
             }
             let reply = app.send(request.body(Body::from(body)).unwrap()).await;
-            let may = asker.may(&matrix, route.action)
+            let may = asker.may(&matrix, route.action, route.console)
                 && (route.variant != "workspace"
                     || matches!(asker.role, Some((Role::Inspector | Role::Operator, _))));
             let known = matches!(credential, Credential::Session(_))

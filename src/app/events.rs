@@ -7,7 +7,11 @@ use std::collections::HashSet;
 use super::permissions::Target;
 use super::{App, Caller, Error};
 use crate::domain::audit::{AuditEntry, EntityRef};
-use crate::domain::epcis::event::{ReadEvent, StoredEvent};
+use crate::domain::epcis::event::{ReadEvent, StoredEvent, read_event};
+use crate::domain::epcis::hash::Prefixes;
+use crate::domain::epcis::journey::lot_class_id;
+use crate::domain::epcis::record::Recording;
+use crate::domain::organization::Organization;
 use crate::domain::validation::{Invalid, Refusal, Rule};
 use crate::store::{EventQuery, StoreError};
 
@@ -56,6 +60,18 @@ pub async fn capture(
     }
     let (organization, target) = capturing_for(app, caller).await?;
     caller.require("event.capture", &target)?;
+    store_events(app, caller, organization, events, pointers).await
+}
+
+/// Stores `events` for `organization` in one transaction, each with its audit entry, once
+/// the caller may capture there.
+async fn store_events(
+    app: &App,
+    caller: &Caller,
+    organization: Option<i64>,
+    events: &[ReadEvent],
+    pointers: &[String],
+) -> Result<Vec<String>, Error> {
     let mut seen = HashSet::new();
     for (event, pointer) in events.iter().zip(pointers) {
         if !event.error_declaration && !seen.insert(event.hash_id.as_str()) {
@@ -101,6 +117,56 @@ pub async fn capture(
     tx.append_audits(&entries).await?;
     tx.commit().await?;
     Ok(events.iter().map(|e| e.hash_id.clone()).collect())
+}
+
+/// Records the event a cooperative typed (the console's form): for the producer of its lot,
+/// naming each lot by its class id. Sent twice (a double tap), it is a conflict on `step`.
+pub async fn record(app: &App, caller: &Caller, recording: &Recording) -> Result<String, Error> {
+    let (producer, lot) = lot_class(app, recording.lot_id, "lot_id").await?;
+    caller.require("event.capture", &Target::of(&producer))?;
+    let mut inputs = Vec::with_capacity(recording.inputs.len());
+    for input in &recording.inputs {
+        inputs.push(lot_class(app, *input, "inputs").await?.1);
+    }
+    let event = recording.to_event(&lot, &inputs);
+    let read = read_event(&event, &Prefixes::from_context(None), "").map_err(|e| {
+        Error::Invalid(Invalid::field(
+            "step",
+            format!("the event is not EPCIS: {e}"),
+        ))
+    })?;
+    let pointers = ["step".to_owned()];
+    let ids = store_events(app, caller, Some(producer.id), &[read], &pointers).await?;
+    Ok(ids.into_iter().next().unwrap_or_default())
+}
+
+/// The producer of lot `lot_id` and the class id events name the lot by; a lot that is not
+/// stored is refused against `field`.
+pub async fn lot_class(
+    app: &App,
+    lot_id: i64,
+    field: &str,
+) -> Result<(Organization, String), Error> {
+    let missing = || {
+        let refusal = Refusal::new(Rule::NotFound, Some(lot_id.to_string()), "no such lot");
+        Error::Invalid(Invalid::by(field, refusal))
+    };
+    let lot = app.store.lot(lot_id).await?.ok_or_else(missing)?;
+    let product = app
+        .store
+        .product(lot.data.product_id)
+        .await?
+        .ok_or_else(missing)?;
+    let producer = app
+        .store
+        .organization(product.data.producer_id)
+        .await?
+        .ok_or_else(missing)?;
+    let gtin = product.data.gtin.map(|g| g.as_gtin14());
+    Ok((
+        producer,
+        lot_class_id(gtin.as_deref(), product.id, &lot.data.code),
+    ))
 }
 
 /// Events matching `query`, for any caller signed in: traceability data is shared along

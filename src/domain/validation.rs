@@ -36,6 +36,10 @@ pub enum Rule {
     NotADate,
     /// Not one of a list's entries (the text is the argument).
     NotInList,
+    /// Not a time of day (the text is the argument).
+    NotATime,
+    /// Later than now.
+    InFuture,
     /// Not a number (the text is the argument).
     NotANumber,
     /// Below zero.
@@ -198,6 +202,34 @@ impl fmt::Display for Invalid {
             write!(f, "{}: {}", e.field, e.message)?;
         }
         Ok(())
+    }
+}
+
+/// A quantity as typed in a form in Vietnam ("1.200,5", "1.200"), or as a phone's keypad
+/// gives it ("1200.5"). (A spreadsheet's cells are read otherwise: a number cell 1.125 is
+/// text "1.125" there.)
+pub fn parse_quantity(typed: &str) -> Result<f64, Refusal> {
+    let not_a_number = || Refusal::new(Rule::NotANumber, Some(typed.into()), "must be a number");
+    let q = typed.trim().replace([' ', '\u{a0}'], "");
+    // Dots group thousands when a comma marks the decimals, or when every group after the
+    // first has three digits ("1.200", "12.500.000"); otherwise a dot is the decimal point.
+    let groups: Vec<&str> = q.split('.').collect();
+    let grouped = groups.len() > 1
+        && !groups[0].is_empty()
+        && groups[0] != "0"
+        && groups[1..].iter().all(|g| g.len() == 3);
+    let q = if q.contains(',') {
+        q.replace('.', "").replace(',', ".")
+    } else if grouped {
+        q.replace('.', "")
+    } else {
+        q
+    };
+    let n: f64 = q.parse().map_err(|_| not_a_number())?;
+    if n.is_finite() {
+        Ok(n)
+    } else {
+        Err(not_a_number())
     }
 }
 
@@ -395,4 +427,22 @@ impl Validator {
 /// Treats an empty or blank optional string as absent.
 pub fn present(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_read_as_vietnamese_and_phone_keypads_write_them() {
+        assert_eq!(parse_quantity("1.200,5"), Ok(1200.5));
+        assert_eq!(parse_quantity("1200.5"), Ok(1200.5));
+        assert_eq!(parse_quantity("1.200"), Ok(1200.0));
+        assert_eq!(parse_quantity("12.500.000"), Ok(12_500_000.0));
+        assert_eq!(parse_quantity("1.5"), Ok(1.5));
+        assert_eq!(parse_quantity("0.250"), Ok(0.25));
+        assert_eq!(parse_quantity(" 3 000 "), Ok(3000.0));
+        assert!(parse_quantity("nhiều").is_err());
+        assert!(parse_quantity("NaN").is_err());
+    }
 }

@@ -144,6 +144,7 @@ pub struct Texts {
     pub producer_page: &'static ProducerTexts,
     pub overview: &'static OverviewTexts,
     pub lot_page: &'static LotTexts,
+    pub event_page: &'static EventTexts,
     pub recall: &'static RecallTexts,
     pub suspicious: &'static SuspiciousTexts,
 }
@@ -230,6 +231,7 @@ pub static VI: Texts = Texts {
     producer_page: &PRODUCER_VI,
     overview: &OVERVIEW_VI,
     lot_page: &LOTS_VI,
+    event_page: &EVENTS_VI,
     recall: &RECALL_VI,
     suspicious: &SUSPICIOUS_VI,
 };
@@ -316,6 +318,7 @@ pub static EN: Texts = Texts {
     producer_page: &PRODUCER_EN,
     overview: &OVERVIEW_EN,
     lot_page: &LOTS_EN,
+    event_page: &EVENTS_EN,
     recall: &RECALL_EN,
     suspicious: &SUSPICIOUS_EN,
 };
@@ -1574,6 +1577,72 @@ pub static LOTS_EN: LotTexts = LotTexts {
     save: "Save the lot",
     none_yet: "No lots yet.",
     recalled: "Recalled",
+};
+
+pub struct EventTexts {
+    pub title: &'static str,
+    pub new: &'static str,
+    pub step: &'static str,
+    pub lot: &'static str,
+    pub inputs: &'static str,
+    pub date: &'static str,
+    pub time: &'static str,
+    pub quantity: &'static str,
+    pub unit: &'static str,
+    pub place: &'static str,
+    pub plot: &'static str,
+    pub commune: &'static str,
+    pub province: &'static str,
+    pub save: &'static str,
+    pub recorded: &'static str,
+    pub recent: &'static str,
+    pub none_yet: &'static str,
+    pub no_lots: &'static str,
+    pub declared_wrong: &'static str,
+}
+
+pub static EVENTS_VI: EventTexts = EventTexts {
+    title: "Nhật ký lô hàng",
+    new: "Ghi việc vừa làm",
+    step: "Việc",
+    lot: "Lô hàng",
+    inputs: "Làm từ các lô (khi chế biến)",
+    date: "Ngày",
+    time: "Giờ",
+    quantity: "Số lượng",
+    unit: "Đơn vị",
+    place: "Nơi (vườn, xưởng, cửa hàng)",
+    plot: "Mã số vùng trồng",
+    commune: "Xã / phường",
+    province: "Tỉnh / thành phố",
+    save: "Ghi lại",
+    recorded: "Đã ghi. Người mua sẽ thấy bước này khi quét tem của lô.",
+    recent: "Đã ghi gần đây",
+    none_yet: "Chưa ghi việc nào.",
+    no_lots: "Hãy ghi lô hàng trước, rồi ghi những việc làm với lô đó.",
+    declared_wrong: "đã báo sai",
+};
+
+pub static EVENTS_EN: EventTexts = EventTexts {
+    title: "Lot diary",
+    new: "Record what was done",
+    step: "What",
+    lot: "Lot",
+    inputs: "Made from the lots (when processing)",
+    date: "Date",
+    time: "Time",
+    quantity: "Quantity",
+    unit: "Unit",
+    place: "Place (garden, workshop, shop)",
+    plot: "Growing area code",
+    commune: "Commune",
+    province: "Province",
+    save: "Record",
+    recorded: "Recorded. Shoppers see this step when they scan the lot's labels.",
+    recent: "Recorded lately",
+    none_yet: "Nothing recorded yet.",
+    no_lots: "Record a lot first, then what is done with it.",
+    declared_wrong: "declared wrong",
 };
 
 #[cfg(test)]

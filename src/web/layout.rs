@@ -56,6 +56,16 @@ impl Layout {
     }
 }
 
+impl Layout {
+    /// A step of a lot's journey in the page's language.
+    pub fn step(&self, kind: &crate::domain::epcis::journey::StepKind) -> &'static str {
+        match self.lang {
+            Lang::Vi => kind.label_vi(),
+            Lang::En => kind.label_en(),
+        }
+    }
+}
+
 /// Renders a typed template as an HTML response.
 pub fn render(page: &impl Template) -> Result<Response, PageError> {
     Ok(Html(page.render()?).into_response())

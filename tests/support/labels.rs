@@ -17,14 +17,20 @@ pub fn keys() -> Keyring {
     Keyring::single(KeySeed::from_bytes([7; 32]), now())
 }
 
-/// Mints `count` compact labels of a product (for its lot `lot`, activated at once);
-/// returns their paths, the part of each URI after the host.
+/// Mints `count` compact labels of a product (for its lot `lot`, activated at once: printed
+/// in the label where the product has a GTIN, given on activation otherwise); returns their
+/// paths, the part of each URI after the host.
 pub async fn mint(app: &TestApp, product_id: i64, count: u32, lot: Option<&str>) -> Vec<String> {
     let store = &*app.db.store;
+    let has_gtin = store
+        .product(product_id)
+        .await
+        .unwrap()
+        .is_some_and(|p| p.data.gtin.is_some());
     let request = MintRequest {
         product_id,
         count,
-        lot: lot.map(str::to_owned),
+        lot: lot.filter(|_| has_gtin).map(str::to_owned),
         profile: Profile::Compact,
     };
     let batch = app
@@ -33,6 +39,13 @@ pub async fn mint(app: &TestApp, product_id: i64, count: u32, lot: Option<&str>)
         .mint(&keys(), &request, count.max(1000), now())
         .await
         .unwrap();
+    if let Some(lot) = lot.filter(|_| !has_gtin) {
+        app.db
+            .store
+            .activate(batch.id, lot, None, now())
+            .await
+            .unwrap();
+    }
     let printable = app::labels::printable(store, batch.id).await.unwrap();
     let base = LabelBase::parse("http://127.0.0.1:8080").unwrap();
     let mut paths = Vec::new();

@@ -38,6 +38,23 @@ fn named(event: &Value, lists: &[&str]) -> Vec<String> {
     out
 }
 
+/// Every identifier an event names, what it made first.
+pub fn everything_named(event: &Value) -> Vec<String> {
+    named(
+        event,
+        &[
+            "outputQuantityList",
+            "outputEPCList",
+            "quantityList",
+            "epcList",
+            "childQuantityList",
+            "childEPCs",
+            "inputQuantityList",
+            "inputEPCList",
+        ],
+    )
+}
+
 /// What a transformation consumed.
 pub fn inputs(event: &Value) -> Vec<String> {
     named(event, &["inputEPCList", "inputQuantityList"])
@@ -79,6 +96,19 @@ impl StepKind {
             "shipping" | "departing" | "transporting" => StepKind::Shipped,
             "receiving" | "arriving" | "accepting" => StepKind::Received,
             _ => StepKind::Recorded,
+        }
+    }
+
+    /// The step's name in forms and links.
+    pub fn slug(self) -> &'static str {
+        match self {
+            StepKind::Harvested => "harvested",
+            StepKind::Processed => "processed",
+            StepKind::Packed => "packed",
+            StepKind::Shipped => "shipped",
+            StepKind::Received => "received",
+            StepKind::Recalled => "recalled",
+            StepKind::Recorded => "recorded",
         }
     }
 
@@ -149,15 +179,23 @@ impl Step {
             .and_then(|q| {
                 let n = q.get("quantity")?.as_f64()?;
                 let uom = q.get("uom").and_then(Value::as_str).unwrap_or_default();
-                Some(format!("{n} {}", unit_vi(uom)).trim().to_owned())
+                Some(
+                    format!("{} {}", vi_number(n), unit_vi(uom))
+                        .trim()
+                        .to_owned(),
+                )
             });
         Some(Step {
             kind: StepKind::of(event),
             at,
-            place: match (text("name"), text("commune")) {
-                (Some(n), Some(c)) => Some(format!("{n}, {c}")),
-                (n, c) => n.or(c),
-            },
+            place: Some(
+                [text("name"), text("plot"), text("commune")]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            )
+            .filter(|p| !p.is_empty()),
             province: text("province"),
             quantity,
         })
@@ -173,6 +211,27 @@ fn shown(s: &str) -> String {
         .filter(|c| !c.is_control() && !is_bidi_control(*c))
         .take(120)
         .collect()
+}
+
+/// A quantity as Vietnamese write it: 1.200,5 (thousands by dots, a decimal comma), to three
+/// decimals at most.
+fn vi_number(n: f64) -> String {
+    let text = format!("{:.3}", n.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let mut grouped = String::new();
+    for (i, digit) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(digit);
+    }
+    let fraction = fraction.trim_end_matches('0');
+    let sign = if n < 0.0 { "-" } else { "" };
+    if fraction.is_empty() {
+        format!("{sign}{grouped}")
+    } else {
+        format!("{sign}{grouped},{fraction}")
+    }
 }
 
 /// A UN/CEFACT unit as Vietnamese shoppers write it.
@@ -208,7 +267,15 @@ mod tests {
             Some("Vườn nhãn VT-HY-0451, Hồng Nam")
         );
         assert_eq!(step.province.as_deref(), Some("Hưng Yên"));
-        assert_eq!(step.quantity.as_deref(), Some("1200 kg"));
+        assert_eq!(step.quantity.as_deref(), Some("1.200 kg"));
+    }
+
+    #[test]
+    fn quantities_are_written_as_vietnamese_write_them() {
+        assert_eq!(vi_number(3000.0), "3.000");
+        assert_eq!(vi_number(1_234_567.5), "1.234.567,5");
+        assert_eq!(vi_number(0.25), "0,25");
+        assert_eq!(vi_number(950.0), "950");
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::app::registry;
 use crate::domain::lot::{Lot, LotInput};
 use crate::domain::product::Product;
 use crate::domain::province::{PROVINCES, Province};
-use crate::domain::validation::{Invalid, Refusal, Rule};
+use crate::domain::validation::{Invalid, parse_quantity};
 use crate::web::AppState;
 use crate::web::auth::Signed;
 use crate::web::layout::{Layout, render};
@@ -105,18 +105,7 @@ async fn list(signed: Signed, State(s): State<AppState>) -> PageResult {
 fn lot_input(form: &LotForm) -> Result<LotInput, Invalid> {
     let blank = |s: &str| Some(s.trim().to_owned()).filter(|s| !s.is_empty());
     let quantity = match blank(&form.quantity) {
-        // "1.200,5" as typed in Vietnam, "1200.5" as a phone's keypad may give it.
-        Some(q) => {
-            let q = if q.contains(',') {
-                q.replace('.', "").replace(',', ".")
-            } else {
-                q
-            };
-            Some(q.replace(' ', "").parse::<f64>().map_err(|_| {
-                let refusal = Refusal::new(Rule::NotANumber, Some(q.clone()), "must be a number");
-                Invalid::by("quantity", refusal)
-            })?)
-        }
+        Some(q) => Some(parse_quantity(&q).map_err(|refusal| Invalid::by("quantity", refusal))?),
         None => None,
     };
     Ok(LotInput {

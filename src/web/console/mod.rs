@@ -27,6 +27,7 @@ use crate::web::layout::{Layout, render};
 
 mod batches;
 mod certificates;
+mod events;
 mod imports;
 mod lots;
 mod overview;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(imports::router())
         .merge(certificates::router())
         .merge(lots::router())
+        .merge(events::router())
         .merge(photos::router())
         // Every console page needs a signed-in person; every form, its CSRF token.
         .route_layer(axum::middleware::from_fn_with_state(state, auth::signed_in))
