@@ -30,6 +30,8 @@ pub enum Kind {
     Products,
     Lots,
     Certificates,
+    /// What happened to the lots: harvests, processing, packing, shipping, receiving.
+    Events,
 }
 
 /// A column of a sheet: the field it fills, and what the template says about it.
@@ -55,6 +57,8 @@ pub enum List {
     CertificateKinds,
     /// The authorities in truyxuat that issue certificates.
     Issuers,
+    /// The steps a cooperative records.
+    Steps,
 }
 
 const fn column(
@@ -255,6 +259,113 @@ pub const CERTIFICATE_COLUMNS: [Column; 9] = [
     column("scope", "Phạm vi", "Không bắt buộc", "", false, None),
 ];
 
+pub const EVENT_COLUMNS: [Column; 12] = [
+    column(
+        "step",
+        "Việc",
+        "Bắt buộc: Thu hoạch, Chế biến, Đóng gói, Xuất hàng hoặc Nhận hàng",
+        "Thu hoạch",
+        true,
+        Some(List::Steps),
+    ),
+    column(
+        "product",
+        "Sản phẩm",
+        "Bắt buộc: tên sản phẩm hoặc mã GTIN",
+        "Chè Ô Long Cầu Đất",
+        true,
+        Some(List::ProductNames),
+    ),
+    column(
+        "lot",
+        "Mã lô",
+        "Bắt buộc: một lô của sản phẩm (ở trang Lô hàng, hoặc đã có trong truyxuat)",
+        "CD-2026-11",
+        true,
+        None,
+    ),
+    column(
+        "inputs",
+        "Làm từ các lô",
+        "Khi chế biến: mã các lô nguyên liệu, cách nhau bởi dấu ;",
+        "",
+        false,
+        None,
+    ),
+    column(
+        "date",
+        "Ngày",
+        "Bắt buộc; ngày/tháng/năm",
+        "15/11/2026",
+        true,
+        None,
+    ),
+    column(
+        "time",
+        "Giờ",
+        "Không bắt buộc; giờ:phút (để trống: 12:00)",
+        "06:30",
+        false,
+        None,
+    ),
+    column(
+        "quantity",
+        "Số lượng",
+        "Không bắt buộc; một con số",
+        "950",
+        false,
+        None,
+    ),
+    column(
+        "unit",
+        "Đơn vị",
+        "kg, tấn, g, lít hoặc cái (để trống: kg)",
+        "kg",
+        false,
+        None,
+    ),
+    column(
+        "place",
+        "Nơi",
+        "Không bắt buộc: vườn, xưởng, cửa hàng",
+        "Đồi chè Cầu Đất",
+        false,
+        None,
+    ),
+    column(
+        "plot",
+        "Mã số vùng trồng",
+        "Không bắt buộc",
+        "VT-LD-0107",
+        false,
+        None,
+    ),
+    column(
+        "commune",
+        "Xã / phường",
+        "Không bắt buộc",
+        "Xuân Trường",
+        false,
+        None,
+    ),
+    column(
+        "province",
+        "Tỉnh / thành phố",
+        "Không bắt buộc; chọn trong danh sách",
+        "Lâm Đồng",
+        false,
+        Some(List::Provinces),
+    ),
+];
+
+/// The steps as the events sheet's list offers them ("Thu hoạch").
+pub fn step_names() -> Vec<&'static str> {
+    crate::domain::epcis::record::RECORDABLE
+        .iter()
+        .map(|k| k.label_vi().split(", ").next().unwrap_or_default())
+        .collect()
+}
+
 /// The product groups of the OCOP programme, offered (not imposed) as categories.
 pub const CATEGORIES: [&str; 6] = [
     "Thực phẩm",
@@ -271,6 +382,7 @@ impl Kind {
             Kind::Products => "Sản phẩm",
             Kind::Lots => "Lô hàng",
             Kind::Certificates => "Chứng nhận",
+            Kind::Events => "Nhật ký lô hàng",
         }
     }
 
@@ -279,10 +391,11 @@ impl Kind {
             Kind::Products => &PRODUCT_COLUMNS,
             Kind::Lots => &LOT_COLUMNS,
             Kind::Certificates => &CERTIFICATE_COLUMNS,
+            Kind::Events => &EVENT_COLUMNS,
         }
     }
 
-    pub const ALL: [Kind; 3] = [Kind::Products, Kind::Lots, Kind::Certificates];
+    pub const ALL: [Kind; 4] = [Kind::Products, Kind::Lots, Kind::Certificates, Kind::Events];
 }
 
 /// The hidden sheet of dropdown lists.
@@ -321,6 +434,7 @@ pub struct SheetFile {
     pub products: Vec<Row>,
     pub lots: Vec<Row>,
     pub certificates: Vec<Row>,
+    pub events: Vec<Row>,
 }
 
 impl SheetFile {
@@ -329,6 +443,7 @@ impl SheetFile {
             Kind::Products => &self.products,
             Kind::Lots => &self.lots,
             Kind::Certificates => &self.certificates,
+            Kind::Events => &self.events,
         }
     }
 
@@ -337,6 +452,7 @@ impl SheetFile {
             Kind::Products => &mut self.products,
             Kind::Lots => &mut self.lots,
             Kind::Certificates => &mut self.certificates,
+            Kind::Events => &mut self.events,
         }
     }
 
@@ -450,9 +566,13 @@ fn cell_text(cell: &Data) -> String {
         Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
         Data::Float(f) => f.to_string(),
         Data::Bool(b) => b.to_string(),
+        // A time of day alone is a date-time on Excel's day zero.
         Data::DateTime(d) => d
             .as_datetime()
-            .map(|t| t.date().format("%Y-%m-%d").to_string())
+            .map(|t| match t.date().to_string().as_str() {
+                "1899-12-30" | "1899-12-31" => t.time().format("%H:%M").to_string(),
+                _ => t.date().format("%Y-%m-%d").to_string(),
+            })
             .unwrap_or_default(),
         Data::DateTimeIso(s) => s.chars().take(10).collect(),
         Data::DurationIso(s) => s.clone(),
@@ -490,7 +610,7 @@ pub fn read_xlsx(bytes: &[u8]) -> Result<SheetFile, ReadError> {
     }
     if file.is_empty() {
         return Err(unreadable(
-            "tệp không có trang nào có tiêu đề như tệp mẫu (Sản phẩm, Lô hàng, Chứng nhận), hoặc không có dòng dữ liệu nào",
+            "tệp không có trang nào có tiêu đề như tệp mẫu (Sản phẩm, Lô hàng, Chứng nhận, Nhật ký lô hàng), hoặc không có dòng dữ liệu nào",
         ));
     }
     Ok(file)
@@ -528,7 +648,7 @@ pub fn read_csv(bytes: &[u8]) -> Result<SheetFile, ReadError> {
         .ok_or_else(|| unreadable("tệp CSV trống"))??;
     let kind = kind_of_header(&header).ok_or_else(|| {
         unreadable(
-            "dòng đầu của tệp CSV không phải tiêu đề như tệp mẫu (Sản phẩm, Lô hàng hoặc Chứng nhận)",
+            "dòng đầu của tệp CSV không phải tiêu đề như tệp mẫu (Sản phẩm, Lô hàng, Chứng nhận hoặc Nhật ký lô hàng)",
         )
     })?;
     let body = records.collect::<Result<Vec<_>, _>>()?;
@@ -585,6 +705,7 @@ fn sheet_head(
                 }
                 // At least one row, so that the formula stays valid with no issuer known.
                 List::Issuers => format!("='{LISTS_SHEET}'!$D$1:$D${}", issuers.max(1)),
+                List::Steps => format!("='{LISTS_SHEET}'!$E$1:$E${}", step_names().len()),
             };
             // A warning, not a stop: a name not in the list may still be right (a product
             // already in truyxuat, a category the list lacks).
@@ -629,6 +750,9 @@ fn lists_sheet(workbook: &mut Workbook, issuers: &[String]) -> Result<(), String
     }
     for (i, name) in issuers.iter().enumerate() {
         sheet.write_string(i as u32, 3, name).map_err(xlsx)?;
+    }
+    for (i, step) in step_names().iter().enumerate() {
+        sheet.write_string(i as u32, 4, *step).map_err(xlsx)?;
     }
     sheet.set_hidden(true);
     Ok(())

@@ -34,6 +34,13 @@ mod sqlite {
         super::certificates_by_issuer_and_product(db.store.clone()).await;
         db.finish().await;
     }
+
+    #[tokio::test]
+    async fn a_lot_diary_sheet_becomes_epcis_events_once() {
+        let db = super::TestDb::sqlite().await;
+        super::lot_diary_sheet(db.store.clone()).await;
+        db.finish().await;
+    }
 }
 
 mod postgres {
@@ -48,6 +55,13 @@ mod postgres {
     async fn certificates_name_their_issuer_and_product_and_export_back_unchanged() {
         let db = super::TestDb::postgres().await;
         super::certificates_by_issuer_and_product(db.store.clone()).await;
+        db.finish().await;
+    }
+
+    #[tokio::test]
+    async fn a_lot_diary_sheet_becomes_epcis_events_once() {
+        let db = super::TestDb::postgres().await;
+        super::lot_diary_sheet(db.store.clone()).await;
         db.finish().await;
     }
 }
@@ -303,7 +317,7 @@ async fn an_editor_checks_fixes_and_imports_fifty_products_in_the_console() {
     let valid = upload(&app, &editor, coop, &file, "import", true).await;
     assert_eq!(
         valid.texts("#counts tbody tr:first-child td"),
-        vec!["48", "0", "0"]
+        vec!["48", "0", "0", "0"]
     );
     // The two rows fixed in the error file, imported: 50.
     let fixed: Vec<Vec<String>> = errors
@@ -695,4 +709,122 @@ async fn certificates_by_issuer_and_product(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(h9.data.valid_until.to_string(), "2028-06-30");
     assert_eq!(audit_entries(&store).await, entries + 1);
+}
+
+/// The lot diary's sheet: events naming a lot of a product made by the same file, a lot of
+/// a stored product by its GTIN, a processing step from another lot; bad rows refused at
+/// their cell; the same file again adds nothing.
+async fn lot_diary_sheet(store: Arc<dyn Store>) {
+    use truyxuat::store::EventQuery;
+    let app = app_at(&store, now());
+    let cli = Caller::cli();
+    let coop = cooperative_with_oolong(&store).await;
+    let products = vec![cells(&["", "Trà xanh", "Đồ uống", "gói", "", "", ""])];
+    let lots = vec![
+        cells(&["Trà xanh", "TX-01", "15/11/2026", "", "", "", "", ""]),
+        cells(&["8930000000019", "OL-01", "16/11/2026", "", "", "", "", ""]),
+    ];
+    let place = ["Đồi chè Cầu Đất", "VT-LD-0107", "Xuân Trường", "Lâm Đồng"];
+    let event = |step: &str, product: &str, lot: &str, inputs: &str, date: &str, q: &str| {
+        let mut row = cells(&[step, product, lot, inputs, date, "06:30", q, "kg"]);
+        row.extend(cells(&place));
+        row
+    };
+    let events = vec![
+        event("Thu hoạch", "trà xanh", "TX-01", "", "15/11/2026", "950"),
+        // A number cell of Excel reads "1200.5".
+        event(
+            "thu hoach",
+            "8930000000019",
+            "OL-01",
+            "",
+            "16/11/2026",
+            "1200.5",
+        ),
+        event(
+            "Chế biến",
+            "Chè Ô Long",
+            "OL-01",
+            "TX-01",
+            "18/11/2026",
+            "300",
+        ),
+        event("Đóng gói", "Chè Ô Long", "OL-01", "", "20/11/2026", "1.200"),
+        event("Thu hồi", "Chè Ô Long", "OL-01", "", "20/11/2026", ""),
+        event("Đóng gói", "Chè Ô Long", "XX-99", "", "20/11/2026", ""),
+        event("Xuất hàng", "Chè Ô Long", "OL-01", "", "30/11/2026", ""),
+        event("Chế biến", "Chè Ô Long", "OL-01", "ZZ-1", "21/11/2026", ""),
+        event("Đóng gói", "Chè Ô Long", "OL-01", "", "20/11/2026", "1.200"),
+    ];
+    let bytes = sheets::workbook(
+        &[
+            (Kind::Products, products),
+            (Kind::Lots, lots),
+            (Kind::Events, events),
+        ],
+        None,
+        &[],
+    )
+    .unwrap();
+    let file = sheets::read_xlsx(&bytes).unwrap();
+    let valid = Options {
+        valid_rows_only: true,
+        ..Default::default()
+    };
+    let before = audit_entries(&store).await;
+    let first = imports::import_sheets(&app, &cli, coop, &file, valid)
+        .await
+        .unwrap();
+    let places: Vec<(u32, &str)> = first
+        .errors
+        .iter()
+        .map(|e| (e.row, e.column.as_str()))
+        .collect();
+    assert_eq!(
+        places,
+        vec![
+            (8, "A (Việc)"),
+            (9, "C (Mã lô)"),
+            (10, "E (Ngày)"),
+            (11, "D (Làm từ các lô)"),
+            (11, "D (Làm từ các lô)"),
+            (12, "A (Việc)"),
+        ]
+    );
+    assert_eq!(first.created.events, 4);
+    // A product, two lots, four events: one audit entry each.
+    assert_eq!(audit_entries(&store).await - before, 7);
+
+    let oolong = "https://id.gs1.org/01/08930000000019/10/OL-01";
+    let found = store
+        .events(&EventQuery {
+            any_class: vec![oolong.into()],
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let bodies: Vec<serde_json::Value> = found
+        .iter()
+        .map(|e| serde_json::from_str(&e.body).unwrap())
+        .collect();
+    assert_eq!(bodies.len(), 3, "{bodies:?}");
+    assert_eq!(bodies[0]["quantityList"][0]["quantity"], 1200.5);
+    assert_eq!(bodies[0]["eventTime"], "2026-11-16T06:30:00+07:00");
+    let green = store.products_of(coop).await.unwrap();
+    let green = green.iter().find(|p| p.data.name == "Trà xanh").unwrap();
+    assert_eq!(bodies[1]["type"], "TransformationEvent");
+    assert_eq!(
+        bodies[1]["inputQuantityList"][0]["epcClass"],
+        format!("urn:truyxuat:lot:{}:TX-01", green.id)
+    );
+    assert_eq!(bodies[1]["truyxuat:place"]["plot"], "VT-LD-0107");
+
+    // The same file again: every event was captured, nothing is added.
+    let again = imports::import_sheets(&app, &cli, coop, &file, valid)
+        .await
+        .unwrap();
+    assert_eq!(again.unchanged.events, 4);
+    assert_eq!(again.created.events, 0);
+    assert_eq!(audit_entries(&store).await - before, 7);
 }

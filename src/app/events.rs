@@ -94,26 +94,7 @@ async fn store_events(
         return Err(conflict(at, format!("event {first} was captured already")));
     }
     let ids = tx.insert_events(&new, now).await?;
-    let entries: Vec<AuditEntry> = events
-        .iter()
-        .zip(&ids)
-        .map(|(e, id)| {
-            let after = serde_json::json!({ "id": id, "hash_id": e.hash_id, "event": e.body });
-            AuditEntry::new(
-                now,
-                caller.actor.record(),
-                if e.error_declaration {
-                    "event.declare_error"
-                } else {
-                    "event.capture"
-                },
-                EntityRef::new("event", e.hash_id.clone()),
-                None,
-                Some(after),
-                caller.request_id.clone(),
-            )
-        })
-        .collect();
+    let entries = audit_entries(caller, now, events, &ids);
     tx.append_audits(&entries).await?;
     tx.commit().await?;
     Ok(events.iter().map(|e| e.hash_id.clone()).collect())
@@ -167,6 +148,36 @@ pub async fn lot_class(
         producer,
         lot_class_id(gtin.as_deref(), product.id, &lot.data.code),
     ))
+}
+
+/// The audit entries of `events`, just stored as rows `ids`: one each, the event as received.
+pub(crate) fn audit_entries(
+    caller: &Caller,
+    now: chrono::DateTime<chrono::Utc>,
+    events: &[ReadEvent],
+    ids: &[i64],
+) -> Vec<AuditEntry> {
+    events
+        .iter()
+        .zip(ids)
+        .map(|(e, id)| {
+            let after = serde_json::json!({ "id": id, "hash_id": e.hash_id, "event": e.body });
+            let action = if e.error_declaration {
+                "event.declare_error"
+            } else {
+                "event.capture"
+            };
+            AuditEntry::new(
+                now,
+                caller.actor.record(),
+                action,
+                EntityRef::new("event", e.hash_id.clone()),
+                None,
+                Some(after),
+                caller.request_id.clone(),
+            )
+        })
+        .collect()
 }
 
 /// Events matching `query`, for any caller signed in: traceability data is shared along

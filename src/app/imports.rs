@@ -1,8 +1,12 @@
 //! A cooperative's spreadsheet (products, lots and certificates) imported into its records:
 //! every row checked by the same rules as a form, matched with what is stored (by the
 //! truyxuat id of an exported file, by GTIN, or by name; a lot by its product and code; a
-//! certificate by its issuer and number), then created, updated or left as it is. All or nothing unless the valid rows alone are asked for; a
-//! dry run stores nothing. Importing the same file twice changes nothing the second time.
+//! certificate by its issuer and number), then created, updated or left as it is; the lot
+//! diary's events are captured (`events`). All or nothing unless the valid rows alone are
+//! asked for; a dry run stores nothing. Importing the same file twice changes nothing the
+//! second time.
+
+mod events;
 
 use std::collections::HashMap;
 
@@ -50,6 +54,7 @@ pub struct Counts {
     pub products: usize,
     pub lots: usize,
     pub certificates: usize,
+    pub events: usize,
 }
 
 /// What an import found and did.
@@ -197,14 +202,16 @@ pub async fn import_sheets(
         )));
     }
     let target = crate::app::permissions::Target::of(&producer);
-    for (rows, actions) in [
-        (&file.products, ["product.create", "product.update"]),
-        (&file.lots, ["lot.create", "lot.update"]),
+    let sheets: [(&[Row], &[&str]); 4] = [
+        (&file.products, &["product.create", "product.update"]),
+        (&file.lots, &["lot.create", "lot.update"]),
         (
             &file.certificates,
-            ["certification.create", "certification.update"],
+            &["certification.create", "certification.update"],
         ),
-    ] {
+        (&file.events, &["event.capture"]),
+    ];
+    for (rows, actions) in sheets {
         if !rows.is_empty() {
             for action in actions {
                 caller.require(action, &target)?;
@@ -239,6 +246,31 @@ pub async fn import_sheets(
         taken_numbers(app, &mut check, &file.certificates, &rows).await?;
         rows
     };
+    let event_rows = if file.events.is_empty() {
+        Vec::new()
+    } else {
+        let file_lots: Vec<(ProductRef, String)> = file
+            .lots
+            .iter()
+            .zip(&lots)
+            .filter(|(row, _)| !check.has_errors(Kind::Lots, row.number))
+            .filter_map(|(row, lot)| Some((lot.as_ref()?.product, row.get("code").to_owned())))
+            .collect();
+        let known = events::KnownLots::new(&stored_lots, &file_lots, &stored_products);
+        let classes = events::ClassIds {
+            stored: &stored_products,
+        };
+        events::check_events(
+            app,
+            &mut check,
+            &file.events,
+            &names,
+            &products,
+            &known,
+            &classes,
+        )
+        .await?
+    };
 
     let mut outcome = Outcome::default();
     let product_ok = |i: usize| !check.has_errors(Kind::Products, file.products[i].number);
@@ -261,6 +293,13 @@ pub async fn import_sheets(
             tally(&mut outcome, &cert.plan, |c| &mut c.certificates);
         }
     }
+    for (row, event) in file.events.iter().zip(&event_rows) {
+        if let Some(event) = event
+            && !check.has_errors(Kind::Events, row.number)
+        {
+            tally(&mut outcome, event.plan(), |c| &mut c.events);
+        }
+    }
     outcome.errors = check.errors;
     outcome.errors.sort_by_key(|e| (e.kind, e.row));
     if options.dry_run || (!outcome.errors.is_empty() && !options.valid_rows_only) {
@@ -270,6 +309,7 @@ pub async fn import_sheets(
         products,
         lots,
         certificates,
+        events: event_rows,
     };
     store(app, caller, producer_id, file, &outcome, planned).await?;
     outcome.stored = true;
@@ -506,9 +546,9 @@ fn check_lots(
             }
         };
         let quantity = match row.optional("quantity") {
-            Some(q) => match q.replace(' ', "").replace(',', ".").parse::<f64>() {
-                Ok(q) => Some(q),
-                Err(_) => {
+            Some(q) => match sheet_number(&q) {
+                Some(q) => Some(q),
+                None => {
                     let message = format!("'{q}' is not a number");
                     check.refuse(
                         (kind, row.number),
@@ -741,6 +781,7 @@ struct Planned {
     products: Vec<ProductRow>,
     lots: Vec<Option<LotRow>>,
     certificates: Vec<Option<CertificateRow>>,
+    events: Vec<Option<events::EventRow>>,
 }
 
 /// Stores the planned changes of the rows without errors in one transaction, one audit
@@ -759,6 +800,7 @@ async fn store(
         products,
         lots,
         certificates,
+        events: event_rows,
     } = planned;
     let refused = |kind: Kind, row: u32| {
         outcome
@@ -789,6 +831,9 @@ async fn store(
     ];
     if !file.certificates.is_empty() {
         actions.extend(["certification.create", "certification.update"]);
+    }
+    if !file.events.is_empty() {
+        actions.push("event.capture");
     }
     for action in actions {
         caller.require(action, &target)?;
@@ -936,9 +981,31 @@ async fn store(
             Plan::Unchanged => {}
         }
     }
+    // Events last: they name lots by their products' ids and GTINs, known now.
+    let accepted: Vec<events::EventRow> = file
+        .events
+        .iter()
+        .zip(event_rows)
+        .filter(|(row, _)| !refused(Kind::Events, row.number))
+        .filter_map(|(_, event)| event)
+        .collect();
+    let captured =
+        events::store_events(&mut *tx, caller, producer_id, accepted, &made, now).await?;
+    entries.extend(captured);
     tx.append_audits(&entries).await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// A number as a spreadsheet cell holds it: "1200", "1200.5" (a number cell), "1200,5"
+/// (typed with a decimal comma), spaces ignored.
+fn sheet_number(typed: &str) -> Option<f64> {
+    typed
+        .replace(' ', "")
+        .replace(',', ".")
+        .parse::<f64>()
+        .ok()
+        .filter(|n| n.is_finite())
 }
 
 /// The template to fill in, its issuer column offering every authority in truyxuat.

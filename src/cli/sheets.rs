@@ -76,8 +76,8 @@ pub async fn import(
     }
     let counts = |c: imports::Counts| {
         format!(
-            "{} products, {} lots, {} certificates",
-            c.products, c.lots, c.certificates
+            "{} products, {} lots, {} certificates, {} events",
+            c.products, c.lots, c.certificates, c.events
         )
     };
     println!(

@@ -747,6 +747,7 @@ pub struct ImportTexts {
     pub products: &'static str,
     pub lots: &'static str,
     pub certificates: &'static str,
+    pub events: &'static str,
     pub errors: &'static str,
     pub sheet: &'static str,
     pub row: &'static str,
@@ -758,7 +759,7 @@ pub struct ImportTexts {
 
 pub static IMPORTS_VI: ImportTexts = ImportTexts {
     title: "Nhập từ Excel",
-    intro: "Tải tệp mẫu, điền danh sách sản phẩm, lô hàng và giấy chứng nhận trong Excel, rồi gửi lên đây. Hãy bấm Kiểm tra trước: không có gì được lưu cho đến khi bạn bấm Nhập.",
+    intro: "Tải tệp mẫu, điền danh sách sản phẩm, lô hàng, giấy chứng nhận và nhật ký lô hàng trong Excel, rồi gửi lên đây. Hãy bấm Kiểm tra trước: không có gì được lưu cho đến khi bạn bấm Nhập.",
     template: "Tải tệp mẫu (.xlsx)",
     export: "Tải danh sách hiện có (.xlsx)",
     producer: "Cơ sở sản xuất",
@@ -778,6 +779,7 @@ pub static IMPORTS_VI: ImportTexts = ImportTexts {
     products: "Sản phẩm",
     lots: "Lô hàng",
     certificates: "Chứng nhận",
+    events: "Nhật ký",
     errors: "Lỗi",
     sheet: "Trang",
     row: "Dòng",
@@ -789,7 +791,7 @@ pub static IMPORTS_VI: ImportTexts = ImportTexts {
 
 pub static IMPORTS_EN: ImportTexts = ImportTexts {
     title: "Import from Excel",
-    intro: "Download the template, fill in your products, lots and certificates in Excel, and send it here. Check first: nothing is stored until you press Import.",
+    intro: "Download the template, fill in your products, lots, certificates and lot diary in Excel, and send it here. Check first: nothing is stored until you press Import.",
     template: "Download the template (.xlsx)",
     export: "Download your records (.xlsx)",
     producer: "Producer",
@@ -809,6 +811,7 @@ pub static IMPORTS_EN: ImportTexts = ImportTexts {
     products: "Products",
     lots: "Lots",
     certificates: "Certificates",
+    events: "Diary",
     errors: "Errors",
     sheet: "Sheet",
     row: "Row",
