@@ -38,7 +38,7 @@ fn examples() -> Vec<PathBuf> {
 }
 
 /// A cooperative and an editor's token there.
-async fn cooperative(app: &TestApp) -> String {
+pub(crate) async fn cooperative(app: &TestApp) -> String {
     let coop = app
         .api(
             "POST",
@@ -52,7 +52,7 @@ async fn cooperative(app: &TestApp) -> String {
         .await
 }
 
-const LOT_DL: &str = "https://id.gs1.org/01/08936012345674/10/NH-2026-08";
+pub(crate) const LOT_DL: &str = "https://id.gs1.org/01/08936012345674/10/NH-2026-08";
 const LOT_URN: &str = "urn:epc:class:lgtin:893601234.0567.NH-2026-08";
 
 /// Writes each document to a file and runs GS1's schema over them all (`tests/epcis/validate.py`).
@@ -107,7 +107,7 @@ async fn gs1s_examples_are_captured_and_a_second_capture_of_an_event_is_a_confli
             assert_eq!(reply.header("content-type"), "application/problem+json");
         } else {
             assert_eq!(reply.status, StatusCode::CREATED, "{name}: {}", reply.body);
-            assert_eq!(reply.header("gs1-epcis-capture-limit"), "10000");
+            assert_eq!(reply.header("gs1-epcis-capture-limit"), "100000");
             let answered: Vec<String> = reply.json()["eventIDs"]
                 .as_array()
                 .unwrap()

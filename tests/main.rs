@@ -17,6 +17,7 @@ mod console_events;
 mod console_labels;
 mod console_records;
 mod epcis_api;
+mod epcis_capture_jobs;
 mod epcis_events;
 mod epcis_hash;
 mod faults;

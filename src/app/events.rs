@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use super::permissions::Target;
 use super::{App, Caller, Error};
-use crate::domain::audit::{AuditEntry, EntityRef};
+use crate::domain::audit::{ActorRecord, AuditEntry, EntityRef};
 use crate::domain::epcis::event::{ReadEvent, StoredEvent, read_event};
 use crate::domain::epcis::hash::Prefixes;
 use crate::domain::epcis::journey::lot_class_id;
@@ -15,13 +15,13 @@ use crate::domain::organization::Organization;
 use crate::domain::validation::{Invalid, Refusal, Rule};
 use crate::store::{EventQuery, StoreError};
 
-/// The most events one capture takes; a larger document is refused as a whole (413).
-pub const CAPTURE_LIMIT: usize = 10_000;
-
 /// The organization a capture is recorded for, and what the caller needs there: the one
 /// the caller acts for in a producer (a token's, or a person's first), or, for an operator,
 /// none.
-async fn capturing_for(app: &App, caller: &Caller) -> Result<(Option<i64>, Target), Error> {
+pub(crate) async fn capturing_for(
+    app: &App,
+    caller: &Caller,
+) -> Result<(Option<i64>, Target), Error> {
     let organization = caller
         .actor
         .grants()
@@ -60,17 +60,35 @@ pub async fn capture(
     }
     let (organization, target) = capturing_for(app, caller).await?;
     caller.require("event.capture", &target)?;
-    store_events(app, caller, organization, events, pointers).await
+    let sender = Sender::of(caller);
+    store_events(app, &sender, organization, events, pointers, None).await
+}
+
+/// Who sent events, as their audit entries record it: the actor and the request.
+pub(crate) struct Sender {
+    pub actor: ActorRecord,
+    pub request_id: Option<String>,
+}
+
+impl Sender {
+    pub fn of(caller: &Caller) -> Sender {
+        Sender {
+            actor: caller.actor.record(),
+            request_id: caller.request_id.clone(),
+        }
+    }
 }
 
 /// Stores `events` for `organization` in one transaction, each with its audit entry, once
-/// the caller may capture there.
-async fn store_events(
+/// the sender may capture there; with `job`, the capture job they come from ends done in
+/// the same transaction.
+pub(crate) async fn store_events(
     app: &App,
-    caller: &Caller,
+    sender: &Sender,
     organization: Option<i64>,
     events: &[ReadEvent],
     pointers: &[String],
+    job: Option<i64>,
 ) -> Result<Vec<String>, Error> {
     let mut seen = HashSet::new();
     for (event, pointer) in events.iter().zip(pointers) {
@@ -85,17 +103,22 @@ async fn store_events(
     let now = app.now();
     let mut tx = app.store.begin().await?;
     let captured: Vec<String> = seen.iter().map(|h| (*h).to_owned()).collect();
-    if let Some(first) = tx.captured_events(&captured).await?.first() {
-        let at = events
-            .iter()
-            .zip(pointers)
-            .find(|(e, _)| &e.hash_id == first)
-            .map_or("", |(_, p)| p.as_str());
-        return Err(conflict(at, format!("event {first} was captured already")));
+    let before: HashSet<String> = tx.captured_events(&captured).await?.into_iter().collect();
+    // The first such event in the document's order.
+    if let Some((first, at)) = events
+        .iter()
+        .zip(pointers)
+        .find(|(e, _)| !e.error_declaration && before.contains(&e.hash_id))
+    {
+        let message = format!("event {} was captured already", first.hash_id);
+        return Err(conflict(at, message));
     }
     let ids = tx.insert_events(&new, now).await?;
-    let entries = audit_entries(caller, now, events, &ids);
+    let entries = audit_entries(sender, now, events, &ids);
     tx.append_audits(&entries).await?;
+    if let Some(job) = job {
+        tx.finish_capture_job(job, ids.len() as i64, now).await?;
+    }
     tx.commit().await?;
     Ok(events.iter().map(|e| e.hash_id.clone()).collect())
 }
@@ -117,7 +140,8 @@ pub async fn record(app: &App, caller: &Caller, recording: &Recording) -> Result
         ))
     })?;
     let pointers = ["step".to_owned()];
-    let ids = store_events(app, caller, Some(producer.id), &[read], &pointers).await?;
+    let sender = Sender::of(caller);
+    let ids = store_events(app, &sender, Some(producer.id), &[read], &pointers, None).await?;
     Ok(ids.into_iter().next().unwrap_or_default())
 }
 
@@ -152,7 +176,7 @@ pub async fn lot_class(
 
 /// The audit entries of `events`, just stored as rows `ids`: one each, the event as received.
 pub(crate) fn audit_entries(
-    caller: &Caller,
+    sender: &Sender,
     now: chrono::DateTime<chrono::Utc>,
     events: &[ReadEvent],
     ids: &[i64],
@@ -169,12 +193,12 @@ pub(crate) fn audit_entries(
             };
             AuditEntry::new(
                 now,
-                caller.actor.record(),
+                sender.actor.clone(),
                 action,
                 EntityRef::new("event", e.hash_id.clone()),
                 None,
                 Some(after),
-                caller.request_id.clone(),
+                sender.request_id.clone(),
             )
         })
         .collect()

@@ -7,6 +7,7 @@
 pub mod access;
 pub mod accounts;
 pub mod auditlog;
+pub mod capture_jobs;
 pub mod events;
 pub mod finding;
 pub mod imports;

@@ -86,3 +86,40 @@ pub struct NewPrintJob {
     pub person_id: Option<i64>,
     pub spec: PrintSpec,
 }
+
+/// An EPCIS capture job as stored, its document aside: a document above the synchronous
+/// limit, captured in the background, all its events or none.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaptureJob {
+    pub id: i64,
+    /// The organization its events are captured for; none for an operator.
+    pub organization_id: Option<i64>,
+    /// How many events the document holds.
+    pub events: i64,
+    /// Queued, running, done or failed.
+    pub state: JobState,
+    pub captured: i64,
+    /// Why it failed: a problem JSON (`title`, `detail`, `field` as a JSON pointer).
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+/// A capture job to queue: who sent it (as audit entries record an actor, JSON) and what.
+#[derive(Debug, Clone)]
+pub struct NewCaptureJob {
+    pub organization_id: Option<i64>,
+    pub actor: String,
+    pub request_id: Option<String>,
+    pub document: Vec<u8>,
+    pub events: i64,
+}
+
+/// A capture job taken by the worker, with what it needs to run it.
+#[derive(Debug, Clone)]
+pub struct ClaimedCapture {
+    pub job: CaptureJob,
+    pub actor: String,
+    pub request_id: Option<String>,
+    pub document: Vec<u8>,
+}

@@ -644,6 +644,24 @@ pub trait EventStore: Send + Sync {
         ids: &[String],
         limit: i64,
     ) -> Result<Vec<crate::domain::epcis::event::StoredEvent>, StoreError>;
+    /// A capture job, its document aside.
+    async fn capture_job(
+        &self,
+        id: i64,
+    ) -> Result<Option<crate::domain::job::CaptureJob>, StoreError>;
+    /// Takes the oldest queued capture job and marks it running.
+    async fn claim_capture_job(
+        &self,
+    ) -> Result<Option<crate::domain::job::ClaimedCapture>, StoreError>;
+    /// Ends a job that captured nothing: failed, with why (a problem JSON).
+    async fn fail_capture_job(
+        &self,
+        id: i64,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// Queues again the capture jobs a stopped process left running; returns how many.
+    async fn requeue_running_capture_jobs(&self) -> Result<u64, StoreError>;
     /// The event with CBV hash id `hash_id` and its error declarations.
     async fn events_by_hash(
         &self,
@@ -942,6 +960,20 @@ pub trait Writes: Send {
         events: &[crate::domain::epcis::event::NewEvent],
         now: DateTime<Utc>,
     ) -> Result<Vec<i64>, StoreError>;
+    /// Queues a capture job; returns its id.
+    async fn insert_capture_job(
+        &mut self,
+        job: &crate::domain::job::NewCaptureJob,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    /// Ends a capture job as done, `captured` events stored (in the same transaction as
+    /// they are), its document emptied.
+    async fn finish_capture_job(
+        &mut self,
+        id: i64,
+        captured: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     /// Appends an audit entry, numbered next after every entry committed before; returns
     /// its number. Appenders are serialised, so numbers follow commit order without gaps.
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError>;

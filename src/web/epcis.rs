@@ -1,8 +1,9 @@
 //! The EPCIS 2.0 REST binding, the part traceability programmes ask for: capture a document
 //! (`POST /epcis/capture`) or one event (`POST /epcis/events`), query events
 //! (`GET /epcis/events` with time, identifier, step and disposition filters, paged), and read
-//! one event by its id (`GET /epcis/events/{eventID}`). Every route needs an API token;
-//! errors are problem+json naming the field by JSON pointer.
+//! one event by its id (`GET /epcis/events/{eventID}`). A document above the synchronous
+//! limit becomes a capture job (202, `GET /epcis/capture/{captureID}`). Every route needs an
+//! API token; errors are problem+json naming the field by JSON pointer.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -18,16 +19,18 @@ use super::AppState;
 use super::auth::{self, ApiCaller};
 use super::error::{ApiError, AppError};
 use super::public::resolver::urlencode;
-use crate::app::events::{self, CAPTURE_LIMIT};
+use crate::app::capture_jobs::{self, CAPTURE_LIMIT, SYNC_LIMIT};
+use crate::app::events;
 use crate::domain::epcis::event::{EventError, ReadEvent, StoredEvent, read_document, read_single};
 use crate::domain::epcis::identifiers::canonical_digital_link;
+use crate::domain::job::{CaptureJob, JobState};
 use crate::domain::validation::Invalid;
 use crate::store::EventQuery;
 
 /// The context every document truyxuat writes names.
 const CONTEXT: &str = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
-/// Largest capture body, in bytes: room for `CAPTURE_LIMIT` events of a few KB each.
-const MAX_CAPTURE_BYTES: usize = 32 * 1024 * 1024;
+/// Largest capture body, in bytes: room for `CAPTURE_LIMIT` events of a kilobyte or so.
+const MAX_CAPTURE_BYTES: usize = 128 * 1024 * 1024;
 /// Events a page holds unless `perPage` asks for fewer (GS1's default) and at most.
 const PER_PAGE: i64 = 30;
 const MAX_PER_PAGE: i64 = 1000;
@@ -35,6 +38,7 @@ const MAX_PER_PAGE: i64 = 1000;
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/epcis/capture", post(capture))
+        .route("/epcis/capture/{capture_id}", get(capture_job))
         .route("/epcis/events", post(capture_one).get(query))
         .route("/epcis/events/{event_id}", get(event))
         .route("/epcis/traceback", get(traceback))
@@ -56,6 +60,10 @@ fn epcis_headers(response: &mut Response) {
         "gs1-epcis-capture-limit",
         HeaderValue::from(CAPTURE_LIMIT as u64),
     );
+    headers.insert(
+        "gs1-epcis-capture-file-size-limit",
+        HeaderValue::from(MAX_CAPTURE_BYTES as u64),
+    );
 }
 
 fn refused(e: EventError) -> ApiError {
@@ -67,7 +75,8 @@ fn parse_json(body: &Bytes) -> Result<Value, ApiError> {
         .map_err(|e| AppError::Invalid(Invalid::field("", format!("not JSON: {e}"))).into())
 }
 
-/// Captures a whole EPCIS document, all its events or none: 201 with their ids.
+/// Captures a whole EPCIS document, all its events or none: 201 with their ids; above
+/// `SYNC_LIMIT` events, checked now and captured by a job (202, its address).
 async fn capture(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -85,6 +94,21 @@ async fn capture(
         .into());
     }
     let read = read_document(&doc).map_err(refused)?;
+    drop(doc);
+    if count > SYNC_LIMIT {
+        drop(read);
+        let id = capture_jobs::queue(&s.app, &caller, body.to_vec(), count).await?;
+        s.capture_jobs.ring();
+        let location = format!("/epcis/capture/{id}");
+        let mut response = (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, location)],
+            Json(json!({ "captureID": id.to_string(), "events": count })),
+        )
+            .into_response();
+        epcis_headers(&mut response);
+        return Ok(response);
+    }
     let pointers: Vec<String> = (0..read.len())
         .map(|i| format!("/epcisBody/eventList/{i}"))
         .collect();
@@ -94,6 +118,45 @@ async fn capture(
         Json(json!({ "success": true, "captured": ids.len(), "eventIDs": ids })),
     )
         .into_response();
+    epcis_headers(&mut response);
+    Ok(response)
+}
+
+/// A capture job as GS1's capture interface describes it: running or not, and when it
+/// ended, whether it succeeded, and why not.
+fn capture_job_json(job: &CaptureJob) -> Value {
+    let at = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let errors: Vec<Value> = job
+        .error
+        .iter()
+        .filter_map(|e| serde_json::from_str(e).ok())
+        .collect();
+    let mut answer = json!({
+        "captureID": job.id.to_string(),
+        "createdAt": at(job.created_at),
+        "running": matches!(job.state, JobState::Queued | JobState::Running),
+        "success": job.state == JobState::Done,
+        "captureErrorBehaviour": "rollback",
+        "events": job.events,
+        "captured": job.captured,
+        "errors": errors,
+    });
+    if let Some(t) = job.finished_at {
+        answer["finishedAt"] = json!(at(t));
+    }
+    answer
+}
+
+async fn capture_job(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+    Path(capture_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id: i64 = capture_id
+        .parse()
+        .map_err(|_| AppError::from(crate::app::Error::NotFound("capture job")))?;
+    let job = capture_jobs::job(&s.app, &caller, id).await?;
+    let mut response = Json(capture_job_json(&job)).into_response();
     epcis_headers(&mut response);
     Ok(response)
 }

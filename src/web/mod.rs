@@ -75,6 +75,8 @@ pub struct AppState {
     pub scan_cache: Arc<ScanCache>,
     /// Wakes the print worker when a job is queued.
     pub print_jobs: crate::jobs::JobBell,
+    /// Wakes the worker that captures large EPCIS documents.
+    pub capture_jobs: crate::app::capture_jobs::CaptureBell,
     /// The key that signs the audit log's checkpoints; None when the key folder could not
     /// give one (the log is then served unsigned: no checkpoint, no tile).
     pub audit_key: Option<crate::auditkey::AuditKey>,
@@ -104,6 +106,7 @@ impl AppState {
         }
         .start();
         let app = App::new(store.clone(), clock.clone());
+        let capture_jobs = crate::app::capture_jobs::start_worker(app.clone());
         let origin = crate::auditkey::origin_of(&settings.base_url());
         let audit_key = match crate::auditkey::load_or_create(&settings.key_dir, &origin) {
             Ok(key) => {
@@ -123,6 +126,7 @@ impl AppState {
         };
         AppState {
             print_jobs,
+            capture_jobs,
             audit_key,
             app,
             scans: ScanRecorder::start(store.clone()),

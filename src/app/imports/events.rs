@@ -280,5 +280,6 @@ pub(super) async fn store_events(
     read.retain(|e| !captured.contains(&e.hash_id));
     let new: Vec<_> = read.iter().map(|e| e.to_new(Some(producer_id))).collect();
     let ids = tx.insert_events(&new, now).await?;
-    Ok(crate::app::events::audit_entries(caller, now, &read, &ids))
+    let sender = crate::app::events::Sender::of(caller);
+    Ok(crate::app::events::audit_entries(&sender, now, &read, &ids))
 }

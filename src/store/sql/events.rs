@@ -2,6 +2,7 @@
 // Included by `include!` from `sqlite.rs` and `postgres.rs` (see `common.rs`).
 
 use crate::domain::epcis::event::{NewEvent, StoredEvent};
+use crate::domain::job::{CaptureJob, ClaimedCapture, JobState, NewCaptureJob};
 use crate::store::{EventQuery, EventStore};
 
 const EVENT_COLUMNS: &str =
@@ -125,6 +126,80 @@ impl EventStore for ThisStore {
         Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
+    async fn capture_job(&self, id: i64) -> Result<Option<CaptureJob>, StoreError> {
+        let row: Option<CaptureJobRow> =
+            sqlx::query_as(&format!("{CAPTURE_JOB_SELECT} WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+        row.map(CaptureJob::try_from).transpose()
+    }
+
+    async fn claim_capture_job(&self) -> Result<Option<ClaimedCapture>, StoreError> {
+        self.write(async |c| {
+            // A guard on the state keeps two processes from taking the same job.
+            let id: Option<i64> = sqlx::query_scalar(
+                "UPDATE capture_jobs SET state = 'running' WHERE id = (SELECT id FROM \
+                 capture_jobs WHERE state = 'queued' ORDER BY id LIMIT 1) AND state = 'queued' \
+                 RETURNING id",
+            )
+            .fetch_optional(&mut *c)
+            .await?;
+            let Some(id) = id else { return Ok(None) };
+            let row: CaptureJobRow = sqlx::query_as(&format!("{CAPTURE_JOB_SELECT} WHERE id = $1"))
+                .bind(id)
+                .fetch_one(&mut *c)
+                .await?;
+            let (actor, request_id, document): (String, Option<String>, Option<Vec<u8>>) =
+                sqlx::query_as(
+                    "SELECT actor, request_id, document FROM capture_jobs WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_one(&mut *c)
+                .await?;
+            Ok(Some(ClaimedCapture {
+                job: CaptureJob::try_from(row)?,
+                actor,
+                request_id,
+                document: document.unwrap_or_default(),
+            }))
+        })
+        .await
+    }
+
+    async fn fail_capture_job(
+        &self,
+        id: i64,
+        error: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write(async |c| {
+            sqlx::query(
+                "UPDATE capture_jobs SET state = 'failed', error = $1, finished_at = $2, \
+                 document = NULL WHERE id = $3 AND state = 'running'",
+            )
+            .bind(error)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn requeue_running_capture_jobs(&self) -> Result<u64, StoreError> {
+        self.write(async |c| {
+            Ok(
+                sqlx::query("UPDATE capture_jobs SET state = 'queued' WHERE state = 'running'")
+                    .execute(&mut *c)
+                    .await?
+                    .rows_affected(),
+            )
+        })
+        .await
+    }
+
     async fn events_by_hash(&self, hash_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let rows: Vec<EventRow> = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM epcis_events e WHERE e.hash_id = $1 ORDER BY e.id"
@@ -134,6 +209,78 @@ impl EventStore for ThisStore {
         .await?;
         Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
+}
+
+const CAPTURE_JOB_SELECT: &str = "SELECT id, organization_id, events, state, captured, error, \
+    created_at, finished_at FROM capture_jobs";
+
+#[derive(sqlx::FromRow)]
+struct CaptureJobRow {
+    id: i64,
+    organization_id: Option<i64>,
+    events: i64,
+    state: String,
+    captured: i64,
+    error: Option<String>,
+    created_at: DateTime<Utc>,
+    finished_at: Option<DateTime<Utc>>,
+}
+
+impl TryFrom<CaptureJobRow> for CaptureJob {
+    type Error = StoreError;
+    fn try_from(r: CaptureJobRow) -> Result<Self, StoreError> {
+        let state: JobState = r
+            .state
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("capture job state {}", r.state)))?;
+        Ok(CaptureJob {
+            id: r.id,
+            organization_id: r.organization_id,
+            events: r.events,
+            state,
+            captured: r.captured,
+            error: r.error,
+            created_at: r.created_at,
+            finished_at: r.finished_at,
+        })
+    }
+}
+
+async fn insert_capture_job_row(
+    conn: &mut Conn,
+    job: &NewCaptureJob,
+    now: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO capture_jobs (organization_id, actor, request_id, document, events, state, \
+         created_at) VALUES ($1, $2, $3, $4, $5, 'queued', $6) RETURNING id",
+    )
+    .bind(job.organization_id)
+    .bind(&job.actor)
+    .bind(&job.request_id)
+    .bind(&job.document)
+    .bind(job.events)
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn finish_capture_job_row(
+    conn: &mut Conn,
+    id: i64,
+    captured: i64,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE capture_jobs SET state = 'done', captured = $1, finished_at = $2, \
+         document = NULL WHERE id = $3",
+    )
+    .bind(captured)
+    .bind(now)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }
 
 const EVENTS_HEAD: &str = "INSERT INTO epcis_events (hash_id, event_type, event_time, \

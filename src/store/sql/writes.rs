@@ -1218,6 +1218,25 @@ impl Writes for ThisWrites {
         self.noting(stored)
     }
 
+    async fn insert_capture_job(
+        &mut self,
+        job: &crate::domain::job::NewCaptureJob,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let id = insert_capture_job_row(&mut self.conn, job, now).await;
+        self.noting(id)
+    }
+
+    async fn finish_capture_job(
+        &mut self,
+        id: i64,
+        captured: i64,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let done = finish_capture_job_row(&mut self.conn, id, captured, now).await;
+        self.noting(done)
+    }
+
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<i64, StoreError> {
         let conn = &mut *self.conn;
         let appended = async {
