@@ -126,6 +126,20 @@ pub async fn events(app: &App) -> anyhow::Result<usize> {
     let fresh_b = class("Nhãn lồng Hưng Yên", "NL-2026-07B")?;
     let dried = class("Long nhãn sấy khô", "LN-2026-08")?;
     let tea = class("Chè Ô Long Cầu Đất", "CD-2026-10A")?;
+    // The tea's OCOP rating is in force: its events rest on it.
+    let tea_product = products
+        .iter()
+        .find(|p| p.data.name == "Chè Ô Long Cầu Đất")
+        .ok_or_else(|| anyhow::anyhow!("the demo has no tea"))?;
+    let held = app
+        .store
+        .certifications_of(tea_product.data.producer_id)
+        .await?;
+    let tea_certified = |day: &str| -> anyhow::Result<serde_json::Value> {
+        let day = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")?;
+        let info = crate::app::events::certification_info(app, &held, tea_product.id, day);
+        Ok(serde_json::json!(info))
+    };
     let place = |name: &str, commune: &str, province: &str| serde_json::json!({ "name": name, "commune": commune, "province": province });
     let q = |class: &str, n: u32, uom: &str| serde_json::json!([{ "epcClass": class, "quantity": n, "uom": uom }]);
     let object = |time: &str,
@@ -138,6 +152,12 @@ pub async fn events(app: &App) -> anyhow::Result<usize> {
             "action": if step == "commissioning" { "ADD" } else { "OBSERVE" },
             "bizStep": step, "disposition": disposition, "quantityList": what, PLACE_FIELD: at
         })
+    };
+    let certified = |mut event: serde_json::Value, info: serde_json::Value| {
+        if info.as_array().is_some_and(|a| !a.is_empty()) {
+            event["certificationInfo"] = info;
+        }
+        event
     };
     let garden_a = place("Vườn nhãn Hồng Nam", "Hồng Nam", "Hưng Yên");
     let garden_b = place("Vườn nhãn Hồng Châu", "Hồng Châu", "Hưng Yên");
@@ -190,19 +210,25 @@ pub async fn events(app: &App) -> anyhow::Result<usize> {
             q(&dried, 400, "H87"),
             shop,
         ),
-        object(
-            "2026-10-08T06:00:00+07:00",
-            "commissioning",
-            "active",
-            q(&tea, 950, "KGM"),
-            hill.clone(),
+        certified(
+            object(
+                "2026-10-08T06:00:00+07:00",
+                "commissioning",
+                "active",
+                q(&tea, 950, "KGM"),
+                hill.clone(),
+            ),
+            tea_certified("2026-10-08")?,
         ),
-        object(
-            "2026-10-20T08:00:00+07:00",
-            "packing",
-            "active",
-            q(&tea, 3800, "H87"),
-            hill,
+        certified(
+            object(
+                "2026-10-20T08:00:00+07:00",
+                "packing",
+                "active",
+                q(&tea, 3800, "H87"),
+                hill,
+            ),
+            tea_certified("2026-10-20")?,
         ),
     ];
     let doc = serde_json::json!({

@@ -136,6 +136,9 @@ async fn a_harvest_recorded_on_the_phone_form_is_an_epcis_event_and_a_step_shopp
     assert_eq!(event["quantityList"][0]["uom"], "KGM");
     assert_eq!(event["truyxuat:place"]["plot"], "VT-TN-0451");
 
+    // Its VietGAP ended in 2025: the harvest claims no certificate.
+    assert!(event.get("certificationInfo").is_none(), "{event}");
+
     // Its audit entry names the editor.
     let entries = app
         .db
@@ -172,6 +175,56 @@ async fn a_harvest_recorded_on_the_phone_form_is_an_epcis_event_and_a_step_shopp
     assert_eq!(
         again.texts("#step-error"),
         ["Sự kiện này đã được ghi (cùng bước, lô, giờ và nơi)"]
+    );
+
+    // A certificate in force that day: the next event rests on it and points to it on the
+    // product's page.
+    use crate::support::changes::Changes;
+    let issuer = app.db.store.authorities().await.unwrap().remove(0);
+    let certificate = app
+        .db
+        .store
+        .create_certification(
+            &crate::support::fixtures::ocop(longan.producer, issuer.id, "99/QĐ-UBND")
+                .product(longan.product)
+                .build(),
+            crate::support::fixtures::now(),
+        )
+        .await
+        .unwrap();
+    let mut packing = harvest(&longan.fresh.to_string());
+    packing[0].1 = "packed".into();
+    let saved = post(&app, &packing, &editor).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let found = app
+        .api(
+            "GET",
+            &format!(
+                "/epcis/events?MATCH_anyEPCClass={}&EQ_bizStep=packing",
+                urlencode(&class)
+            ),
+            json!(null),
+        )
+        .await;
+    // As GS1's schema has it.
+    crate::epcis_api::assert_schema_valid(&[found.json()]);
+    let packed = found.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"][0].clone();
+    let pointed = format!(
+        "/products/{}#certificate-{}",
+        longan.product, certificate.id
+    );
+    assert!(
+        packed["certificationInfo"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("http") && c.ends_with(&pointed)),
+        "{packed}"
+    );
+    let product_page = app.get(&format!("/products/{}", longan.product)).await;
+    assert_eq!(
+        product_page
+            .texts(&format!("#certificate-{}", certificate.id))
+            .len(),
+        1
     );
 }
 

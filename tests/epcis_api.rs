@@ -56,7 +56,7 @@ pub(crate) const LOT_DL: &str = "https://id.gs1.org/01/08936012345674/10/NH-2026
 const LOT_URN: &str = "urn:epc:class:lgtin:893601234.0567.NH-2026-08";
 
 /// Writes each document to a file and runs GS1's schema over them all (`tests/epcis/validate.py`).
-fn assert_schema_valid(documents: &[Value]) {
+pub(crate) fn assert_schema_valid(documents: &[Value]) {
     let dir = tempfile::tempdir().unwrap();
     let mut files = Vec::new();
     for (i, doc) in documents.iter().enumerate() {

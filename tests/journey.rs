@@ -286,3 +286,31 @@ async fn an_inspector_reads_a_lots_chain_of_events_on_its_page() {
     let steps = app.get(&label).await.texts("#journey li");
     assert_eq!(steps.len(), 5, "{steps:?}");
 }
+
+/// The demo's tea rests on its OCOP rating, in force when it was picked and packed: its
+/// events say so (`certificationInfo`), as GS1's schema has it.
+#[tokio::test]
+async fn the_demo_teas_events_rest_on_its_ocop_rating() {
+    let (app, _) = demo_with_events().await;
+    let tea = "https://id.gs1.org/01/08936049120015/10/CD-2026-10A";
+    let reply = app
+        .api(
+            "GET",
+            &format!(
+                "/epcis/events?MATCH_anyEPCClass={}",
+                crate::support::http::urlencode(tea)
+            ),
+            json!(null),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
+    crate::epcis_api::assert_schema_valid(&[reply.json()]);
+    let events = reply.json()["epcisBody"]["queryResults"]["resultsBody"]["eventList"].clone();
+    let events = events.as_array().unwrap();
+    assert_eq!(events.len(), 2);
+    for event in events {
+        let info = event["certificationInfo"].as_array().unwrap();
+        assert_eq!(info.len(), 1, "{event}");
+        assert!(info[0].as_str().unwrap().contains("certificate"), "{event}");
+    }
+}

@@ -7,6 +7,7 @@ use std::collections::HashSet;
 use super::permissions::Target;
 use super::{App, Caller, Error};
 use crate::domain::audit::{ActorRecord, AuditEntry, EntityRef};
+use crate::domain::certification::{CertStatus, Certification};
 use crate::domain::epcis::event::{ReadEvent, StoredEvent, read_event};
 use crate::domain::epcis::hash::Prefixes;
 use crate::domain::epcis::journey::lot_class_id;
@@ -126,13 +127,15 @@ pub(crate) async fn store_events(
 /// Records the event a cooperative typed (the console's form): for the producer of its lot,
 /// naming each lot by its class id. Sent twice (a double tap), it is a conflict on `step`.
 pub async fn record(app: &App, caller: &Caller, recording: &Recording) -> Result<String, Error> {
-    let (producer, lot) = lot_class(app, recording.lot_id, "lot_id").await?;
+    let (producer, product, lot) = lot_class(app, recording.lot_id, "lot_id").await?;
     caller.require("event.capture", &Target::of(&producer))?;
     let mut inputs = Vec::with_capacity(recording.inputs.len());
     for input in &recording.inputs {
-        inputs.push(lot_class(app, *input, "inputs").await?.1);
+        inputs.push(lot_class(app, *input, "inputs").await?.2);
     }
-    let event = recording.to_event(&lot, &inputs);
+    let held = app.store.certifications_of(producer.id).await?;
+    let certificates = certification_info(app, &held, product, recording.at.date_naive());
+    let event = recording.to_event(&lot, &inputs, &certificates);
     let read = read_event(&event, &Prefixes::from_context(None), "").map_err(|e| {
         Error::Invalid(Invalid::field(
             "step",
@@ -145,13 +148,33 @@ pub async fn record(app: &App, caller: &Caller, recording: &Recording) -> Result
     Ok(ids.into_iter().next().unwrap_or_default())
 }
 
-/// The producer of lot `lot_id` and the class id events name the lot by; a lot that is not
-/// stored is refused against `field`.
+/// The addresses of the certificates an event of `product` on `day` rests on: those of its
+/// producer, `held`, for the product or the whole producer, in force that day and not
+/// refused. A page of truyxuat where it knows its address, otherwise the certificate's URN.
+pub(crate) fn certification_info(
+    app: &App,
+    held: &[Certification],
+    product: i64,
+    day: chrono::NaiveDate,
+) -> Vec<String> {
+    held.iter()
+        .filter(|c| c.data.product_id.is_none_or(|p| p == product))
+        .filter(|c| c.data.issued_on <= day && day <= c.data.valid_until)
+        .filter(|c| matches!(c.status, CertStatus::Verified | CertStatus::Submitted))
+        .map(|c| match &app.base_url {
+            Some(base) => format!("{base}/products/{product}#certificate-{}", c.id),
+            None => format!("urn:truyxuat:certificate:{}", c.id),
+        })
+        .collect()
+}
+
+/// The producer of lot `lot_id`, its product's id and the class id events name the lot by;
+/// a lot that is not stored is refused against `field`.
 pub async fn lot_class(
     app: &App,
     lot_id: i64,
     field: &str,
-) -> Result<(Organization, String), Error> {
+) -> Result<(Organization, i64, String), Error> {
     let missing = || {
         let refusal = Refusal::new(Rule::NotFound, Some(lot_id.to_string()), "no such lot");
         Error::Invalid(Invalid::by(field, refusal))
@@ -168,10 +191,8 @@ pub async fn lot_class(
         .await?
         .ok_or_else(missing)?;
     let gtin = product.data.gtin.map(|g| g.as_gtin14());
-    Ok((
-        producer,
-        lot_class_id(gtin.as_deref(), product.id, &lot.data.code),
-    ))
+    let class = lot_class_id(gtin.as_deref(), product.id, &lot.data.code);
+    Ok((producer, product.id, class))
 }
 
 /// The audit entries of `events`, just stored as rows `ids`: one each, the event as received.

@@ -246,6 +246,13 @@ pub async fn import_sheets(
         taken_numbers(app, &mut check, &file.certificates, &rows).await?;
         rows
     };
+    // The certificates events rest on, as stored before this import (checked and stored
+    // alike, so that an event imported twice has the same id).
+    let held = if file.events.is_empty() {
+        Vec::new()
+    } else {
+        app.store.certifications_of(producer_id).await?
+    };
     let event_rows = if file.events.is_empty() {
         Vec::new()
     } else {
@@ -259,6 +266,7 @@ pub async fn import_sheets(
         let known = events::KnownLots::new(&stored_lots, &file_lots, &stored_products);
         let classes = events::ClassIds {
             stored: &stored_products,
+            held: &held,
         };
         events::check_events(
             app,
@@ -310,6 +318,7 @@ pub async fn import_sheets(
         lots,
         certificates,
         events: event_rows,
+        held,
     };
     store(app, caller, producer_id, file, &outcome, planned).await?;
     outcome.stored = true;
@@ -782,6 +791,8 @@ struct Planned {
     lots: Vec<Option<LotRow>>,
     certificates: Vec<Option<CertificateRow>>,
     events: Vec<Option<events::EventRow>>,
+    /// The certificates events rest on.
+    held: Vec<Certification>,
 }
 
 /// Stores the planned changes of the rows without errors in one transaction, one audit
@@ -801,6 +812,7 @@ async fn store(
         lots,
         certificates,
         events: event_rows,
+        held,
     } = planned;
     let refused = |kind: Kind, row: u32| {
         outcome
@@ -989,8 +1001,17 @@ async fn store(
         .filter(|(row, _)| !refused(Kind::Events, row.number))
         .filter_map(|(_, event)| event)
         .collect();
-    let captured =
-        events::store_events(&mut *tx, caller, producer_id, accepted, &made, now).await?;
+    let captured = events::store_events(
+        &mut *tx,
+        app,
+        &held,
+        caller,
+        producer_id,
+        accepted,
+        &made,
+        now,
+    )
+    .await?;
     entries.extend(captured);
     tx.append_audits(&entries).await?;
     tx.commit().await?;

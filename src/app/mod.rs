@@ -38,11 +38,26 @@ use permissions::{Grant, Target};
 pub struct App {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    /// The service's public address, where records point partners (a certificate's page);
+    /// None where no server is configured.
+    pub base_url: Option<String>,
 }
 
 impl App {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>) -> App {
-        App { store, clock }
+        App {
+            store,
+            clock,
+            base_url: None,
+        }
+    }
+
+    /// The same, pointing partners to `base_url`.
+    pub fn with_base_url(self, base_url: String) -> App {
+        App {
+            base_url: Some(base_url),
+            ..self
+        }
     }
 
     fn now(&self) -> DateTime<Utc> {

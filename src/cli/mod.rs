@@ -170,7 +170,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve { demo, demo_pace_ms } => {
             let store = open(&settings).await?;
             if demo {
-                load_demo(&App::new(store.clone(), clock.clone()), demo_pace_ms).await?;
+                let app = App::new(store.clone(), clock.clone()).with_base_url(settings.base_url());
+                load_demo(&app, demo_pace_ms).await?;
             }
             let listener = web::server::bind(settings.bind)
                 .with_context(|| format!("cannot listen on {}", settings.bind))?;
@@ -194,7 +195,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Demo { pace_ms } => {
             let store = open(&settings).await?;
-            load_demo(&App::new(store, clock), pace_ms).await?;
+            load_demo(
+                &App::new(store, clock).with_base_url(settings.base_url()),
+                pace_ms,
+            )
+            .await?;
         }
         Command::Products { json, search } => {
             let store = open(&settings).await?;
@@ -208,7 +213,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             as_login,
         } => {
             let store = open(&settings).await?;
-            let app = App::new(store, clock);
+            let app = App::new(store, clock).with_base_url(settings.base_url());
             let caller = sheets::caller(&app, as_login.as_deref()).await?;
             let options = app::imports::Options {
                 dry_run,

@@ -105,7 +105,7 @@ impl AppState {
             keep: chrono::Duration::days(i64::from(settings.print_files_days.max(1))),
         }
         .start();
-        let app = App::new(store.clone(), clock.clone());
+        let app = App::new(store.clone(), clock.clone()).with_base_url(settings.base_url());
         let capture_jobs = crate::app::capture_jobs::start_worker(app.clone());
         let origin = crate::auditkey::origin_of(&settings.base_url());
         let audit_key = match crate::auditkey::load_or_create(&settings.key_dir, &origin) {

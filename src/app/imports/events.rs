@@ -6,7 +6,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::{Checker, Plan, ProductNames, ProductRef, ProductRow};
+use crate::app::events::certification_info;
 use crate::app::{App, Caller, Error};
+use crate::domain::certification::Certification;
 use crate::domain::epcis::event::{ReadEvent, read_event};
 use crate::domain::epcis::hash::Prefixes;
 use crate::domain::epcis::journey::lot_class_id;
@@ -78,9 +80,22 @@ impl KnownLots {
 /// What the class ids of checked rows are made from: each product's GTIN and id.
 pub(super) struct ClassIds<'a> {
     pub stored: &'a [Product],
+    /// The producer's certificates (stored before this import), which events rest on.
+    pub held: &'a [Certification],
 }
 
 impl ClassIds<'_> {
+    /// The certificates an event of a stored product rests on (none is known yet for a
+    /// product of the file).
+    fn certificates(&self, app: &App, name: &LotName, recording: &Recording) -> Vec<String> {
+        match name.0 {
+            ProductRef::Stored(id) => {
+                certification_info(app, self.held, id, recording.at.date_naive())
+            }
+            ProductRef::Row(_) => Vec::new(),
+        }
+    }
+
     /// The class id a lot has now, or a stand-in naming the file's row (for rows whose
     /// product is not stored yet: only compared within the file).
     fn of(&self, name: &LotName) -> String {
@@ -98,9 +113,14 @@ impl ClassIds<'_> {
     }
 }
 
-fn event(recording: &Recording, lot: String, inputs: Vec<String>) -> Option<ReadEvent> {
+fn event(
+    recording: &Recording,
+    lot: String,
+    inputs: Vec<String>,
+    certificates: &[String],
+) -> Option<ReadEvent> {
     read_event(
-        &recording.to_event(&lot, &inputs),
+        &recording.to_event(&lot, &inputs, certificates),
         &Prefixes::from_context(None),
         "",
     )
@@ -198,7 +218,8 @@ pub(super) async fn check_events(
             continue;
         }
         let ids = inputs.iter().map(|i| classes.of(i)).collect();
-        let Some(read) = event(&recording, classes.of(&lot), ids) else {
+        let certificates = classes.certificates(app, &lot, &recording);
+        let Some(read) = event(&recording, classes.of(&lot), ids, &certificates) else {
             checked.push(None);
             continue;
         };
@@ -233,8 +254,11 @@ pub(super) async fn check_events(
 
 /// Captures the new events of `rows` in `tx`, their lots' products stored by now (`made`:
 /// the products sheet's rows by their new ids). Returns their audit entries.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn store_events(
     tx: &mut dyn Writes,
+    app: &App,
+    held: &[Certification],
     caller: &Caller,
     producer_id: i64,
     rows: Vec<EventRow>,
@@ -273,7 +297,15 @@ pub(super) async fn store_events(
         for input in &row.inputs {
             inputs.extend(class(input).await?);
         }
-        read.extend(event(&row.recording, lot, inputs));
+        let product = match row.lot.0 {
+            ProductRef::Stored(id) => Some(id),
+            ProductRef::Row(i) => made.get(&i).copied(),
+        };
+        let day = row.recording.at.date_naive();
+        let certificates = product
+            .map(|p| certification_info(app, held, p, day))
+            .unwrap_or_default();
+        read.extend(event(&row.recording, lot, inputs, &certificates));
     }
     let hashes: Vec<String> = read.iter().map(|e| e.hash_id.clone()).collect();
     let captured: HashSet<String> = tx.captured_events(&hashes).await?.into_iter().collect();

@@ -215,8 +215,9 @@ impl RecordingInput {
 
 impl Recording {
     /// The EPCIS 2.0 event, naming the lot by `lot` and the lots used by `inputs` (class ids,
-    /// in the order of `self.inputs`).
-    pub fn to_event(&self, lot: &str, inputs: &[String]) -> Value {
+    /// in the order of `self.inputs`), and the certificates it rests on by `certificates`
+    /// (their addresses).
+    pub fn to_event(&self, lot: &str, inputs: &[String], certificates: &[String]) -> Value {
         let mut what = json!({ "epcClass": lot });
         if let Some((n, unit)) = self.quantity {
             what["quantity"] = json!(n);
@@ -260,6 +261,11 @@ impl Recording {
         if !place.is_empty() {
             event[PLACE_FIELD] = Value::Object(place);
         }
+        match certificates {
+            [] => {}
+            [one] => event["certificationInfo"] = json!(one),
+            many => event["certificationInfo"] = json!(many),
+        }
         event
     }
 }
@@ -294,11 +300,19 @@ mod tests {
     #[test]
     fn a_harvest_typed_at_the_field_becomes_an_epcis_event_the_journey_reads() {
         let recording = harvest().validate(now()).unwrap();
-        let event = recording.to_event("urn:truyxuat:lot:3:NL-1", &[]);
+        let event = recording.to_event(
+            "urn:truyxuat:lot:3:NL-1",
+            &[],
+            &["https://truyxuat.vn/products/3#certificate-9".into()],
+        );
         assert_eq!(event["eventTime"], "2026-12-04T06:30:00+07:00");
         assert_eq!(event["action"], "ADD");
         assert_eq!(event["quantityList"][0]["uom"], "KGM");
         assert_eq!(event["truyxuat:place"]["province"], "Hưng Yên");
+        assert_eq!(
+            event["certificationInfo"],
+            "https://truyxuat.vn/products/3#certificate-9"
+        );
         read_event(&event, &Prefixes::from_context(None), "").expect("an event EPCIS reads");
         let step = Step::of(&event).unwrap();
         assert_eq!(step.kind, StepKind::Harvested);
@@ -354,7 +368,11 @@ mod tests {
         }
         .validate(now())
         .unwrap();
-        let event = recording.to_event("urn:truyxuat:lot:3:LN-1", &["a:1".into(), "a:2".into()]);
+        let event = recording.to_event(
+            "urn:truyxuat:lot:3:LN-1",
+            &["a:1".into(), "a:2".into()],
+            &[],
+        );
         assert_eq!(event["type"], "TransformationEvent");
         assert_eq!(event["eventTime"], "2026-12-04T12:00:00+07:00");
         assert_eq!(event["inputQuantityList"][1]["epcClass"], "a:2");

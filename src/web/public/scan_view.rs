@@ -38,6 +38,8 @@ pub fn content_security_policy() -> HeaderValue {
 
 /// A certificate as the page shows it.
 pub struct CertLine {
+    /// The certificate's id: events that rest on it point to it on the product's page.
+    pub id: i64,
     pub kind: &'static str,
     pub stars: String,
     pub number: String,
@@ -101,6 +103,7 @@ pub fn cert_line(c: &Certification, today: NaiveDate, s: &ScanTexts) -> CertLine
         _ => None,
     };
     CertLine {
+        id: c.id,
         kind: c.data.kind.label(),
         stars: "★".repeat(usize::try_from(c.data.ocop_stars.unwrap_or(0)).unwrap_or(0)),
         number: c.data.number.clone(),
