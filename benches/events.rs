@@ -7,7 +7,10 @@
 //! - querying one lot's chain (a traceback through a transformation of two input lots) and
 //!   its journey (what the scan page reads of events: the scan page's only read that depends
 //!   on how many events are stored), with 6 events stored and again with 100,006: medians of
-//!   200 runs each (target: the same time).
+//!   200 runs each (target: the same time);
+//! - the scan page itself of a label of that lot (verdict, product, certificates, journey),
+//!   through the service's router in this process: the median of 200 pages, each of another
+//!   label, with 6 and with 100,006 events stored (target: the same time).
 
 // A benchmark times itself by the wall clock.
 #![allow(clippy::disallowed_methods)]
@@ -18,8 +21,12 @@ mod postgres;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use clap::Parser;
 use serde_json::{Value, json};
-use truyxuat::app::{App, Caller, events};
+use tower::ServiceExt;
+use truyxuat::app::{App, Caller, events, labels, registry};
 use truyxuat::clock::SystemClock;
 use truyxuat::domain::epcis::event::read_document;
 use truyxuat::store::Store;
@@ -98,10 +105,103 @@ async fn chain_reads(app: &App) -> (f64, f64) {
     (median(back), median(journey))
 }
 
+/// The service with a label batch of `LOT`'s product and lot; the paths of its labels.
+async fn scan_service(app: &App, data: &std::path::Path) -> (axum::Router, Vec<String>) {
+    let cli = Caller::cli();
+    let org = truyxuat::domain::organization::OrganizationInput {
+        kind: "cooperative".into(),
+        name: "HTX Nhãn lồng Phố Hiến".into(),
+        province: "Hưng Yên".into(),
+        address: None,
+        phone: None,
+        email: None,
+    };
+    let org = registry::create_organization(app, &cli, &org.validate().unwrap())
+        .await
+        .unwrap();
+    let product = truyxuat::domain::product::ProductInput {
+        producer_id: Some(org.id),
+        name: "Long nhãn sấy khô".into(),
+        category: "Thực phẩm".into(),
+        unit: "gói 500 g".into(),
+        gtin: Some("08936049120206".into()),
+        ..Default::default()
+    };
+    let product = registry::create_product(app, &cli, &product.validate().unwrap())
+        .await
+        .unwrap();
+    let lot = truyxuat::domain::lot::LotInput {
+        product_id: Some(product.id),
+        code: "LN-2026-08".into(),
+        produced_on: "2026-08-02".into(),
+        ..Default::default()
+    };
+    registry::create_lot(app, &cli, &lot.validate().unwrap())
+        .await
+        .unwrap();
+    let seed = truyxuat::labelcode::KeySeed::from_bytes([7; 32]);
+    let keyring = truyxuat::labelcode::Keyring::single(seed, app.clock.now());
+    let request = labels::MintRequest {
+        product_id: product.id,
+        count: RUNS as u32 * 2,
+        lot: Some("LN-2026-08".into()),
+        profile: truyxuat::domain::batch::Profile::Compact,
+    };
+    let batch = labels::mint(app, &cli, &keyring, &request, 1000)
+        .await
+        .unwrap();
+    let printable = labels::printable(&*app.store, batch.id).await.unwrap();
+    let base = truyxuat::labelcode::LabelBase::parse("http://127.0.0.1:8080").unwrap();
+    let mut paths = Vec::new();
+    printable
+        .for_each_uri(&keyring, &base, printable.batch.all(), |_, _, uri| {
+            paths.push(uri["http://127.0.0.1:8080".len()..].to_owned());
+            Ok::<_, truyxuat::store::StoreError>(())
+        })
+        .unwrap();
+    let settings = truyxuat::cli::Cli::parse_from([
+        "truyxuat",
+        "--base-url",
+        "http://127.0.0.1:8080",
+        "--data-dir",
+        &data.display().to_string(),
+        "--key-dir",
+        &data.join("keys").display().to_string(),
+        "--audit-checkpoint-secs",
+        "0",
+        "migrate",
+    ])
+    .settings;
+    let state =
+        truyxuat::web::AppState::new(app.store.clone(), settings, Arc::new(SystemClock), keyring);
+    (truyxuat::web::app(state), paths)
+}
+
+/// The median time of a scan page, each of another label of `paths`, in ms.
+async fn scan_pages(router: &axum::Router, paths: &[String]) -> f64 {
+    let mut times = Vec::new();
+    for path in paths {
+        let request = Request::get(path.as_str()).body(Body::empty()).unwrap();
+        let started = Instant::now();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let page = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        times.push(started.elapsed());
+        assert_eq!(status, StatusCode::OK);
+        assert!(String::from_utf8_lossy(&page).contains("id=\"journey\""));
+    }
+    median(times)
+}
+
 async fn run(name: &str, store: Arc<dyn Store>) {
     let app = App::new(store, Arc::new(SystemClock));
+    let data = tempfile::tempdir().unwrap();
+    let (router, paths) = scan_service(&app, data.path()).await;
     capture(&app, &chain()).await;
     let (back_few, journey_few) = chain_reads(&app).await;
+    let page_few = scan_pages(&router, &paths[..RUNS]).await;
 
     let mut read_time = Duration::ZERO;
     let mut capture_time = Duration::ZERO;
@@ -127,6 +227,7 @@ async fn run(name: &str, store: Arc<dyn Store>) {
         capture_time += started.elapsed();
     }
     let (back_many, journey_many) = chain_reads(&app).await;
+    let page_many = scan_pages(&router, &paths[RUNS..]).await;
     let total = (read_time + capture_time).as_secs_f64();
     println!("\nEPCIS events, {name}:");
     println!(
@@ -145,6 +246,9 @@ async fn run(name: &str, store: Arc<dyn Store>) {
         "    with {} events stored    {journey_many:.3} ms",
         EVENTS + 6
     );
+    println!("  a scan page of a label of the lot (through the router, each of another label):");
+    println!("    with 6 events stored           {page_few:.3} ms");
+    println!("    with {} events stored    {page_many:.3} ms", EVENTS + 6);
 }
 
 #[tokio::main]
