@@ -303,7 +303,7 @@ pub const EVENT_COLUMNS: [Column; 12] = [
     column(
         "time",
         "Giờ",
-        "Không bắt buộc; giờ:phút (để trống: 12:00)",
+        "Không bắt buộc; giờ:phút (để trống: 00:00)",
         "06:30",
         false,
         None,

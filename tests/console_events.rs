@@ -177,6 +177,33 @@ async fn a_harvest_recorded_on_the_phone_form_is_an_epcis_event_and_a_step_shopp
         ["Sự kiện này đã được ghi (cùng bước, lô, giờ và nơi)"]
     );
 
+    // A slip of the finger: the harvest is declared wrong. It stays in the diary, marked so,
+    // and leaves the shopper's journey; declaring it twice is refused.
+    let id = event["eventID"].as_str().unwrap().to_owned();
+    let wrong = [("event", id.as_str())];
+    let declared = app
+        .post_console("/console/events/wrong", &wrong, &editor)
+        .await;
+    assert_eq!(declared.status, StatusCode::SEE_OTHER, "{}", declared.body);
+    let diary = app
+        .get_with("/console/events", "cookie", &editor.cookie)
+        .await;
+    assert!(
+        diary.texts("#diary li")[0].contains("(đã báo sai)"),
+        "{:?}",
+        diary.texts("#diary li")
+    );
+    let steps = app.get(&label).await.texts("#journey li");
+    assert!(steps.iter().all(|s| !s.contains("VT-TN-0451")), "{steps:?}");
+    let again = app
+        .post_console("/console/events/wrong", &wrong, &editor)
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        again.texts("#event-error"),
+        ["Sự kiện này đã được báo ghi sai"]
+    );
+
     // A certificate in force that day: the next event rests on it and points to it on the
     // product's page.
     use crate::support::changes::Changes;

@@ -7,7 +7,7 @@ use truyxuat::domain::people::Role;
 
 use crate::support::changes::Changes;
 use crate::support::fixtures::{department, now};
-use crate::support::http::{Session, TestApp};
+use crate::support::http::{Session, TestApp, urlencode};
 use crate::support::labels::mint;
 
 /// Demo authorities inspectors belong to.
@@ -391,13 +391,6 @@ async fn an_inspector_filters_sorts_pages_and_exports_a_list() {
         sheet.get((1, 2)).unwrap().to_string(),
         "Gạo Nàng Thơm Chợ Đào"
     );
-}
-
-fn urlencode(text: &str) -> String {
-    serde_urlencoded::to_string([("q", text)])
-        .unwrap()
-        .trim_start_matches("q=")
-        .to_owned()
 }
 
 /// The shoppers' reports as an inbox: an inspector of the product's province reads, takes

@@ -305,6 +305,10 @@ fn routes() -> Vec<Route> {
         route("recall.close", true, S::SEE_OTHER),
         route("report.handle", true, S::SEE_OTHER),
         route("event.capture", true, S::SEE_OTHER),
+        Route {
+            variant: "wrong",
+            ..route("event.capture", true, S::SEE_OTHER)
+        },
     ]
 }
 
@@ -345,6 +349,21 @@ async fn ask(route: &Route, app: &TestApp, r: &Records) -> Asked {
     if route.variant == "gs1" {
         let (id, _) = new_lot(app, r).await;
         return api("POST", "/api/v1/recalls".into(), recall_body(id));
+    }
+    if route.variant == "wrong" {
+        // A harvest of a new lot, recorded for the cooperative, declared wrong.
+        let (lot, _) = new_lot(app, r).await;
+        let typed = truyxuat::domain::epcis::record::RecordingInput {
+            step: "harvested".into(),
+            lot_id: Some(lot),
+            date: "2026-08-01".into(),
+            ..Default::default()
+        };
+        let recording = typed.validate(now()).unwrap();
+        let id = truyxuat::app::events::record(&app.app, &Caller::cli(), &recording)
+            .await
+            .unwrap();
+        return form("/console/events/wrong".into(), &[("event", id.as_str())]);
     }
     match (route.action, route.console) {
         ("organization.create", false) => api(

@@ -148,6 +148,58 @@ pub async fn record(app: &App, caller: &Caller, recording: &Recording) -> Result
     Ok(ids.into_iter().next().unwrap_or_default())
 }
 
+/// Declares an event wrong (a slip of the finger: 12.000 kg for 1.200): an EPCIS error
+/// declaration of it, reason `incorrect_data`, by those who may capture for the organization
+/// it was recorded for. The event stays, marked so, and leaves the shopper's journey; the
+/// right one is recorded anew.
+pub async fn declare_wrong(app: &App, caller: &Caller, hash_id: &str) -> Result<(), Error> {
+    let found = by_id(app, hash_id).await?;
+    if found.iter().any(|e| e.declaration) {
+        return Err(conflict(
+            "event",
+            "this event was declared wrong already".into(),
+        ));
+    }
+    let original = found
+        .into_iter()
+        .find(|e| !e.declaration)
+        .ok_or(Error::NotFound("event"))?;
+    let target = match original.organization_id {
+        Some(id) => match app.store.organization(id).await? {
+            Some(org) => Target::of(&org),
+            None => Target::everything(),
+        },
+        None => Target::everything(),
+    };
+    caller.require("event.capture", &target)?;
+    let mut body: serde_json::Value =
+        serde_json::from_str(&original.body).map_err(|e| Error::Internal(e.to_string()))?;
+    let declared_at = app
+        .now()
+        .with_timezone(&crate::domain::epcis::record::vietnam());
+    body["errorDeclaration"] = serde_json::json!({
+        "declarationTime": declared_at.to_rfc3339(),
+        "reason": "incorrect_data",
+    });
+    let prefixes = Prefixes::from_context(body.get("@context"));
+    let mut read = read_event(&body, &prefixes, "")
+        .map_err(|e| Error::Internal(format!("a stored event reads no more: {e}")))?;
+    // The id of the event it declares, whatever prefixes its document declared.
+    read.hash_id = original.hash_id;
+    let sender = Sender::of(caller);
+    let pointers = ["event".to_owned()];
+    store_events(
+        app,
+        &sender,
+        original.organization_id,
+        &[read],
+        &pointers,
+        None,
+    )
+    .await?;
+    Ok(())
+}
+
 /// The addresses of the certificates an event of `product` on `day` rests on: those of its
 /// producer, `held`, for the product or the whole producer, in force that day and not
 /// refused. A page of truyxuat where it knows its address, otherwise the certificate's URN.

@@ -644,6 +644,8 @@ pub trait EventStore: Send + Sync {
         ids: &[String],
         limit: i64,
     ) -> Result<Vec<crate::domain::epcis::event::StoredEvent>, StoreError>;
+    /// Which of `hash_ids` name events captured already (error declarations aside).
+    async fn captured_already(&self, hash_ids: &[String]) -> Result<Vec<String>, StoreError>;
     /// A capture job, its document aside.
     async fn capture_job(
         &self,

@@ -1602,6 +1602,7 @@ pub struct EventTexts {
     pub none_yet: &'static str,
     pub no_lots: &'static str,
     pub declared_wrong: &'static str,
+    pub declare_wrong: &'static str,
 }
 
 pub static EVENTS_VI: EventTexts = EventTexts {
@@ -1624,6 +1625,7 @@ pub static EVENTS_VI: EventTexts = EventTexts {
     none_yet: "Chưa ghi việc nào.",
     no_lots: "Hãy ghi lô hàng trước, rồi ghi những việc làm với lô đó.",
     declared_wrong: "đã báo sai",
+    declare_wrong: "Báo ghi sai",
 };
 
 pub static EVENTS_EN: EventTexts = EventTexts {
@@ -1646,6 +1648,7 @@ pub static EVENTS_EN: EventTexts = EventTexts {
     none_yet: "Nothing recorded yet.",
     no_lots: "Record a lot first, then what is done with it.",
     declared_wrong: "declared wrong",
+    declare_wrong: "Declare wrong",
 };
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ fn vietnamese(code: Rule, argument: &str, field: &str) -> String {
             "number" => "Cơ quan cấp này đã có một giấy chứng nhận số này".into(),
             "code" => "Sản phẩm này đã có một lô mang mã này".into(),
             "step" => "Sự kiện này đã được ghi (cùng bước, lô, giờ và nơi)".into(),
+            "event" => "Sự kiện này đã được báo ghi sai".into(),
             "login" => "Tên đăng nhập này đã có người dùng".into(),
             _ => "Đã có một bản ghi khác mang giá trị này".into(),
         },

@@ -141,6 +141,8 @@ pub(super) async fn check_events(
     let now = app.now();
     let mut checked = Vec::with_capacity(rows.len());
     let mut seen: HashMap<String, u32> = HashMap::new();
+    // The rows whose event is all of stored lots, by index, with the event's id.
+    let mut ids_of_stored: Vec<(usize, String)> = Vec::new();
     for row in rows {
         let at = (kind, row.number);
         let product = match names.of(check, row, products) {
@@ -237,17 +239,30 @@ pub(super) async fn check_events(
         }
         let stored = matches!(lot.0, ProductRef::Stored(_))
             && inputs.iter().all(|i| matches!(i.0, ProductRef::Stored(_)));
-        let captured = stored && !app.store.events_by_hash(&read.hash_id).await?.is_empty();
+        if stored {
+            ids_of_stored.push((checked.len(), read.hash_id.clone()));
+        }
         checked.push(Some(EventRow {
             lot,
             inputs,
             recording,
-            plan: if captured {
-                Plan::Unchanged
-            } else {
-                Plan::Create(())
-            },
+            plan: Plan::Create(()),
         }));
+    }
+    // Events of stored lots captured before are left as they are: asked for all at once.
+    let hashes: Vec<String> = ids_of_stored.iter().map(|(_, h)| h.clone()).collect();
+    let captured: HashSet<String> = app
+        .store
+        .captured_already(&hashes)
+        .await?
+        .into_iter()
+        .collect();
+    for (i, hash) in ids_of_stored {
+        if captured.contains(&hash)
+            && let Some(Some(row)) = checked.get_mut(i)
+        {
+            row.plan = Plan::Unchanged;
+        }
     }
     Ok(checked)
 }

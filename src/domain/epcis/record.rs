@@ -63,7 +63,7 @@ pub struct RecordingInput {
     /// The lots a processing step used.
     pub inputs: Vec<i64>,
     pub date: String,
-    /// "06:30"; blank reads as noon.
+    /// "06:30"; blank reads as the start of the day.
     pub time: String,
     pub quantity: String,
     pub unit: String,
@@ -162,9 +162,10 @@ impl RecordingInput {
         } else {
             v.date("date", &self.date)?
         };
-        // Noon keeps the day the same in every time zone that reads it.
+        // The start of the day: never later than now for a day that has begun, and the same
+        // whenever a file is imported again (so the event keeps its id).
         let time = match self.time.trim() {
-            "" => NaiveTime::from_hms_opt(12, 0, 0),
+            "" => NaiveTime::from_hms_opt(0, 0, 0),
             typed => NaiveTime::parse_from_str(typed, "%H:%M")
                 .or_else(|_| NaiveTime::parse_from_str(typed, "%H:%M:%S"))
                 .ok()
@@ -359,7 +360,7 @@ mod tests {
     }
 
     #[test]
-    fn processing_names_its_input_lots_and_a_blank_time_reads_as_noon() {
+    fn processing_names_its_input_lots_and_a_blank_time_reads_as_the_start_of_the_day() {
         let recording = RecordingInput {
             step: "Chế biến".into(),
             inputs: vec![5, 6],
@@ -374,7 +375,7 @@ mod tests {
             &[],
         );
         assert_eq!(event["type"], "TransformationEvent");
-        assert_eq!(event["eventTime"], "2026-12-04T12:00:00+07:00");
+        assert_eq!(event["eventTime"], "2026-12-04T00:00:00+07:00");
         assert_eq!(event["inputQuantityList"][1]["epcClass"], "a:2");
         assert_eq!(
             event["outputQuantityList"][0]["epcClass"],

@@ -126,6 +126,11 @@ impl EventStore for ThisStore {
         Ok(rows.into_iter().map(StoredEvent::from).collect())
     }
 
+    async fn captured_already(&self, hash_ids: &[String]) -> Result<Vec<String>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        captured_hash_ids(&mut conn, hash_ids).await
+    }
+
     async fn capture_job(&self, id: i64) -> Result<Option<CaptureJob>, StoreError> {
         let row: Option<CaptureJobRow> =
             sqlx::query_as(&format!("{CAPTURE_JOB_SELECT} WHERE id = $1"))

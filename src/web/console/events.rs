@@ -23,7 +23,9 @@ use crate::web::auth::Signed;
 use crate::web::layout::{Layout, render};
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/console/events", get(diary_page).post(record))
+    Router::new()
+        .route("/console/events", get(diary_page).post(record))
+        .route("/console/events/wrong", axum::routing::post(declare_wrong))
 }
 
 /// The most events the diary lists, newest first.
@@ -38,6 +40,8 @@ struct LotChoice {
 
 /// A recorded event as the diary lists it.
 struct DiaryLine {
+    /// Its EPCIS event id, for declaring it wrong.
+    id: String,
     step: Step,
     lot: String,
     declared_wrong: bool,
@@ -169,6 +173,7 @@ async fn diary(
                 .find_map(|c| classes.get(&c).cloned())
                 .unwrap_or_default();
             Some(DiaryLine {
+                id: e.hash_id.clone(),
                 step: Step::of(&body)?,
                 lot: named,
                 declared_wrong: declared.contains(e.hash_id.as_str()),
@@ -238,4 +243,24 @@ async fn record(
         },
     };
     page(&s, &signed, Some(input), errors, None, None).await
+}
+
+#[derive(Deserialize)]
+struct WrongForm {
+    event: String,
+}
+
+/// Declares a recorded event wrong, then back to the diary.
+async fn declare_wrong(
+    signed: Signed,
+    State(s): State<AppState>,
+    axum_extra::extract::WithRejection(axum::Form(form), _): Posted<WrongForm>,
+) -> PageResult {
+    match events::declare_wrong(&s.app, &signed.caller, &form.event).await {
+        Ok(()) => Ok(Redirect::to("/console/events").into_response()),
+        Err(e) => {
+            let errors = form_errors(e)?;
+            page(&s, &signed, None, errors, None, None).await
+        }
+    }
 }
