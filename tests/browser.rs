@@ -696,3 +696,91 @@ fn a_shopper_reads_the_journey_of_dried_longan_on_a_phone() {
     assert_screenshots(&shots, "", &["first-screen", "journey"]);
     drop(server);
 }
+
+/// The lot diary on a phone: the demo cooperative's editor records that a lot of tea was
+/// shipped, in a real browser at 360 × 640, and a shopper scanning a label of the lot reads
+/// the new step. Screenshots in `target/screenshots/diary/`.
+#[test]
+fn a_cooperative_records_a_shipment_on_a_phone_and_the_shopper_reads_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let env = CliEnv::with_base_url("http://label.test");
+    let password = demo_with_password(&env);
+    env.ok(&["keys", "new"]);
+    let products: serde_json::Value =
+        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
+    let tea = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "Chè Ô Long Cầu Đất")
+        .expect("the demo's tea")["id"]
+        .to_string();
+    let (_, label) = first_label(
+        &env,
+        &["--product", &tea, "--count", "1", "--lot", "CD-2026-10A"],
+    );
+    let server = env.serve();
+    let base = format!("http://{}", server.address);
+    let case = env.path("diary-case.json");
+    let login = truyxuat::demo::PEOPLE[1].0;
+    std::fs::write(
+        &case,
+        serde_json::json!({
+            "base": base, "login": login, "password": password,
+            "lot_code": "CD-2026-10A", "label": format!("{base}{label}"),
+        })
+        .to_string(),
+    )
+    .unwrap();
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots/diary");
+    let _ = std::fs::remove_dir_all(&shots);
+    let result_file = env.path("diary.json");
+    let started = chrono::Utc::now();
+    let out = Command::new("node")
+        .arg(root.join("tests/browser/diary.mjs"))
+        .arg(&case)
+        .arg(&shots)
+        .arg(&result_file)
+        .output()
+        .expect("node is needed for the browser test");
+    let result = script_result(&result_file, &out);
+    assert_eq!(result["title"], "Nhật ký lô hàng");
+    assert!(result["formWidth"].as_i64().unwrap() <= 360, "{result}");
+    assert!(result["diaryWidth"].as_i64().unwrap() <= 360, "{result}");
+    // Today in Vietnam, as the form fills it in (read before and after, for a run that
+    // crosses midnight there).
+    let vietnam = chrono::FixedOffset::east_opt(7 * 3600).unwrap();
+    let today =
+        |t: chrono::DateTime<chrono::Utc>| t.with_timezone(&vietnam).format("%Y-%m-%d").to_string();
+    let prefilled = result["prefilledDate"].as_str().unwrap();
+    assert!(
+        prefilled == today(started) || prefilled == today(chrono::Utc::now()),
+        "{prefilled}"
+    );
+    assert_eq!(result["recordedStatus"], 200);
+    let first = result["firstLine"].as_str().unwrap();
+    assert!(
+        first.starts_with("Xuất hàng")
+            && first.contains("CD-2026-10A")
+            && first.contains("1.200 cái")
+            && first.contains("Cửa hàng OCOP Đà Lạt, Lâm Đồng"),
+        "{first}"
+    );
+    let steps: Vec<&str> = result["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap())
+        .collect();
+    assert_eq!(steps.len(), 3, "{steps:?}");
+    assert!(
+        steps[0].starts_with("Thu hoạch, sản xuất 08/10/2026"),
+        "{steps:?}"
+    );
+    assert!(
+        steps[2].starts_with("Xuất hàng") && steps[2].contains("Cửa hàng OCOP Đà Lạt"),
+        "{steps:?}"
+    );
+    assert_screenshots(&shots, "", &["form", "recorded", "journey"]);
+    drop(server);
+}
