@@ -382,3 +382,33 @@ async fn only_the_lots_producer_and_its_editors_record_its_events() {
     let refused = post(&app, &harvest(&longan.fresh.to_string()), &stranger).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.body);
 }
+
+/// A busy cooperative: with more than a thousand events of its lots recorded before, the
+/// diary still lists the one just recorded first.
+#[tokio::test]
+async fn the_diary_lists_the_latest_of_many_events_first() {
+    use crate::support::epcis::{document, harvest_event};
+    let app = TestApp::with_demo().await;
+    let longan = longan(&app).await;
+    let editor = app
+        .member("bientap@nhanlong.vn", longan.producer, Role::Editor)
+        .await;
+    let class = format!("urn:truyxuat:lot:{}:NL-2026-07", longan.product);
+    let start = chrono::DateTime::parse_from_rfc3339("2026-07-01T00:00:00+07:00").unwrap();
+    let earlier = (0..1_001)
+        .map(|i| {
+            let at = start + chrono::Duration::minutes(i);
+            harvest_event(&class, &at.to_rfc3339(), 10)
+        })
+        .collect();
+    let captured = app.api("POST", "/epcis/capture", document(earlier)).await;
+    assert_eq!(captured.status, StatusCode::CREATED, "{}", captured.body);
+    let saved = post(&app, &harvest(&longan.fresh.to_string()), &editor).await;
+    assert_eq!(saved.status, StatusCode::SEE_OTHER, "{}", saved.body);
+    let diary = app
+        .get_with("/console/events", "cookie", &editor.cookie)
+        .await;
+    let lines = diary.texts("#diary li");
+    assert_eq!(lines.len(), 50);
+    assert!(lines[0].contains("23/11/2026 06:30"), "{}", lines[0]);
+}

@@ -628,6 +628,8 @@ pub struct EventQuery {
     /// Events after this row (the page token).
     pub after: Option<i64>,
     pub limit: i64,
+    /// The latest recorded first (a diary), instead of the order they were recorded in.
+    pub newest_first: bool,
 }
 
 #[async_trait]

@@ -269,6 +269,7 @@ impl QueryParams {
             dispositions: list(&self.eq_disposition, false),
             after,
             limit,
+            newest_first: false,
         })
     }
 }

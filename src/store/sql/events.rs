@@ -82,7 +82,11 @@ impl EventStore for ThisStore {
         push_identifiers(&mut query, &q.any_class, true);
         push_one_of(&mut query, "e.biz_step", &q.biz_steps);
         push_one_of(&mut query, "e.disposition", &q.dispositions);
-        query.push(" ORDER BY e.id LIMIT ");
+        query.push(if q.newest_first {
+            " ORDER BY e.id DESC LIMIT "
+        } else {
+            " ORDER BY e.id LIMIT "
+        });
         query.push_bind(q.limit);
         // Planned for its own values each time (see `events_naming`).
         let rows: Vec<EventRow> = query

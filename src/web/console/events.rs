@@ -151,9 +151,11 @@ async fn diary(
     let found = if ids.is_empty() {
         Vec::new()
     } else {
+        // The latest recorded, with room for declarations among them.
         let query = crate::store::EventQuery {
             any_class: ids,
-            limit: crate::app::events::TRACEBACK_LIMIT,
+            limit: 4 * LISTED as i64,
+            newest_first: true,
             ..Default::default()
         };
         events::find(&s.app, &query).await?
