@@ -11,14 +11,14 @@ use crate::support::http::{Session, TestApp, urlencode};
 use crate::support::labels::mint;
 
 /// The demo's longan: its producer, the fresh lot NL-2026-07's id and the product's id.
-struct Longan {
-    producer: i64,
-    product: i64,
-    fresh: i64,
-    fresh_b: i64,
+pub(crate) struct Longan {
+    pub producer: i64,
+    pub product: i64,
+    pub fresh: i64,
+    pub fresh_b: i64,
 }
 
-async fn longan(app: &TestApp) -> Longan {
+pub(crate) async fn longan(app: &TestApp) -> Longan {
     let store = &app.db.store;
     let product = store
         .list_products(&ListQuery::search("Nhãn lồng Hưng Yên"), None)
@@ -38,7 +38,7 @@ async fn longan(app: &TestApp) -> Longan {
     }
 }
 
-fn harvest(lot: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn harvest(lot: &str) -> Vec<(&'static str, String)> {
     [
         ("step", "harvested"),
         ("date", "2026-11-23"),
@@ -56,7 +56,7 @@ fn harvest(lot: &str) -> Vec<(&'static str, String)> {
     .collect()
 }
 
-async fn post(
+pub(crate) async fn post(
     app: &TestApp,
     fields: &[(&str, String)],
     who: &Session,

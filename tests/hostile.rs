@@ -573,3 +573,69 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
         }
     }
 }
+
+/// The lot diary's place names, typed on a phone: a fixture no one-line field keeps (or one
+/// longer than 120 characters) is refused beside the field and nothing is recorded; any other
+/// is recorded, cleaned, and shown escaped in the diary and on the shopper's page.
+#[tokio::test]
+async fn the_lot_diary_refuses_or_escapes_every_hostile_place_name() {
+    use crate::console_events::{harvest, longan, post};
+    use truyxuat::domain::people::Role;
+    let app = TestApp::with_demo().await;
+    let longan = longan(&app).await;
+    let editor = app
+        .member("bientap@nhanlong.vn", longan.producer, Role::Editor)
+        .await;
+    // The scripts and images of the diary's page as it is made.
+    let elements = |page: &Reply| {
+        let html = page.html();
+        ["script", "img"].map(|e| html.select(&scraper::Selector::parse(e).unwrap()).count())
+    };
+    let before = elements(
+        &app.get_with("/console/events", "cookie", &editor.cookie)
+            .await,
+    );
+    for (n, hostile) in fixtures().into_iter().enumerate() {
+        let what = &hostile.name;
+        let mut fields = harvest(&longan.fresh.to_string());
+        fields[2].1 = format!("06:{n:02}");
+        fields[5].1 = hostile.text.clone();
+        let reply = post(&app, &fields, &editor).await;
+        let blank = hostile.text.trim().is_empty() || what == "only-space";
+        let refused = !blank
+            && (hostile.text.chars().count() > 120 || REFUSED_ONE_LINE.contains(&what.as_str()));
+        if refused {
+            assert_eq!(
+                reply.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{what}: {}",
+                reply.body
+            );
+            assert_eq!(reply.texts("#place-error").len(), 1, "{what}");
+            continue;
+        }
+        assert_eq!(
+            reply.status,
+            StatusCode::SEE_OTHER,
+            "{what}: {}",
+            reply.body
+        );
+        let diary = app
+            .get_with("/console/events", "cookie", &editor.cookie)
+            .await;
+        // Markup stays text: no element of it reaches the page.
+        assert_eq!(diary.status, StatusCode::OK, "{what}");
+        assert_eq!(elements(&diary), before, "{what}");
+        if hostile.text.contains('<') {
+            assert!(
+                !diary.body.contains(hostile.text.trim()),
+                "{what}: unescaped"
+            );
+        }
+        let line = &diary.texts("#diary li")[0];
+        if !blank {
+            let shown = truyxuat::domain::text::clean(&hostile.text);
+            assert!(line.contains(&shown), "{what}: {line}");
+        }
+    }
+}
