@@ -39,6 +39,7 @@ async fn a_three_lot_transformation_chain_is_one_traceback_with_all_its_events()
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.body);
     let doc = reply.json();
     assert_eq!(doc["epcisBody"]["queryResults"]["queryName"], "Traceback");
+    crate::epcis_api::assert_schema_valid(std::slice::from_ref(&doc));
     let events = doc["epcisBody"]["queryResults"]["resultsBody"]["eventList"]
         .as_array()
         .unwrap();
