@@ -151,6 +151,23 @@ fn demo_with_password(env: &CliEnv) -> String {
         .to_owned()
 }
 
+/// The path of a new label of the demo's product `name`, for its lot `lot` (with a label key
+/// made for it).
+fn demo_lot_label(env: &CliEnv, name: &str, lot: &str) -> String {
+    env.ok(&["keys", "new"]);
+    let products: serde_json::Value =
+        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
+    let product = products
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == name)
+        .unwrap_or_else(|| panic!("the demo's {name}"))["id"]
+        .to_string();
+    let mint = ["--product", &product, "--count", "1", "--lot", lot];
+    first_label(env, &mint).1
+}
+
 /// What a browser script wrote to `file`, once it says it met no error (else its stderr).
 fn script_result(file: &Path, out: &std::process::Output) -> serde_json::Value {
     let written =
@@ -636,20 +653,7 @@ fn a_shopper_reads_the_journey_of_dried_longan_on_a_phone() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let env = CliEnv::with_base_url("http://label.test");
     env.ok(&["demo"]);
-    env.ok(&["keys", "new"]);
-    let products: serde_json::Value =
-        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
-    let dried = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["gtin"] == "08936049120206")
-        .expect("the demo's dried longan")["id"]
-        .to_string();
-    let (_, label) = first_label(
-        &env,
-        &["--product", &dried, "--count", "1", "--lot", "LN-2026-08"],
-    );
+    let label = demo_lot_label(&env, "Long nhãn sấy khô", "LN-2026-08");
     let server = env.serve();
     let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("../screenshots/journey");
     let _ = std::fs::remove_dir_all(&shots);
@@ -705,20 +709,7 @@ fn a_cooperative_records_a_shipment_on_a_phone_and_the_shopper_reads_it() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let env = CliEnv::with_base_url("http://label.test");
     let password = demo_with_password(&env);
-    env.ok(&["keys", "new"]);
-    let products: serde_json::Value =
-        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
-    let tea = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "Chè Ô Long Cầu Đất")
-        .expect("the demo's tea")["id"]
-        .to_string();
-    let (_, label) = first_label(
-        &env,
-        &["--product", &tea, "--count", "1", "--lot", "CD-2026-10A"],
-    );
+    let label = demo_lot_label(&env, "Chè Ô Long Cầu Đất", "CD-2026-10A");
     let server = env.serve();
     let base = format!("http://{}", server.address);
     let case = env.path("diary-case.json");
