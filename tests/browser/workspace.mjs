@@ -42,6 +42,8 @@ async function signIn(page, who) {
 // A PDF of 10,000 labels is rendered before its download starts: on two cores busy with
 // the rest of the suite that took over Playwright's default 30 s once, so it may take 2 min.
 async function download(page, click, file) {
+  // The click waits for the response too.
+  page.setDefaultTimeout(120000);
   const [d] = await Promise.all([page.waitForEvent("download", { timeout: 120000 }), click()]);
   await d.saveAs(`${outDir}/${file}`);
   return d.suggestedFilename();
