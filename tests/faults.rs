@@ -443,14 +443,15 @@ fn a_60000_product_import_leaves_every_scan_answered() {
 
     let server = env.serve();
     let address = server.address.clone();
-    let scan = move |path: &str| -> (u16, usize) {
+    let scan = move |path: &str| -> (u16, usize, Duration) {
+        let started = Instant::now();
         let mut stream = std::net::TcpStream::connect(&address).unwrap();
         write!(stream, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").unwrap();
         let mut response = Vec::new();
         stream.read_to_end(&mut response).unwrap();
         let text = String::from_utf8_lossy(&response);
         let status = text.get(9..12).and_then(|s| s.parse().ok()).unwrap_or(0);
-        (status, response.len())
+        (status, response.len(), started.elapsed())
     };
     let mut import = env
         .command()
@@ -465,9 +466,9 @@ fn a_60000_product_import_leaves_every_scan_answered() {
     let mut slowest = Duration::ZERO;
     let mut n = 0;
     while import.try_wait().unwrap().is_none() {
-        let started = Instant::now();
-        answers.push(scan(&paths[n % paths.len()]));
-        slowest = slowest.max(started.elapsed());
+        let answer = scan(&paths[n % paths.len()]);
+        slowest = slowest.max(answer.2);
+        answers.push(answer);
         n += 1;
     }
     let out = import.wait_with_output().unwrap();
@@ -478,14 +479,24 @@ fn a_60000_product_import_leaves_every_scan_answered() {
     );
     let failed: Vec<_> = answers
         .iter()
-        .filter(|(status, _)| *status != 200)
+        .filter(|(status, ..)| *status != 200)
         .collect();
-    assert!(
-        failed.is_empty(),
-        "{} of {} scans failed during the import: {failed:?}",
-        failed.len(),
-        answers.len()
-    );
+    if !failed.is_empty() {
+        server.stop();
+        // What the server said went wrong, to tell a timeout from a dropped connection.
+        let log = String::from_utf8_lossy(&env.log()).into_owned();
+        let trouble: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("WARN") || l.contains("ERROR") || l.contains("panicked"))
+            .take(40)
+            .collect();
+        panic!(
+            "{} of {} scans failed during the import (status, bytes, time): {failed:?}\n{}",
+            failed.len(),
+            answers.len(),
+            trouble.join("\n")
+        );
+    }
     assert!(answers.len() > 1, "the import ended before a scan");
     eprintln!(
         "{} scans during the import, the slowest in {slowest:?}",
