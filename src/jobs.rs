@@ -8,15 +8,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use tokio::sync::Notify;
-
 use crate::app::labels::{self, PrintableBatch};
 use crate::clock::Clock;
 use crate::domain::batch::IndexRange;
 use crate::domain::job::{PrintJob, PrintSpec};
 use crate::labelcode::{Keyring, LabelBase};
 use crate::render::{self, EcLevel, Format, Label, Layout, PrintError, Summary};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
+use crate::worker::{self, Bell, Jobs};
 
 /// How often the worker looks for work it was not told about, and notes progress.
 const TICK: Duration = Duration::from_secs(1);
@@ -110,16 +109,6 @@ pub struct PrintWorker {
     pub keep: chrono::Duration,
 }
 
-/// Wakes the worker when a job is queued.
-#[derive(Clone, Default)]
-pub struct JobBell(Arc<Notify>);
-
-impl JobBell {
-    pub fn ring(&self) {
-        self.0.notify_one();
-    }
-}
-
 impl PrintWorker {
     /// The path of a job's finished file.
     pub fn path_of(folder: &Path, job: &PrintJob) -> PathBuf {
@@ -131,35 +120,8 @@ impl PrintWorker {
     }
 
     /// Starts the worker on the runtime; returns the bell that wakes it.
-    pub fn start(self) -> JobBell {
-        let bell = JobBell::default();
-        let woken = bell.clone();
-        tokio::spawn(async move {
-            match self.store.requeue_running_print_jobs().await {
-                Ok(0) => {}
-                Ok(n) => tracing::warn!(
-                    jobs = n,
-                    "print jobs left running by a stop are queued again"
-                ),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot queue again the print jobs left running")
-                }
-            }
-            loop {
-                self.expire().await;
-                match self.store.claim_print_job(self.clock.now()).await {
-                    Ok(Some(job)) => self.run(job).await,
-                    Ok(None) => {
-                        let _ = tokio::time::timeout(TICK * 5, woken.0.notified()).await;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot look for print jobs");
-                        tokio::time::sleep(TICK * 5).await;
-                    }
-                }
-            }
-        });
-        bell
+    pub fn start(self) -> Bell {
+        worker::start(self, TICK * 5)
     }
 
     async fn run(&self, job: PrintJob) {
@@ -241,6 +203,26 @@ impl PrintWorker {
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot expire print jobs"),
+        }
+    }
+}
+
+impl Jobs for PrintWorker {
+    const NAME: &'static str = "print jobs";
+
+    async fn requeue(&self) -> Result<u64, StoreError> {
+        self.store.requeue_running_print_jobs().await
+    }
+
+    /// Removes the files past their time, then renders the next job.
+    async fn do_next(&self) -> Result<bool, StoreError> {
+        self.expire().await;
+        match self.store.claim_print_job(self.clock.now()).await? {
+            Some(job) => {
+                self.run(job).await;
+                Ok(true)
+            }
+            None => Ok(false),
         }
     }
 }

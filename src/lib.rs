@@ -21,3 +21,4 @@ pub mod scans;
 pub mod sheets;
 pub mod store;
 pub mod web;
+pub mod worker;

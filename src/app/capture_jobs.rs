@@ -3,15 +3,14 @@
 //! background, all events or none, and the outcome noted in the same transaction as the
 //! events. GS1's capture interface answers such a document with 202 and the job's address.
 
-use std::sync::Arc;
 use std::time::Duration;
-
-use tokio::sync::Notify;
 
 use super::events::{Sender, capturing_for, store_events};
 use super::{App, Caller, Error};
 use crate::domain::epcis::event::read_document;
 use crate::domain::job::{CaptureJob, ClaimedCapture, NewCaptureJob};
+use crate::store::StoreError;
+use crate::worker::{self, Bell, Jobs};
 
 /// The most events captured while the sender waits (201); more become a job (202).
 pub const SYNC_LIMIT: usize = 10_000;
@@ -20,16 +19,6 @@ pub const CAPTURE_LIMIT: usize = 100_000;
 
 /// How long the worker waits for a bell before it looks for work anyway.
 const IDLE: Duration = Duration::from_secs(5);
-
-/// Wakes the worker when a job is queued.
-#[derive(Clone, Default)]
-pub struct CaptureBell(Arc<Notify>);
-
-impl CaptureBell {
-    pub fn ring(&self) {
-        self.0.notify_one();
-    }
-}
 
 /// Queues `document` (checked already: `events` events, every one readable) to be captured
 /// for the organization the caller acts for; returns the job's id once it is committed.
@@ -142,32 +131,26 @@ async fn run(app: &App, claimed: ClaimedCapture) {
 }
 
 /// Starts the worker: the jobs a stop left running first, then each job as it is queued.
-pub fn start_worker(app: App) -> CaptureBell {
-    let bell = CaptureBell::default();
-    let woken = bell.clone();
-    tokio::spawn(async move {
-        match app.store.requeue_running_capture_jobs().await {
-            Ok(0) => {}
-            Ok(n) => tracing::warn!(
-                jobs = n,
-                "capture jobs left running by a stop are queued again"
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot queue again the capture jobs left running")
+pub fn start_worker(app: App) -> Bell {
+    worker::start(CaptureJobs(app), IDLE)
+}
+
+struct CaptureJobs(App);
+
+impl Jobs for CaptureJobs {
+    const NAME: &'static str = "capture jobs";
+
+    async fn requeue(&self) -> Result<u64, StoreError> {
+        self.0.store.requeue_running_capture_jobs().await
+    }
+
+    async fn do_next(&self) -> Result<bool, StoreError> {
+        match self.0.store.claim_capture_job().await? {
+            Some(claimed) => {
+                run(&self.0, claimed).await;
+                Ok(true)
             }
+            None => Ok(false),
         }
-        loop {
-            match app.store.claim_capture_job().await {
-                Ok(Some(claimed)) => run(&app, claimed).await,
-                Ok(None) => {
-                    let _ = tokio::time::timeout(IDLE, woken.0.notified()).await;
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot look for capture jobs");
-                    tokio::time::sleep(IDLE).await;
-                }
-            }
-        }
-    });
-    bell
+    }
 }

@@ -74,9 +74,9 @@ pub struct AppState {
     /// Verdicts, producers and certificates of recently scanned labels.
     pub scan_cache: Arc<ScanCache>,
     /// Wakes the print worker when a job is queued.
-    pub print_jobs: crate::jobs::JobBell,
+    pub print_jobs: crate::worker::Bell,
     /// Wakes the worker that captures large EPCIS documents.
-    pub capture_jobs: crate::app::capture_jobs::CaptureBell,
+    pub capture_jobs: crate::worker::Bell,
     /// The key that signs the audit log's checkpoints; None when the key folder could not
     /// give one (the log is then served unsigned: no checkpoint, no tile).
     pub audit_key: Option<crate::auditkey::AuditKey>,
