@@ -29,14 +29,19 @@ pub(crate) async fn capturing_for(
         .into_iter()
         .filter(|g| g.role.of_producer())
         .find_map(|g| g.organization);
-    let target = match organization {
+    Ok((organization, target_of(app, organization).await?))
+}
+
+/// What a permission over the events of `organization` is checked against: the
+/// organization, or everything for events of none (captured by an operator).
+async fn target_of(app: &App, organization: Option<i64>) -> Result<Target, Error> {
+    Ok(match organization {
         Some(id) => match app.store.organization(id).await? {
             Some(org) => Target::of(&org),
             None => Target::everything(),
         },
         None => Target::everything(),
-    };
-    Ok((organization, target))
+    })
 }
 
 fn conflict(pointer: &str, message: String) -> Error {
@@ -164,14 +169,10 @@ pub async fn declare_wrong(app: &App, caller: &Caller, hash_id: &str) -> Result<
         .into_iter()
         .find(|e| !e.declaration)
         .ok_or(Error::NotFound("event"))?;
-    let target = match original.organization_id {
-        Some(id) => match app.store.organization(id).await? {
-            Some(org) => Target::of(&org),
-            None => Target::everything(),
-        },
-        None => Target::everything(),
-    };
-    caller.require("event.capture", &target)?;
+    caller.require(
+        "event.capture",
+        &target_of(app, original.organization_id).await?,
+    )?;
     let mut body: serde_json::Value =
         serde_json::from_str(&original.body).map_err(|e| Error::Internal(e.to_string()))?;
     let declared_at = app
