@@ -5,18 +5,14 @@
 // Usage: node diary.mjs CASE.json SCREENSHOT_DIR RESULT.json
 // CASE.json: {"base", "login", "password", "lot_code", "label"}
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [caseFile, shotDir, resultFile] = process.argv.slice(2);
 const c = JSON.parse(readFileSync(caseFile, "utf8"));
 mkdirSync(shotDir, { recursive: true });
 const result = { error: null };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const phone = { viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, locale: "vi-VN" };
 try {
   const page = await (await browser.newContext(phone)).newPage();

@@ -8,7 +8,7 @@
 //             "reason": "...", "recall_reason": "...", "report": "...", "note": "..."}
 // RESULT.json gets each step's status, URL and the text it showed.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [caseFile, resultFile, shotDir] = process.argv.slice(2);
@@ -16,11 +16,7 @@ const c = JSON.parse(readFileSync(caseFile, "utf8"));
 mkdirSync(shotDir, { recursive: true });
 const result = { steps: {} };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 async function step(name, page, response, selector = "main") {
   result.steps[name] = {

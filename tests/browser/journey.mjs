@@ -3,17 +3,13 @@
 // the timeline fits the screen's width. Screenshots: the first screen and the journey.
 // Usage: node journey.mjs URL SCREENSHOT_DIR RESULT.json
 import { writeFileSync, mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [url, shotDir, resultFile] = process.argv.slice(2);
 mkdirSync(shotDir, { recursive: true });
 const result = { error: null };
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const context = await browser.newContext({
     viewport: { width: 360, height: 640 },

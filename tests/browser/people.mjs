@@ -8,7 +8,7 @@
 //             "new_name": "..."}
 // RESULT.json gets every step's status and URL, the HTML of every page, the session cookies.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [caseFile, resultFile, shotDir] = process.argv.slice(2);
@@ -16,11 +16,7 @@ const c = JSON.parse(readFileSync(caseFile, "utf8"));
 mkdirSync(shotDir, { recursive: true });
 const result = { steps: {}, pages: [], cookies: [], invite_page: "" };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 // Notes a step: the status of the page's main response, where it ended, what it showed.
 async function step(name, page, response) {

@@ -4,18 +4,14 @@
 // CASES.json: [{"name": "genuine", "url": "http://...", "verdict": "Tem chính hãng", "status": 200,
 //               "badge": "Hết hạn"}]  (badge: optional, a certificate badge the page must show)
 import { readFileSync, mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [casesFile, shotDir] = process.argv.slice(2);
 const cases = JSON.parse(readFileSync(casesFile, "utf8"));
 mkdirSync(shotDir, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 let failures = 0;
 try {
   const context = await browser.newContext({

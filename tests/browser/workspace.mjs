@@ -11,7 +11,7 @@
 //             "photo": PATH, "evidence": PATH}
 // RESULT.json gets each step's facts; OUT_DIR the downloads and the screenshots.
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { chromium } from "playwright-core";
+import { launch } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [caseFile, resultFile, outDir] = process.argv.slice(2);
@@ -19,11 +19,7 @@ const c = JSON.parse(readFileSync(caseFile, "utf8"));
 mkdirSync(outDir, { recursive: true });
 const result = { steps: {}, overflow: [] };
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 
 // Notes a page: a screenshot, and whether it scrolls sideways at its width.
 async function look(name, page) {

@@ -1,0 +1,11 @@
+// The Chromium every browser test drives: Debian's, headless, with nothing talking to the
+// network but the pages under test.
+import { chromium } from "playwright-core";
+
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+           "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
+  });
+}
