@@ -18,7 +18,7 @@ use crate::support::fixtures::now;
 use crate::support::http::TestApp;
 
 /// A document of `n` harvests of the lot, a minute apart (each its own event).
-fn harvests(n: usize) -> Value {
+pub(crate) fn harvests(n: usize) -> Value {
     let start = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00+07:00").unwrap();
     let events = (0..n)
         .map(|i| {

@@ -400,6 +400,68 @@ mod postgres {
             .finish()
             .await;
     }
+
+    /// PostgreSQL goes away while the worker captures a large document and comes back: the
+    /// job is captured whole, once, by itself, and the capture job says so.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_capture_job_cut_off_from_the_database_is_captured_whole_once_it_returns() {
+        use truyxuat::app::{Caller, capture_jobs};
+        use truyxuat::domain::job::JobState;
+        use truyxuat::store::EventQuery;
+
+        let proxy = CuttableProxy::start(postgres_address()).await;
+        let db = TestDb::postgres_on(Some(proxy.port)).await;
+        // What the test reads goes straight to the server, past the proxy.
+        let direct = truyxuat::store::open(&db.url).await.unwrap();
+        let app = crate::support::changes::app_at(&db.store, crate::support::fixtures::now());
+        let events = 20_000;
+        let doc = serde_json::to_vec(&crate::epcis_capture_jobs::harvests(events)).unwrap();
+        let id = capture_jobs::queue(&app, &Caller::cli(), doc, events)
+            .await
+            .unwrap();
+        capture_jobs::start_worker(app.clone());
+
+        // Cut while the worker captures: its transaction goes with the connections.
+        let mut state = JobState::Queued;
+        for _ in 0..3000 {
+            state = direct.capture_job(id).await.unwrap().unwrap().state;
+            if state != JobState::Queued {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert_eq!(state, JobState::Running, "the worker did not take the job");
+        proxy.cut();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let job = direct.capture_job(id).await.unwrap().unwrap();
+        assert_eq!(
+            (job.state, job.captured),
+            (JobState::Running, 0),
+            "the job ended while the database was away: {:?}",
+            job.error
+        );
+        proxy.restore().await;
+
+        let mut job = job;
+        for _ in 0..1200 {
+            job = direct.capture_job(id).await.unwrap().unwrap();
+            if job.state != JobState::Running && job.state != JobState::Queued {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        assert_eq!(job.state, JobState::Done, "{:?}", job.error);
+        assert_eq!(job.captured, events as i64);
+        let stored = direct
+            .events(&EventQuery {
+                limit: 2 * events as i64,
+                ..EventQuery::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), events, "every event once");
+        db.finish().await;
+    }
 }
 
 /// A province's whole product list imported by the CLI while the server serves shoppers:
