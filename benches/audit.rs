@@ -4,7 +4,9 @@
 //!   committed transaction with and without its entry, interleaved, medians compared, on
 //!   SQLite (a file, `synchronous=FULL`) and on PostgreSQL when `TRUYXUAT_TEST_POSTGRES_URL`
 //!   names one (target: at most 10 %); `bench/audit_floor.py` prints the least a second
-//!   row in the commit adds on the same disk, without any driver;
+//!   row in the commit adds on the same disk, without any driver. The entry's cost is also
+//!   given as a share of the whole write through the application layer, and of a lot
+//!   created by `POST /api/v1/lots` through the service's router;
 //! - `audit verify` over 1,000,000 entries: every leaf recomputed from its bytes, the tree
 //!   from the leaves and checked against the stored tree and the signed checkpoint (target:
 //!   seconds); the checkpoint that first grows the tree to them is timed too.
@@ -146,10 +148,12 @@ async fn append_cost(name: &str, store: Arc<dyn Store>) {
             .unwrap();
         through_app.push(started.elapsed());
     }
-    let (without, with, through_app) = (
+    let mut through_api = through_the_api(&app, product).await;
+    let (without, with, through_app, through_api) = (
         median_ms(&mut without),
         median_ms(&mut with),
         median_ms(&mut through_app),
+        median_ms(&mut through_api),
     );
     let entry = with - without;
     println!("\na registry write (a lot, its own transaction; medians of {WRITES}), {name}:");
@@ -163,6 +167,81 @@ async fn append_cost(name: &str, store: Arc<dyn Store>) {
         "  the whole write through the app      {through_app:.3} ms   (the entry is {:.1} % of it)",
         entry / through_app * 100.0
     );
+    println!(
+        "  POST /api/v1/lots through the router {through_api:.3} ms   (the entry is {:.1} % of it)",
+        entry / through_api * 100.0
+    );
+}
+
+/// Lots created as an integration creates them: `POST /api/v1/lots` with an operator's
+/// token, through the service's whole router in this process (no socket); each request's
+/// time until its 201 and body are read.
+async fn through_the_api(app: &App, product: i64) -> Vec<Duration> {
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use clap::Parser;
+    use tower::ServiceExt;
+    use truyxuat::app::{Caller, access, accounts};
+    use truyxuat::domain::people::{Membership, PersonInput, Role};
+
+    let person = PersonInput {
+        login: "bench@truyxuat.test".into(),
+        display_name: "Bench".into(),
+    }
+    .validate()
+    .unwrap();
+    let cli = Caller::cli();
+    let operator = accounts::create_person(app, &cli, &person, &[Membership::operator()], None)
+        .await
+        .unwrap();
+    let request = access::TokenRequest {
+        organization_id: None,
+        role: Role::Operator,
+        name: "bench".into(),
+        days: 1,
+    };
+    let token = access::create_token(app, &cli, operator.id, &request)
+        .await
+        .unwrap()
+        .0;
+    let data = tempfile::tempdir().unwrap();
+    let settings = truyxuat::cli::Cli::parse_from([
+        "truyxuat",
+        "--base-url",
+        "http://127.0.0.1:8080",
+        "--data-dir",
+        &data.path().display().to_string(),
+        "--key-dir",
+        &data.path().join("keys").display().to_string(),
+        "--audit-checkpoint-secs",
+        "0",
+        "migrate",
+    ])
+    .settings;
+    let keyring = truyxuat::labelcode::Keyring::default();
+    let state =
+        truyxuat::web::AppState::new(app.store.clone(), settings, Arc::new(SystemClock), keyring);
+    let router = truyxuat::web::app(state);
+    let mut times = Vec::with_capacity(WRITES);
+    for i in 0..WRITES {
+        let body = serde_json::json!({
+            "product_id": product, "code": format!("api-{i}"), "produced_on": "2026-11-15"
+        });
+        let request = Request::post("/api/v1/lots")
+            .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        let started = Instant::now();
+        let response = router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        times.push(started.elapsed());
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    times
 }
 
 async fn verify_a_million(store: Arc<dyn Store>) {

@@ -35,13 +35,10 @@ pub(crate) async fn capturing_for(
 /// What a permission over the events of `organization` is checked against: the
 /// organization, or everything for events of none (captured by an operator).
 async fn target_of(app: &App, organization: Option<i64>) -> Result<Target, Error> {
-    Ok(match organization {
-        Some(id) => match app.store.organization(id).await? {
-            Some(org) => Target::of(&org),
-            None => Target::everything(),
-        },
-        None => Target::everything(),
-    })
+    match organization {
+        Some(id) => super::organization_target_now(app, id).await,
+        None => Ok(Target::everything()),
+    }
 }
 
 fn conflict(pointer: &str, message: String) -> Error {
