@@ -126,6 +126,39 @@ async fn large_document(db: crate::support::db::TestDb) {
         .api_with(&other, "GET", &location, serde_json::json!(null))
         .await;
     assert_eq!(hidden.status, StatusCode::NOT_FOUND, "{}", hidden.body);
+
+    // The sender's list of jobs: the refused one, then the captured one; none for the other.
+    let listed = app
+        .api_with(&token, "GET", "/epcis/capture", serde_json::json!(null))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.body);
+    let jobs = listed.json();
+    let outcomes: Vec<(&Value, &Value, &Value)> = jobs
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| (&j["captureID"], &j["success"], &j["captured"]))
+        .collect();
+    let (first, second) = (
+        location.rsplit('/').next().unwrap(),
+        again.header("location").rsplit('/').next().unwrap(),
+    );
+    assert_eq!(
+        outcomes,
+        [
+            (&Value::from(second), &Value::from(false), &Value::from(0)),
+            (
+                &Value::from(first),
+                &Value::from(true),
+                &Value::from(10_001)
+            ),
+        ]
+    );
+    let none = app
+        .api_with(&other, "GET", "/epcis/capture", serde_json::json!(null))
+        .await;
+    assert_eq!(none.status, StatusCode::OK, "{}", none.body);
+    assert_eq!(none.json(), serde_json::json!([]));
     let too_many = app
         .api_with(
             &token,

@@ -56,6 +56,16 @@ pub async fn job(app: &App, caller: &Caller, id: i64) -> Result<CaptureJob, Erro
     }
 }
 
+/// The capture jobs a list shows at most.
+pub const LISTED_JOBS: i64 = 100;
+
+/// The latest capture jobs of the organization the caller captures for, newest first.
+pub async fn jobs(app: &App, caller: &Caller) -> Result<Vec<CaptureJob>, Error> {
+    let (organization, target) = capturing_for(app, caller).await?;
+    caller.require("event.capture", &target)?;
+    Ok(app.store.capture_jobs_of(organization, LISTED_JOBS).await?)
+}
+
 /// Why a job failed, as a problem JSON: the field by JSON pointer where there is one.
 fn problem(e: &Error) -> String {
     let (status, detail, field) = match e {

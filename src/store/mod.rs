@@ -653,6 +653,13 @@ pub trait EventStore: Send + Sync {
         &self,
         id: i64,
     ) -> Result<Option<crate::domain::job::CaptureJob>, StoreError>;
+    /// The latest `limit` capture jobs of `organization` (none: an operator's), newest first,
+    /// their documents aside.
+    async fn capture_jobs_of(
+        &self,
+        organization: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<crate::domain::job::CaptureJob>, StoreError>;
     /// Takes the oldest queued capture job and marks it running.
     async fn claim_capture_job(
         &self,

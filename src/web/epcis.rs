@@ -2,8 +2,9 @@
 //! (`POST /epcis/capture`) or one event (`POST /epcis/events`), query events
 //! (`GET /epcis/events` with time, identifier, step and disposition filters, paged), and read
 //! one event by its id (`GET /epcis/events/{eventID}`). A document above the synchronous
-//! limit becomes a capture job (202, `GET /epcis/capture/{captureID}`). Every route needs an
-//! API token; errors are problem+json naming the field by JSON pointer.
+//! limit becomes a capture job (202, `GET /epcis/capture/{captureID}`; `GET /epcis/capture`
+//! lists the latest). Every route needs an API token; errors are problem+json naming the
+//! field by JSON pointer.
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -37,7 +38,7 @@ const MAX_PER_PAGE: i64 = 1000;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/epcis/capture", post(capture))
+        .route("/epcis/capture", post(capture).get(capture_jobs))
         .route("/epcis/capture/{capture_id}", get(capture_job))
         .route("/epcis/events", post(capture_one).get(query))
         .route("/epcis/events/{event_id}", get(event))
@@ -145,6 +146,17 @@ fn capture_job_json(job: &CaptureJob) -> Value {
         answer["finishedAt"] = json!(at(t));
     }
     answer
+}
+
+/// The sender's capture jobs (GS1's `GET /capture`): the latest hundred, newest first.
+async fn capture_jobs(
+    ApiCaller(caller): ApiCaller,
+    State(s): State<AppState>,
+) -> Result<Response, ApiError> {
+    let jobs = capture_jobs::jobs(&s.app, &caller).await?;
+    let mut response = Json(jobs.iter().map(capture_job_json).collect::<Vec<_>>()).into_response();
+    epcis_headers(&mut response);
+    Ok(response)
 }
 
 async fn capture_job(

@@ -144,6 +144,22 @@ impl EventStore for ThisStore {
         row.map(CaptureJob::try_from).transpose()
     }
 
+    async fn capture_jobs_of(
+        &self,
+        organization: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<CaptureJob>, StoreError> {
+        let rows: Vec<CaptureJobRow> = sqlx::query_as(&format!(
+            "{CAPTURE_JOB_SELECT} WHERE organization_id IS NOT DISTINCT FROM $1 \
+             ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(organization)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(CaptureJob::try_from).collect()
+    }
+
     async fn claim_capture_job(&self) -> Result<Option<ClaimedCapture>, StoreError> {
         self.write(async |c| {
             // A guard on the state keeps two processes from taking the same job.
