@@ -396,6 +396,24 @@ async fn events_found_by_lot_step_and_time(db: crate::support::db::TestDb) {
         "{}",
         bad.body
     );
+    // Parameters that cannot be read at all are problems too, not the framework's text.
+    for path in [
+        "/epcis/traceback",
+        "/epcis/events?GE_eventTime=a&GE_eventTime=b",
+    ] {
+        let unread = app.api_with(&token, "GET", path, json!(null)).await;
+        assert_eq!(
+            unread.status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            unread.body
+        );
+        assert_eq!(
+            unread.header("content-type"),
+            "application/problem+json",
+            "{path}"
+        );
+    }
     assert_schema_valid(&answers);
     app.db.finish().await;
 }

@@ -10,11 +10,13 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
+use axum_extra::extract::WithRejection;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::IntoParams;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::AppState;
 use super::auth::{self, ApiCaller};
@@ -36,16 +38,26 @@ const MAX_CAPTURE_BYTES: usize = 128 * 1024 * 1024;
 const PER_PAGE: i64 = 30;
 const MAX_PER_PAGE: i64 = 1000;
 
+/// The routes with their OpenAPI description, both from the handlers.
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(capture, capture_jobs))
+        .routes(routes!(capture_job))
+        .routes(routes!(capture_one, query))
+        .routes(routes!(event))
+        .routes(routes!(traceback))
+}
+
 pub fn router(state: AppState) -> Router<AppState> {
-    Router::new()
-        .route("/epcis/capture", post(capture).get(capture_jobs))
-        .route("/epcis/capture/{capture_id}", get(capture_job))
-        .route("/epcis/events", post(capture_one).get(query))
-        .route("/epcis/events/{event_id}", get(event))
-        .route("/epcis/traceback", get(traceback))
+    let (router, _) = routes().split_for_parts();
+    router
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CAPTURE_BYTES))
         .route_layer(axum::middleware::from_fn_with_state(state, auth::api_token))
 }
+
+/// Query parameters and path segments refused with problem+json, as the API's are.
+type Params<T> = WithRejection<Query<T>, ApiError>;
+type Segment = WithRejection<Path<String>, ApiError>;
 
 /// The headers of every EPCIS answer: the versions spoken, and how capture behaves.
 fn epcis_headers(response: &mut Response) {
@@ -78,6 +90,13 @@ fn parse_json(body: &Bytes) -> Result<Value, ApiError> {
 
 /// Captures a whole EPCIS document, all its events or none: 201 with their ids; above
 /// `SYNC_LIMIT` events, checked now and captured by a job (202, its address).
+#[utoipa::path(post, path = "/epcis/capture", tag = "epcis",
+    request_body(description = "An EPCISDocument (EPCIS 2.0 JSON-LD) of at most 100,000 events", content = serde_json::Value, content_type = "application/json"),
+    responses(
+        (status = CREATED, description = "Every event captured: `{success, captured, eventIDs}`", body = serde_json::Value),
+        (status = ACCEPTED, description = "Over 10,000 events: checked, and captured by a job to follow at `Location`", body = serde_json::Value, headers(("Location" = String, description = "The capture job"))),
+    )
+)]
 async fn capture(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -149,6 +168,9 @@ fn capture_job_json(job: &CaptureJob) -> Value {
 }
 
 /// The sender's capture jobs (GS1's `GET /capture`): the latest hundred, newest first.
+#[utoipa::path(get, path = "/epcis/capture", tag = "epcis",
+    responses((status = OK, description = "Capture jobs, newest first: `captureID`, `running`, `success`, `errors`…", body = Vec<serde_json::Value>))
+)]
 async fn capture_jobs(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -159,10 +181,15 @@ async fn capture_jobs(
     Ok(response)
 }
 
+/// One capture job: whether it still runs, and how it ended.
+#[utoipa::path(get, path = "/epcis/capture/{captureID}", tag = "epcis",
+    params(("captureID" = String, Path, description = "The job, as `POST /epcis/capture` named it")),
+    responses((status = OK, description = "The job: `running`, `success`, `captured`, `errors` (problems naming each event by JSON pointer)", body = serde_json::Value))
+)]
 async fn capture_job(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
-    Path(capture_id): Path<String>,
+    WithRejection(Path(capture_id), _): Segment,
 ) -> Result<Response, ApiError> {
     let id: i64 = capture_id
         .parse()
@@ -174,6 +201,10 @@ async fn capture_job(
 }
 
 /// Captures one event: 201, its location, and the event as stored.
+#[utoipa::path(post, path = "/epcis/events", tag = "epcis",
+    request_body(description = "One EPCIS 2.0 event (ObjectEvent, AggregationEvent or TransformationEvent)", content = serde_json::Value, content_type = "application/json"),
+    responses((status = CREATED, description = "The event as stored, with its CBV 2.0 hash id", body = serde_json::Value, headers(("Location" = String, description = "The event"))))
+)]
 async fn capture_one(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
@@ -200,26 +231,37 @@ async fn capture_one(
 }
 
 /// `GET /epcis/events`'s parameters: lists are `|`-separated, as GS1's binding writes them.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(rename_all = "camelCase")]
+#[into_params(parameter_in = Query)]
 struct QueryParams {
+    /// Events at or after this time (RFC 3339, with its offset).
     #[serde(rename = "GE_eventTime")]
     ge_event_time: Option<String>,
+    /// Events before this time.
     #[serde(rename = "LT_eventTime")]
     lt_event_time: Option<String>,
+    /// Events recorded at or after this time.
     #[serde(rename = "GE_recordTime")]
     ge_record_time: Option<String>,
+    /// Events recorded before this time.
     #[serde(rename = "LT_recordTime")]
     lt_record_time: Option<String>,
+    /// Events naming any of these instances (`|`-separated; Digital Links or EPC URNs).
     #[serde(rename = "MATCH_anyEPC")]
     match_any_epc: Option<String>,
+    /// Events naming any of these classes, lots for instance (`|`-separated).
     #[serde(rename = "MATCH_anyEPCClass")]
     match_any_epc_class: Option<String>,
+    /// Events of any of these business steps (`|`-separated CBV words or URIs).
     #[serde(rename = "EQ_bizStep")]
     eq_biz_step: Option<String>,
+    /// Events of any of these dispositions (`|`-separated).
     #[serde(rename = "EQ_disposition")]
     eq_disposition: Option<String>,
+    /// Events a page holds: 1 to 1000, 30 unless given.
     per_page: Option<String>,
+    /// Where the next page starts, as the previous page's `Link` gave it.
     next_page_token: Option<String>,
 }
 
@@ -303,11 +345,15 @@ pub fn query_document(events: &[StoredEvent], now: DateTime<Utc>) -> Value {
 
 /// Events matching the parameters, a page at a time (`Link: <…>; rel="next"` while more
 /// may follow).
+#[utoipa::path(get, path = "/epcis/events", tag = "epcis",
+    params(QueryParams),
+    responses((status = OK, description = "An EPCISQueryDocument of the events, in the order they were recorded", body = serde_json::Value, headers(("Link" = String, description = "`<…>; rel=\"next\"` while more may follow"))))
+)]
 async fn query(
     ApiCaller(_caller): ApiCaller,
     State(s): State<AppState>,
     raw: axum::extract::RawQuery,
-    Query(params): Query<QueryParams>,
+    WithRejection(Query(params), _): Params<QueryParams>,
 ) -> Result<Response, ApiError> {
     let q = params.query()?;
     let found = events::find(&s.app, &q).await?;
@@ -340,10 +386,14 @@ async fn query(
 }
 
 /// One event and its error declarations, as a query document.
+#[utoipa::path(get, path = "/epcis/events/{eventID}", tag = "epcis",
+    params(("eventID" = String, Path, description = "The event's id (its CBV 2.0 hash id, `ni:///sha-256;…`)")),
+    responses((status = OK, description = "An EPCISQueryDocument of the event and its error declarations", body = serde_json::Value))
+)]
 async fn event(
     ApiCaller(_caller): ApiCaller,
     State(s): State<AppState>,
-    Path(event_id): Path<String>,
+    WithRejection(Path(event_id), _): Segment,
 ) -> Result<Response, ApiError> {
     let found = events::by_id(&s.app, &event_id).await?;
     let mut response = Json(query_document(&found, s.clock.now())).into_response();
@@ -351,7 +401,8 @@ async fn event(
     Ok(response)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TracebackParams {
     /// The lot, by its class id (a GS1 Digital Link or EPC class URN, or truyxuat's own).
     #[serde(rename = "epcClass")]
@@ -359,10 +410,14 @@ struct TracebackParams {
 }
 
 /// A lot's whole chain, back through transformations to the fields, as one query document.
+#[utoipa::path(get, path = "/epcis/traceback", tag = "epcis",
+    params(TracebackParams),
+    responses((status = OK, description = "An EPCISQueryDocument of every event of the lot's chain", body = serde_json::Value))
+)]
 async fn traceback(
     ApiCaller(_caller): ApiCaller,
     State(s): State<AppState>,
-    Query(params): Query<TracebackParams>,
+    WithRejection(Query(params), _): Params<TracebackParams>,
 ) -> Result<Response, ApiError> {
     let class = canonical_digital_link(&params.epc_class).unwrap_or(params.epc_class);
     let chain = events::traceback(&s.app, &class).await?;

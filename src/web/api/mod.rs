@@ -75,6 +75,7 @@ pub fn router(state: AppState) -> Router<AppState> {
 /// The API's OpenAPI 3.1 document, as `/api/openapi.json` serves it.
 pub fn openapi_document() -> utoipa::openapi::OpenApi {
     let mut document = routes().into_openapi();
+    document.merge(super::epcis::routes().into_openapi());
     // After the routes: the conventions apply to every operation.
     utoipa::Modify::modify(&openapi::Conventions, &mut document);
     document

@@ -22,7 +22,8 @@ use crate::web::layout::{Layout, render};
     info(
         title = "truyxuat",
         description = "Product traceability QR labels: the registry (organizations, products, \
-            certificates, lots), label batches and their printing, spreadsheet imports. \
+            certificates, lots), label batches and their printing, spreadsheet imports, \
+            and the lots' traceability events as GS1 EPCIS 2.0 (under `/epcis`). \
             Every operation needs an API token (`truyxuat tokens create`, or the console's \
             token page) as `Authorization: Bearer txa_…`, and sees and changes only what its \
             person's roles allow. Errors are RFC 9457 problem+json.",
@@ -38,6 +39,7 @@ use crate::web::layout::{Layout, render};
         (name = "imports", description = "Spreadsheets and JSON bundles in"),
         (name = "documents", description = "Certificates' evidence, addressed by SHA-256"),
         (name = "reports", description = "Shoppers' problem reports"),
+        (name = "epcis", description = "GS1 EPCIS 2.0: capture and query traceability events"),
     )
 )]
 pub struct ApiDoc;
