@@ -184,6 +184,11 @@ async fn duplicates_and_malformed(db: crate::support::db::TestDb) {
         "{}",
         again.body
     );
+    // Problems carry GS1's names, which EPCIS clients know.
+    assert_eq!(
+        again.json()["type"],
+        "epcisException:ResourceAlreadyExistsException"
+    );
     let mut declared = doc.clone();
     declared["epcisBody"]["eventList"][0]["errorDeclaration"] =
         json!({"declarationTime": "2026-08-02T08:00:00+07:00", "reason": "incorrect_data"});
@@ -250,7 +255,25 @@ async fn duplicates_and_malformed(db: crate::support::db::TestDb) {
             "{what}: {}",
             reply.body
         );
+        assert_eq!(
+            reply.json()["type"],
+            "epcisException:ValidationException",
+            "{what}"
+        );
     }
+    let unknown = app
+        .api_with(&token, "GET", "/epcis/events/ni:unknown", json!(null))
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{}", unknown.body);
+    assert_eq!(
+        unknown.json()["type"],
+        "epcisException:NoSuchResourceException"
+    );
+    let tokenless = app
+        .api_with("txa_not-a-token", "GET", "/epcis/events", json!(null))
+        .await;
+    assert_eq!(tokenless.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(tokenless.json()["type"], "epcisException:SecurityException");
     let not_json = app
         .send(
             axum::http::Request::post("/epcis/capture")
@@ -396,6 +419,7 @@ async fn events_found_by_lot_step_and_time(db: crate::support::db::TestDb) {
         "{}",
         bad.body
     );
+    assert_eq!(bad.json()["type"], "epcisException:QueryParameterException");
     // Parameters that cannot be read at all are problems too, not the framework's text.
     for path in [
         "/epcis/traceback",

@@ -103,6 +103,10 @@ async fn large_document(db: crate::support::db::TestDb) {
     assert_eq!(job["success"], false, "{job}");
     assert_eq!(job["errors"][0]["status"], 409, "{job}");
     assert_eq!(job["errors"][0]["field"], "/epcisBody/eventList/0", "{job}");
+    assert_eq!(
+        job["errors"][0]["type"],
+        "epcisException:ResourceAlreadyExistsException"
+    );
     assert_eq!(store.audit_size().await.unwrap() - before, 10_001);
 
     // Another cooperative is told there is no such job; a document above the limit is 413.

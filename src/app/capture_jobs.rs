@@ -84,8 +84,14 @@ fn problem(e: &Error) -> String {
         }
         other => (500, other.to_string(), None),
     };
+    // GS1's names for them, as the capture interface's own problems carry.
+    let kind = match status {
+        409 => "epcisException:ResourceAlreadyExistsException",
+        422 => "epcisException:ValidationException",
+        _ => "epcisException:ImplementationException",
+    };
     serde_json::json!({
-        "type": "about:blank",
+        "type": kind,
         "title": if status == 500 { "the capture could not be stored" } else { "the document is refused" },
         "status": status,
         "detail": detail,

@@ -4,7 +4,7 @@
 //! one event by its id (`GET /epcis/events/{eventID}`). A document above the synchronous
 //! limit becomes a capture job (202, `GET /epcis/capture/{captureID}`; `GET /epcis/capture`
 //! lists the latest). Every route needs an API token; errors are problem+json naming the
-//! field by JSON pointer.
+//! field by JSON pointer, their `type` GS1's (`epcisException:ValidationException`…).
 
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -53,6 +53,31 @@ pub fn router(state: AppState) -> Router<AppState> {
     router
         .layer(axum::extract::DefaultBodyLimit::max(MAX_CAPTURE_BYTES))
         .route_layer(axum::middleware::from_fn_with_state(state, auth::api_token))
+        // Outermost, so that a refused token's problem is named too.
+        .route_layer(axum::middleware::from_fn(gs1_problem_types))
+}
+
+/// Names each problem as GS1's EPCIS REST binding does (`epcisException:…`), so that a
+/// partner's EPCIS client knows it; the status stays truyxuat's (a refused field is a 422,
+/// as on the rest of the API, where GS1 says 400).
+async fn gs1_problem_types(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let query = request.method() == axum::http::Method::GET;
+    let mut response = next.run(request).await;
+    let kind = match response.status().as_u16() {
+        400 | 422 if query => "epcisException:QueryParameterException",
+        400 | 422 => "epcisException:ValidationException",
+        401 | 403 => "epcisException:SecurityException",
+        404 => "epcisException:NoSuchResourceException",
+        409 => "epcisException:ResourceAlreadyExistsException",
+        413 => "epcisException:CaptureLimitExceededException",
+        500 => "epcisException:ImplementationException",
+        _ => return response,
+    };
+    super::error::name_problem(&mut response, kind);
+    response
 }
 
 /// Query parameters and path segments refused with problem+json, as the API's are.

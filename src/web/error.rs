@@ -168,13 +168,26 @@ pub(crate) struct Problem<'a> {
 pub struct Unrendered {
     error: Arc<AppError>,
     api: bool,
+    /// The problem's `type`: `about:blank` unless a route names its kinds of problem.
+    kind: &'static str,
+}
+
+/// Names the kind of problem an API error's response will be (its `type`), for routes that
+/// follow a standard's names, such as GS1 EPCIS's `epcisException:…`. Other responses are
+/// left as they are.
+pub fn name_problem(response: &mut Response, kind: &'static str) {
+    if let Some(unrendered) = response.extensions_mut().get_mut::<Unrendered>() {
+        if unrendered.api {
+            unrendered.kind = kind;
+        }
+    }
 }
 
 impl Unrendered {
     /// The error's body, in the request's language and with its id.
     pub fn render(self, ctx: &RequestContext, mut response: Response) -> Response {
         let body = if self.api {
-            problem_body(&self.error, ctx)
+            problem_body(&self.error, self.kind, ctx)
         } else {
             page_body(&self.error, ctx)
         };
@@ -202,15 +215,20 @@ fn unrendered(error: AppError, api: bool) -> Response {
     response.extensions_mut().insert(Unrendered {
         error: Arc::new(error),
         api,
+        kind: "about:blank",
     });
     response
 }
 
-fn problem_body(error: &AppError, ctx: &RequestContext) -> (&'static str, axum::body::Body) {
+fn problem_body(
+    error: &AppError,
+    kind: &'static str,
+    ctx: &RequestContext,
+) -> (&'static str, axum::body::Body) {
     let status = error.status();
     let (title, detail) = error.public_text(Lang::En.texts());
     let problem = Problem {
-        kind: "about:blank",
+        kind,
         title,
         status: status.as_u16(),
         detail,
