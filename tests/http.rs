@@ -291,6 +291,18 @@ async fn conflicts_and_malformed_bodies_get_their_own_statuses() {
         .await;
     assert_eq!(wrong_shape.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong_shape.problem_fields(), vec!["body"]);
+
+    // A body over the API's 10 MB (a name of 11 MB): too large, said as a problem.
+    let huge =
+        json!({"producer_id": coop, "name": "Đ".repeat(5_500_000), "category": "x", "unit": "y"});
+    let too_large = app.api("POST", "/api/v1/products", huge).await;
+    assert_eq!(
+        too_large.status,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "{}",
+        too_large.body
+    );
+    assert_eq!(too_large.header("content-type"), "application/problem+json");
 }
 
 #[tokio::test]

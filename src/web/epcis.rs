@@ -125,7 +125,7 @@ fn parse_json(body: &Bytes) -> Result<Value, ApiError> {
 async fn capture(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
-    body: Bytes,
+    WithRejection(body, _): WithRejection<Bytes, ApiError>,
 ) -> Result<Response, ApiError> {
     let doc = parse_json(&body)?;
     let count = doc
@@ -233,7 +233,7 @@ async fn capture_job(
 async fn capture_one(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
-    body: Bytes,
+    WithRejection(body, _): WithRejection<Bytes, ApiError>,
 ) -> Result<Response, ApiError> {
     let event: ReadEvent = read_single(&parse_json(&body)?).map_err(refused)?;
     let ids = events::capture(

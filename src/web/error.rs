@@ -323,7 +323,19 @@ impl From<axum::extract::rejection::JsonRejection> for AppError {
         match r {
             // Well-formed JSON of the wrong shape: the body is the refused field.
             JsonDataError(e) => AppError::Invalid(Invalid::field("body", e.body_text())),
+            BytesRejection(e) => e.into(),
             other => AppError::BadRequest(other.body_text()),
+        }
+    }
+}
+
+impl From<axum::extract::rejection::BytesRejection> for AppError {
+    fn from(r: axum::extract::rejection::BytesRejection) -> Self {
+        // Over the route's body limit, or a body that broke off.
+        if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::TooLarge(r.body_text())
+        } else {
+            AppError::BadRequest(r.body_text())
         }
     }
 }
