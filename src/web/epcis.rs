@@ -80,7 +80,8 @@ async fn gs1_problem_types(
     response
 }
 
-/// Query parameters and path segments refused with problem+json, as the API's are.
+/// Bodies, query parameters and path segments refused with problem+json, as the API's are.
+type Body = WithRejection<Bytes, ApiError>;
 type Params<T> = WithRejection<Query<T>, ApiError>;
 type Segment = WithRejection<Path<String>, ApiError>;
 
@@ -125,7 +126,7 @@ fn parse_json(body: &Bytes) -> Result<Value, ApiError> {
 async fn capture(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
-    WithRejection(body, _): WithRejection<Bytes, ApiError>,
+    WithRejection(body, _): Body,
 ) -> Result<Response, ApiError> {
     let doc = parse_json(&body)?;
     let count = doc
@@ -233,7 +234,7 @@ async fn capture_job(
 async fn capture_one(
     ApiCaller(caller): ApiCaller,
     State(s): State<AppState>,
-    WithRejection(body, _): WithRejection<Bytes, ApiError>,
+    WithRejection(body, _): Body,
 ) -> Result<Response, ApiError> {
     let event: ReadEvent = read_single(&parse_json(&body)?).map_err(refused)?;
     let ids = events::capture(
