@@ -172,6 +172,10 @@ async fn large_document(db: crate::support::db::TestDb) {
         )
         .await;
     assert_eq!(too_many.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(
+        too_many.json()["type"],
+        "epcisException:CaptureLimitExceededException"
+    );
     app.db.finish().await;
 }
 
