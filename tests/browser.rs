@@ -543,18 +543,8 @@ fn an_inspector_rejects_recalls_reads_the_proof_and_handles_a_report() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/inspector.mjs");
     let env = CliEnv::with_base_url("http://truyxuat.test");
     let password = demo_with_password(&env);
-    env.ok(&["keys", "new"]);
-    let products: serde_json::Value =
-        serde_json::from_str(&env.ok(&["products", "--json"])).unwrap();
-    let rice = products
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["name"] == "Gạo Nàng Thơm Chợ Đào")
-        .expect("the demo's rice")["id"]
-        .to_string();
     let lot = "NT-HT2026";
-    let (_, label) = first_label(&env, &["--product", &rice, "--count", "1", "--lot", lot]);
+    let label = demo_lot_label(&env, "Gạo Nàng Thơm Chợ Đào", lot);
 
     // A checkpoint every second, so that the recall's entry is proved within the test.
     let server = env.serve_with(&[("TRUYXUAT_AUDIT_CHECKPOINT_SECS", "1")]);
