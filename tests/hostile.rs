@@ -15,6 +15,13 @@ struct Hostile {
     text: String,
 }
 
+impl Hostile {
+    /// Whether a one-line field of at most `max_chars` characters refuses this text.
+    fn refused_in_one_line(&self, max_chars: usize) -> bool {
+        self.text.chars().count() > max_chars || REFUSED_ONE_LINE.contains(&self.name.as_str())
+    }
+}
+
 fn fixtures() -> Vec<Hostile> {
     include_str!("fixtures/hostile-text.jsonl")
         .lines()
@@ -368,8 +375,7 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
     let product = created(&app, "/api/v1/products", bodies(coop, 0, 1)[1].1.clone()).await;
     let operator = app.console_login().await;
     for (n, hostile) in fixtures().into_iter().enumerate() {
-        let one_line_refused =
-            hostile.text.chars().count() > 100 || REFUSED_ONE_LINE.contains(&hostile.name.as_str());
+        let one_line_refused = hostile.refused_in_one_line(100);
         let what = &hostile.name;
 
         // At the sign-in form, a hostile login is only a wrong login.
@@ -452,8 +458,7 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
         assert_eq!(refused.texts("#login-error").len(), 1, "{what}");
 
         // A suspension's reason and a recall's (one line, up to 500 characters).
-        let refused =
-            hostile.text.chars().count() > 500 || REFUSED_ONE_LINE.contains(&hostile.name.as_str());
+        let refused = hostile.refused_in_one_line(500);
         let reply = app
             .api(
                 "POST",
@@ -524,7 +529,7 @@ async fn people_and_decisions_refuse_hostile_text_by_name() {
         let mut reply = app
             .api("POST", "/api/v1/recalls", recall(&hostile.text))
             .await;
-        if hostile.text.chars().count() > 300 || REFUSED_ONE_LINE.contains(&hostile.name.as_str()) {
+        if hostile.refused_in_one_line(300) {
             assert_eq!(
                 reply.status,
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -602,8 +607,7 @@ async fn the_lot_diary_refuses_or_escapes_every_hostile_place_name() {
         fields[5].1 = hostile.text.clone();
         let reply = post(&app, &fields, &editor).await;
         let blank = hostile.text.trim().is_empty() || what == "only-space";
-        let refused = !blank
-            && (hostile.text.chars().count() > 120 || REFUSED_ONE_LINE.contains(&what.as_str()));
+        let refused = !blank && hostile.refused_in_one_line(120);
         if refused {
             assert_eq!(
                 reply.status,
