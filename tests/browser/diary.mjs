@@ -5,7 +5,7 @@
 // Usage: node diary.mjs CASE.json SCREENSHOT_DIR RESULT.json
 // CASE.json: {"base", "login", "password", "lot_code", "label"}
 import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
-import { launch } from "./launch.mjs";
+import { launch, PHONE } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [caseFile, shotDir, resultFile] = process.argv.slice(2);
@@ -13,9 +13,8 @@ const c = JSON.parse(readFileSync(caseFile, "utf8"));
 mkdirSync(shotDir, { recursive: true });
 const result = { error: null };
 const browser = await launch();
-const phone = { viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, locale: "vi-VN" };
 try {
-  const page = await (await browser.newContext(phone)).newPage();
+  const page = await (await browser.newContext(PHONE)).newPage();
   await page.goto(`${c.base}/login`);
   await page.fill("input[name=login]", c.login);
   await page.fill("input[name=password]", c.password);
@@ -39,7 +38,7 @@ try {
   result.diaryWidth = await page.evaluate(() => document.documentElement.scrollWidth);
   await shot(page, { path: `${shotDir}/recorded.png` });
 
-  const shopper = await (await browser.newContext(phone)).newPage();
+  const shopper = await (await browser.newContext(PHONE)).newPage();
   await shopper.goto(c.label);
   result.steps = (await shopper.locator("#journey li").allInnerTexts()).map((s) => s.replace(/\s+/g, " ").trim());
   await shopper.locator("#journey").scrollIntoViewIfNeeded();

@@ -3,7 +3,7 @@
 // the timeline fits the screen's width. Screenshots: the first screen and the journey.
 // Usage: node journey.mjs URL SCREENSHOT_DIR RESULT.json
 import { writeFileSync, mkdirSync } from "node:fs";
-import { launch } from "./launch.mjs";
+import { launch, PHONE } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [url, shotDir, resultFile] = process.argv.slice(2);
@@ -11,13 +11,7 @@ mkdirSync(shotDir, { recursive: true });
 const result = { error: null };
 const browser = await launch();
 try {
-  const context = await browser.newContext({
-    viewport: { width: 360, height: 640 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    locale: "vi-VN",
-    javaScriptEnabled: true,
-  });
+  const context = await browser.newContext(PHONE);
   const page = await context.newPage();
   const response = await page.goto(url, { waitUntil: "load" });
   result.status = response ? response.status() : 0;

@@ -9,3 +9,6 @@ export function launch() {
            "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
   });
 }
+
+// A shopper's or a cooperative's phone: 360 x 640, Vietnamese first.
+export const PHONE = { viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, locale: "vi-VN" };

@@ -4,7 +4,7 @@
 // CASES.json: [{"name": "genuine", "url": "http://...", "verdict": "Tem chính hãng", "status": 200,
 //               "badge": "Hết hạn"}]  (badge: optional, a certificate badge the page must show)
 import { readFileSync, mkdirSync } from "node:fs";
-import { launch } from "./launch.mjs";
+import { launch, PHONE } from "./launch.mjs";
 import { shot } from "./shot.mjs";
 
 const [casesFile, shotDir] = process.argv.slice(2);
@@ -15,10 +15,7 @@ const browser = await launch();
 let failures = 0;
 try {
   const context = await browser.newContext({
-    viewport: { width: 360, height: 640 },
-    deviceScaleFactor: 2,
-    isMobile: true,
-    locale: "vi-VN",
+    ...PHONE,
     userAgent: "Mozilla/5.0 (Linux; Android 10; SM-A105F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120 Mobile Safari/537.36 Zalo android/12100",
   });
   for (const c of cases) {
