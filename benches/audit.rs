@@ -16,6 +16,8 @@
 
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/router.rs"]
+mod router;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -179,10 +181,10 @@ async fn append_cost(name: &str, store: Arc<dyn Store>) {
 async fn through_the_api(app: &App, product: i64) -> Vec<Duration> {
     use axum::body::Body;
     use axum::http::{Request, StatusCode, header};
-    use clap::Parser;
     use tower::ServiceExt;
     use truyxuat::app::{Caller, access, accounts};
     use truyxuat::domain::people::{Membership, PersonInput, Role};
+    use truyxuat::labelcode::Keyring;
 
     let person = PersonInput {
         login: "bench@truyxuat.test".into(),
@@ -205,23 +207,7 @@ async fn through_the_api(app: &App, product: i64) -> Vec<Duration> {
         .unwrap()
         .0;
     let data = tempfile::tempdir().unwrap();
-    let settings = truyxuat::cli::Cli::parse_from([
-        "truyxuat",
-        "--base-url",
-        "http://127.0.0.1:8080",
-        "--data-dir",
-        &data.path().display().to_string(),
-        "--key-dir",
-        &data.path().join("keys").display().to_string(),
-        "--audit-checkpoint-secs",
-        "0",
-        "migrate",
-    ])
-    .settings;
-    let keyring = truyxuat::labelcode::Keyring::default();
-    let state =
-        truyxuat::web::AppState::new(app.store.clone(), settings, Arc::new(SystemClock), keyring);
-    let router = truyxuat::web::app(state);
+    let router = router::service(app.store.clone(), Keyring::default(), data.path());
     let mut times = Vec::with_capacity(WRITES);
     for i in 0..WRITES {
         let body = serde_json::json!({

@@ -17,13 +17,14 @@
 
 #[path = "support/postgres.rs"]
 mod postgres;
+#[path = "support/router.rs"]
+mod router;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use clap::Parser;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use truyxuat::app::{App, Caller, events, labels, registry};
@@ -159,22 +160,7 @@ async fn scan_service(app: &App, data: &std::path::Path) -> (axum::Router, Vec<S
             Ok::<_, truyxuat::store::StoreError>(())
         })
         .unwrap();
-    let settings = truyxuat::cli::Cli::parse_from([
-        "truyxuat",
-        "--base-url",
-        "http://127.0.0.1:8080",
-        "--data-dir",
-        &data.display().to_string(),
-        "--key-dir",
-        &data.join("keys").display().to_string(),
-        "--audit-checkpoint-secs",
-        "0",
-        "migrate",
-    ])
-    .settings;
-    let state =
-        truyxuat::web::AppState::new(app.store.clone(), settings, Arc::new(SystemClock), keyring);
-    (truyxuat::web::app(state), paths)
+    (router::service(app.store.clone(), keyring, data), paths)
 }
 
 /// The median time of a scan page, each of another label of `paths`, in ms.
