@@ -84,14 +84,9 @@ fn problem(e: &Error) -> String {
         }
         other => (500, other.to_string(), None),
     };
-    // GS1's names for them, as the capture interface's own problems carry.
-    let kind = match status {
-        409 => "epcisException:ResourceAlreadyExistsException",
-        422 => "epcisException:ValidationException",
-        _ => "epcisException:ImplementationException",
-    };
     serde_json::json!({
-        "type": kind,
+        // GS1's name for it, as the capture interface's own problems carry.
+        "type": crate::domain::epcis::exception(status, false).unwrap_or("about:blank"),
         "title": if status == 500 { "the capture could not be stored" } else { "the document is refused" },
         "status": status,
         "detail": detail,

@@ -66,17 +66,9 @@ async fn gs1_problem_types(
 ) -> Response {
     let query = request.method() == axum::http::Method::GET;
     let mut response = next.run(request).await;
-    let kind = match response.status().as_u16() {
-        400 | 422 if query => "epcisException:QueryParameterException",
-        400 | 422 => "epcisException:ValidationException",
-        401 | 403 => "epcisException:SecurityException",
-        404 => "epcisException:NoSuchResourceException",
-        409 => "epcisException:ResourceAlreadyExistsException",
-        413 => "epcisException:CaptureLimitExceededException",
-        500 => "epcisException:ImplementationException",
-        _ => return response,
-    };
-    super::error::name_problem(&mut response, kind);
+    if let Some(kind) = crate::domain::epcis::exception(response.status().as_u16(), query) {
+        super::error::name_problem(&mut response, kind);
+    }
     response
 }
 
