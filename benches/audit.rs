@@ -3,10 +3,12 @@
 //! - what appending an audit entry adds to a registry write: the same lot written in its own
 //!   committed transaction with and without its entry, interleaved, medians compared, on
 //!   SQLite (a file, `synchronous=FULL`) and on PostgreSQL when `TRUYXUAT_TEST_POSTGRES_URL`
-//!   names one (target: at most 10 %); `bench/audit_floor.py` prints the least a second
-//!   row in the commit adds on the same disk, without any driver. The entry's cost is also
-//!   given as a share of the whole write through the application layer, and of a lot
-//!   created by `POST /api/v1/lots` through the service's router;
+//!   names one (target: at most 10 %). Beside it, the same write with one more statement
+//!   that writes nothing (the lot read back by its key): the least any entry sent in a
+//!   statement of its own can add, whatever it holds; `bench/audit_floor.py` prints the
+//!   least a second row in the commit adds on the same disk, without any driver. The
+//!   entry's cost is also given as a share of the whole write through the application
+//!   layer, and of a lot created by `POST /api/v1/lots` through the service's router;
 //! - `audit verify` over 1,000,000 entries: every leaf recomputed from its bytes, the tree
 //!   from the leaves and checked against the stored tree and the signed checkpoint (target:
 //!   seconds); the checkpoint that first grows the tree to them is timed too.
@@ -88,27 +90,43 @@ fn lot(product: i64, code: String) -> truyxuat::domain::lot::NewLot {
     .unwrap()
 }
 
-/// One lot written in its own committed transaction, with or without its entry; how long
-/// it took.
-async fn write(store: &Arc<dyn Store>, product: i64, code: String, with_entry: bool) -> Duration {
+/// What a timed write does besides writing its lot.
+#[derive(Clone, Copy)]
+enum Besides {
+    Nothing,
+    /// Appends the lot's audit entry, as every registry write does.
+    Entry,
+    /// Reads the lot back by its key: one more statement in the transaction, nothing more
+    /// written.
+    ReadBack,
+}
+
+/// One lot written in its own committed transaction, with `besides`; how long it took.
+async fn write(store: &Arc<dyn Store>, product: i64, code: String, besides: Besides) -> Duration {
     let started = Instant::now();
     let lot = lot(product, code);
     let mut tx = store.begin().await.unwrap();
     let stored = tx.insert_lot(&lot, Utc::now()).await.unwrap();
-    if with_entry {
-        let after = serde_json::to_value(&stored).unwrap();
-        let e = AuditEntry::new(
-            Utc::now(),
-            ActorRecord::Cli {
-                user: "bench".into(),
-            },
-            "lot.create",
-            EntityRef::new("lot", stored.id),
-            None,
-            Some(after),
-            None,
-        );
-        tx.append_audit(&e).await.unwrap();
+    match besides {
+        Besides::Nothing => {}
+        Besides::Entry => {
+            let after = serde_json::to_value(&stored).unwrap();
+            let e = AuditEntry::new(
+                Utc::now(),
+                ActorRecord::Cli {
+                    user: "bench".into(),
+                },
+                "lot.create",
+                EntityRef::new("lot", stored.id),
+                None,
+                Some(after),
+                None,
+            );
+            tx.append_audit(&e).await.unwrap();
+        }
+        Besides::ReadBack => {
+            tx.lot(stored.id).await.unwrap().unwrap();
+        }
     }
     tx.commit().await.unwrap();
     started.elapsed()
@@ -124,20 +142,20 @@ fn median_ms(times: &mut [Duration]) -> f64 {
 async fn append_cost(name: &str, store: Arc<dyn Store>) {
     let product = product(&store).await;
     for i in 0..WRITES / 10 {
-        write(&store, product, format!("warm-{i}"), true).await;
+        write(&store, product, format!("warm-{i}"), Besides::Entry).await;
     }
-    // Interleaved, and each way first in turn, so that neither gets the warmer cache or the
-    // quieter moment.
-    let mut without = Vec::with_capacity(WRITES);
-    let mut with = Vec::with_capacity(WRITES);
+    // Interleaved, each way first in turn, so that none gets the warmer cache or the quieter
+    // moment.
+    let ways = [Besides::Nothing, Besides::Entry, Besides::ReadBack];
+    let mut times: [Vec<Duration>; 3] = Default::default();
     for i in 0..WRITES {
-        let first = i % 2 == 0;
-        let a = write(&store, product, format!("a-{i}"), !first).await;
-        let b = write(&store, product, format!("b-{i}"), first).await;
-        let (w, wo) = if first { (b, a) } else { (a, b) };
-        with.push(w);
-        without.push(wo);
+        for turn in 0..ways.len() {
+            let way = (i + turn) % ways.len();
+            let code = format!("{way}-{i}");
+            times[way].push(write(&store, product, code, ways[way]).await);
+        }
     }
+    let [mut without, mut with, mut read_back] = times;
     // The same lot as a person's request makes it: through the application layer, which
     // looks up the product and its producer and checks the permission first.
     let app = App::new(store.clone(), Arc::new(SystemClock));
@@ -151,9 +169,10 @@ async fn append_cost(name: &str, store: Arc<dyn Store>) {
         through_app.push(started.elapsed());
     }
     let mut through_api = through_the_api(&app, product).await;
-    let (without, with, through_app, through_api) = (
+    let (without, with, read_back, through_app, through_api) = (
         median_ms(&mut without),
         median_ms(&mut with),
+        median_ms(&mut read_back),
         median_ms(&mut through_app),
         median_ms(&mut through_api),
     );
@@ -164,6 +183,10 @@ async fn append_cost(name: &str, store: Arc<dyn Store>) {
     println!(
         "  the entry adds                       {:.1} %   (target: at most 10 %)",
         entry / without * 100.0
+    );
+    println!(
+        "  the lot read back instead            {read_back:.3} ms   (+{:.1} %: one more statement, nothing written)",
+        (read_back - without) / without * 100.0
     );
     println!(
         "  the whole write through the app      {through_app:.3} ms   (the entry is {:.1} % of it)",
