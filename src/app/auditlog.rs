@@ -467,7 +467,7 @@ impl LastState {
 /// A record's JSON as an entry holds it: through its canonical bytes (RFC 8785), which
 /// write 1500.0 as 1500.
 fn as_logged(value: &serde_json::Value) -> Result<serde_json::Value, Error> {
-    serde_jcs::to_vec(value)
+    crate::domain::audit::canonical_json(value)
         .and_then(|bytes| serde_json::from_slice(&bytes))
         .map_err(|e| Error::Internal(format!("a record as the log holds it: {e}")))
 }

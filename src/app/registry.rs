@@ -568,8 +568,9 @@ pub async fn import(
             }
         }
     }
-    let canonical =
-        serde_jcs::to_vec(bundle).map_err(|e| Error::Internal(format!("bundle as JSON: {e}")))?;
+    let canonical = serde_json::to_value(bundle)
+        .and_then(|bundle| crate::domain::audit::canonical_json(&bundle))
+        .map_err(|e| Error::Internal(format!("bundle as JSON: {e}")))?;
     let bundle_sha256 = hex::encode(Sha256::digest(&canonical));
     let summary = ImportSummary {
         organizations: bundle.organizations.len(),
