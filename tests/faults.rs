@@ -288,6 +288,61 @@ async fn a_full_disk_loses_no_acknowledged_write_and_heals_without_restart() {
     assert_stored(&url, &ack).await;
 }
 
+/// A capture job whose events find the disk full waits, keeps nothing of them, and is
+/// captured whole, once, by itself once space returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_job_on_a_full_disk_is_captured_whole_once_space_returns() {
+    use truyxuat::app::{Caller, capture_jobs};
+    use truyxuat::domain::job::JobState;
+    use truyxuat::store::EventQuery;
+
+    let Some(disk) = SmallDisk::mount("64m") else {
+        return;
+    };
+    let db = TestDb::sqlite_in(disk.path()).await;
+    let app = crate::support::changes::app_at(&db.store, crate::support::fixtures::now());
+    let events = 12_000;
+    let doc = serde_json::to_vec(&crate::epcis_capture_jobs::harvests(events)).unwrap();
+    let id = capture_jobs::queue(&app, &Caller::cli(), doc, events)
+        .await
+        .unwrap();
+    disk.fill();
+    capture_jobs::start_worker(app.clone());
+
+    let stored = async || {
+        let query = EventQuery {
+            limit: 2 * events as i64,
+            ..EventQuery::default()
+        };
+        db.store.events(&query).await.unwrap().len()
+    };
+    // Long enough for the worker to take the job, fail, and try again (every 5 s).
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let job = db.store.capture_job(id).await.unwrap().unwrap();
+    assert!(
+        matches!(job.state, JobState::Queued | JobState::Running) && job.captured == 0,
+        "on a full disk the job ended {:?} with {} captured: {:?}",
+        job.state,
+        job.captured,
+        job.error
+    );
+    assert_eq!(stored().await, 0, "events stored on a full disk");
+
+    std::fs::remove_file(disk.path().join("filler")).unwrap();
+    disk.grow("512m");
+    let mut job = job;
+    for _ in 0..1800 {
+        job = db.store.capture_job(id).await.unwrap().unwrap();
+        if !matches!(job.state, JobState::Queued | JobState::Running) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(job.state, JobState::Done, "{:?}", job.error);
+    assert_eq!(job.captured, events as i64);
+    assert_eq!(stored().await, events, "every event once");
+}
+
 /// Where the PostgreSQL server of the tests listens.
 fn postgres_address() -> std::net::SocketAddr {
     let url = std::env::var(crate::support::db::POSTGRES_URL_VAR).unwrap_or_else(|_| {

@@ -119,13 +119,17 @@ async fn run(app: &App, claimed: ClaimedCapture) {
     .await;
     match outcome {
         Ok(ids) => tracing::info!(job = id, events = ids.len(), "capture job done"),
-        // The database out of reach or out of room: nothing was stored; the job runs again
-        // once it is back.
+        // The database out of reach or out of room: nothing was stored. The job is queued
+        // again as soon as the database takes a write (until then no job could be
+        // captured), and runs again then.
         Err(e @ Error::Unavailable(_)) => {
             tracing::warn!(job = id, error = %e, "capture job waits for the database");
-            tokio::time::sleep(IDLE).await;
-            if let Err(e) = app.store.requeue_running_capture_jobs().await {
-                tracing::warn!(job = id, error = %e, "capture job left for the next start");
+            loop {
+                tokio::time::sleep(IDLE).await;
+                match app.store.requeue_capture_job(id).await {
+                    Ok(()) => break,
+                    Err(e) => tracing::warn!(job = id, error = %e, "capture job still waits"),
+                }
             }
         }
         Err(e) => {

@@ -673,6 +673,8 @@ pub trait EventStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Queues again the capture jobs a stopped process left running; returns how many.
     async fn requeue_running_capture_jobs(&self) -> Result<u64, StoreError>;
+    /// Queues capture job `id` again if it is running (its capture found no database).
+    async fn requeue_capture_job(&self, id: i64) -> Result<(), StoreError>;
     /// The event with CBV hash id `hash_id` and its error declarations.
     async fn events_by_hash(
         &self,

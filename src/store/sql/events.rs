@@ -225,6 +225,19 @@ impl EventStore for ThisStore {
         .await
     }
 
+    async fn requeue_capture_job(&self, id: i64) -> Result<(), StoreError> {
+        self.write(async |c| {
+            sqlx::query(
+                "UPDATE capture_jobs SET state = 'queued' WHERE id = $1 AND state = 'running'",
+            )
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn events_by_hash(&self, hash_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
         let rows: Vec<EventRow> = sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM epcis_events e WHERE e.hash_id = $1 ORDER BY e.id"
