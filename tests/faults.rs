@@ -288,13 +288,47 @@ async fn a_full_disk_loses_no_acknowledged_write_and_heals_without_restart() {
     assert_stored(&url, &ack).await;
 }
 
+/// A capture job of `events` harvests, queued as from the command line; its id.
+async fn harvests_queued(app: &truyxuat::app::App, events: usize) -> i64 {
+    use truyxuat::app::{Caller, capture_jobs};
+    let doc = serde_json::to_vec(&crate::epcis_capture_jobs::harvests(events)).unwrap();
+    capture_jobs::queue(app, &Caller::cli(), doc, events)
+        .await
+        .unwrap()
+}
+
+/// Capture job `id` once it has ended (the worker's pace, not a timing claim: three minutes
+/// at most).
+async fn ended(
+    store: &Arc<dyn truyxuat::store::Store>,
+    id: i64,
+) -> truyxuat::domain::job::CaptureJob {
+    use truyxuat::domain::job::JobState;
+    let mut job = store.capture_job(id).await.unwrap().unwrap();
+    for _ in 0..1800 {
+        if !matches!(job.state, JobState::Queued | JobState::Running) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        job = store.capture_job(id).await.unwrap().unwrap();
+    }
+    job
+}
+
+/// How many events `store` holds, counting up to `2 * events`.
+async fn events_stored(store: &Arc<dyn truyxuat::store::Store>, events: usize) -> usize {
+    let query = truyxuat::store::EventQuery {
+        limit: 2 * events as i64,
+        ..Default::default()
+    };
+    store.events(&query).await.unwrap().len()
+}
+
 /// A capture job whose events find the disk full waits, keeps nothing of them, and is
 /// captured whole, once, by itself once space returns.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_capture_job_on_a_full_disk_is_captured_whole_once_space_returns() {
-    use truyxuat::app::{Caller, capture_jobs};
     use truyxuat::domain::job::JobState;
-    use truyxuat::store::EventQuery;
 
     let Some(disk) = SmallDisk::mount("64m") else {
         return;
@@ -302,20 +336,11 @@ async fn a_capture_job_on_a_full_disk_is_captured_whole_once_space_returns() {
     let db = TestDb::sqlite_in(disk.path()).await;
     let app = crate::support::changes::app_at(&db.store, crate::support::fixtures::now());
     let events = 12_000;
-    let doc = serde_json::to_vec(&crate::epcis_capture_jobs::harvests(events)).unwrap();
-    let id = capture_jobs::queue(&app, &Caller::cli(), doc, events)
-        .await
-        .unwrap();
+    // The document is kept with the job; then something else takes the last bytes.
+    let id = harvests_queued(&app, events).await;
     disk.fill();
-    capture_jobs::start_worker(app.clone());
+    truyxuat::app::capture_jobs::start_worker(app.clone());
 
-    let stored = async || {
-        let query = EventQuery {
-            limit: 2 * events as i64,
-            ..EventQuery::default()
-        };
-        db.store.events(&query).await.unwrap().len()
-    };
     // Long enough for the worker to take the job, fail, and try again (every 5 s).
     tokio::time::sleep(Duration::from_secs(8)).await;
     let job = db.store.capture_job(id).await.unwrap().unwrap();
@@ -326,21 +351,22 @@ async fn a_capture_job_on_a_full_disk_is_captured_whole_once_space_returns() {
         job.captured,
         job.error
     );
-    assert_eq!(stored().await, 0, "events stored on a full disk");
+    assert_eq!(
+        events_stored(&db.store, events).await,
+        0,
+        "events stored on a full disk"
+    );
 
     std::fs::remove_file(disk.path().join("filler")).unwrap();
     disk.grow("512m");
-    let mut job = job;
-    for _ in 0..1800 {
-        job = db.store.capture_job(id).await.unwrap().unwrap();
-        if !matches!(job.state, JobState::Queued | JobState::Running) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let job = ended(&db.store, id).await;
     assert_eq!(job.state, JobState::Done, "{:?}", job.error);
     assert_eq!(job.captured, events as i64);
-    assert_eq!(stored().await, events, "every event once");
+    assert_eq!(
+        events_stored(&db.store, events).await,
+        events,
+        "every event once"
+    );
 }
 
 /// Where the PostgreSQL server of the tests listens.
@@ -460,9 +486,7 @@ mod postgres {
     /// job is captured whole, once, by itself, and the capture job says so.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_capture_job_cut_off_from_the_database_is_captured_whole_once_it_returns() {
-        use truyxuat::app::{Caller, capture_jobs};
         use truyxuat::domain::job::JobState;
-        use truyxuat::store::EventQuery;
 
         let proxy = CuttableProxy::start(postgres_address()).await;
         let db = TestDb::postgres_on(Some(proxy.port)).await;
@@ -470,11 +494,8 @@ mod postgres {
         let direct = truyxuat::store::open(&db.url).await.unwrap();
         let app = crate::support::changes::app_at(&db.store, crate::support::fixtures::now());
         let events = 20_000;
-        let doc = serde_json::to_vec(&crate::epcis_capture_jobs::harvests(events)).unwrap();
-        let id = capture_jobs::queue(&app, &Caller::cli(), doc, events)
-            .await
-            .unwrap();
-        capture_jobs::start_worker(app.clone());
+        let id = super::harvests_queued(&app, events).await;
+        truyxuat::app::capture_jobs::start_worker(app.clone());
 
         // Cut while the worker captures: its transaction goes with the connections.
         let mut state = JobState::Queued;
@@ -497,24 +518,11 @@ mod postgres {
         );
         proxy.restore().await;
 
-        let mut job = job;
-        for _ in 0..1200 {
-            job = direct.capture_job(id).await.unwrap().unwrap();
-            if job.state != JobState::Running && job.state != JobState::Queued {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let job = super::ended(&direct, id).await;
         assert_eq!(job.state, JobState::Done, "{:?}", job.error);
         assert_eq!(job.captured, events as i64);
-        let stored = direct
-            .events(&EventQuery {
-                limit: 2 * events as i64,
-                ..EventQuery::default()
-            })
-            .await
-            .unwrap();
-        assert_eq!(stored.len(), events, "every event once");
+        let stored = super::events_stored(&direct, events).await;
+        assert_eq!(stored, events, "every event once");
         db.finish().await;
     }
 }
