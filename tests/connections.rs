@@ -156,3 +156,65 @@ async fn a_request_over_the_time_limit_gets_a_503_that_says_so() {
     let reply = app.api("POST", "/api/v1/products", product).await;
     assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.body);
 }
+
+/// Requests that arrive while the server cannot run (a busy machine, a long pause) are
+/// answered once it runs again: a connection is idle when its bytes wait unread, not when
+/// the server was too busy to read them.
+#[test]
+fn requests_sent_while_the_server_was_stalled_are_answered() {
+    use std::sync::{Arc, Barrier};
+    use truyxuat::web::server::{self, ConnectionLimits};
+
+    // One thread runs the whole server, so that the test can stall it.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = runtime
+        .block_on(async { server::bind("127.0.0.1:0".parse().unwrap()) })
+        .unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let app = axum::Router::new().route("/", axum::routing::get(|| async { "ok" }));
+    let limits = ConnectionLimits {
+        header_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(1),
+        max_connections: 64,
+        shutdown_grace: Duration::from_secs(1),
+    };
+    let clients = 16;
+    let send = Arc::new(Barrier::new(clients + 1));
+    runtime.block_on(async {
+        tokio::spawn(server::serve(listener, app, limits, std::future::pending()));
+        // The clients connect, and the server takes their connections and waits for their
+        // requests.
+        let waiting: Vec<_> = (0..clients)
+            .map(|_| {
+                let (address, send) = (address.clone(), send.clone());
+                std::thread::spawn(move || {
+                    let mut stream = TcpStream::connect(&address).unwrap();
+                    send.wait();
+                    std::thread::sleep(Duration::from_millis(200));
+                    stream.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+                    let mut response = Vec::new();
+                    stream.read_to_end(&mut response).unwrap();
+                    String::from_utf8_lossy(&response).into_owned()
+                })
+            })
+            .collect();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        // The server stalls for twice the idle timeout; the requests arrive meanwhile.
+        send.wait();
+        tokio::spawn(async { std::thread::sleep(Duration::from_secs(2)) });
+        tokio::task::yield_now().await;
+        let answers: Vec<String> = tokio::task::spawn_blocking(move || {
+            waiting.into_iter().map(|c| c.join().unwrap()).collect()
+        })
+        .await
+        .unwrap();
+        let dropped = answers
+            .iter()
+            .filter(|a| !a.starts_with("HTTP/1.0 200"))
+            .count();
+        assert_eq!(dropped, 0, "{dropped} of {clients} requests got no answer");
+    });
+}

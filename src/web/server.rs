@@ -108,11 +108,18 @@ pub async fn serve(
         let (mut stopping, idle) = (stopping.clone(), limits.idle_timeout);
         tokio::spawn(async move {
             let _permit = permit;
+            // Idle from now: time the server spent elsewhere before running this is not
+            // the client's.
+            last_io.touch();
             let mut connection = pin!(connection);
             let mut tick = tokio::time::interval(idle / 4);
             let mut closing = false;
             loop {
                 tokio::select! {
+                    // The connection first: after a stall, it reads the bytes waiting for it
+                    // before the idle check looks, or a request that arrived meanwhile would
+                    // be closed unanswered.
+                    biased;
                     // A header timeout or a broken connection ends it as well: nothing to do.
                     _ = connection.as_mut() => break,
                     _ = stopping.changed(), if !closing => {
