@@ -97,6 +97,26 @@ pub fn render_labels(
     render::print(job, range, &source, path)
 }
 
+/// Why a print run did not finish.
+enum Stopped {
+    /// Out of room or out of reach (a full disk, the database away): it runs again later.
+    ForNow(String),
+    /// For good: the job fails with this.
+    Failed(String),
+}
+
+impl Stopped {
+    /// A file that could not be written: for now when the disk is full.
+    fn of_io(message: String, e: &std::io::Error) -> Stopped {
+        match e.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                Stopped::ForNow(message)
+            }
+            _ => Stopped::Failed(message),
+        }
+    }
+}
+
 /// What the worker needs.
 pub struct PrintWorker {
     pub store: Arc<dyn Store>,
@@ -132,35 +152,70 @@ impl PrintWorker {
             labels = job.total_labels,
             "print job started"
         );
-        let outcome = self.render(&job).await;
-        let now = self.clock.now();
-        let outcome = outcome.map(|bytes| (file_name(job.batch_id, &job.spec), bytes));
+        let outcome = match self.render(&job).await {
+            Ok(bytes) => Ok((file_name(job.batch_id, &job.spec), bytes)),
+            Err(Stopped::Failed(e)) => Err(e),
+            Err(Stopped::ForNow(e)) => {
+                // A full disk or the database away: the job waits, queued again once the
+                // database takes the write, and renders anew then.
+                tracing::warn!(job = id, error = %e, "print job waits");
+                let _ = std::fs::remove_file(Self::path_of(&self.folder, &job));
+                tokio::time::sleep(TICK * 5).await;
+                self.until_written(id, || self.store.requeue_print_job(id))
+                    .await;
+                return;
+            }
+        };
         match &outcome {
             Ok((_, bytes)) => tracing::info!(job = id, bytes, "print job done"),
             Err(e) => tracing::warn!(job = id, error = %e, "print job failed"),
         }
-        if let Err(e) = self
-            .store
-            .finish_print_job(id, outcome, now, now + self.keep)
-            .await
-        {
-            // Left running: queued again at the next start.
-            tracing::error!(job = id, error = %e, "cannot record the end of a print job");
+        let now = self.clock.now();
+        self.until_written(id, || {
+            self.store
+                .finish_print_job(id, outcome.clone(), now, now + self.keep)
+        })
+        .await;
+    }
+
+    /// Writes what `write` writes about job `id`, trying again while the database is out of
+    /// reach or out of room, so that the job never stays running with no one on it.
+    async fn until_written<W: Future<Output = Result<(), StoreError>>>(
+        &self,
+        id: i64,
+        write: impl Fn() -> W,
+    ) {
+        loop {
+            match write().await {
+                Ok(()) => return,
+                Err(e) if e.is_unavailable() => {
+                    tracing::warn!(job = id, error = %e, "print job waits for the database");
+                    tokio::time::sleep(TICK * 5).await;
+                }
+                Err(e) => {
+                    tracing::error!(job = id, error = %e, "cannot record a print job's state");
+                    return;
+                }
+            }
         }
     }
 
     /// Renders a job's file; returns its size.
-    async fn render(&self, job: &PrintJob) -> Result<i64, String> {
+    async fn render(&self, job: &PrintJob) -> Result<i64, Stopped> {
         let base = self
             .base
             .clone()
-            .ok_or("the server has no base URL for labels")?;
+            .ok_or_else(|| Stopped::Failed("the server has no base URL for labels".into()))?;
         let printable = labels::printable(&*self.store, job.batch_id)
             .await
-            .map_err(|e| e.to_string())?;
-        let print = print_job(&job.spec, &printable)?;
-        std::fs::create_dir_all(&self.folder)
-            .map_err(|e| format!("cannot make {}: {e}", self.folder.display()))?;
+            .map_err(|e| match e.is_unavailable() {
+                true => Stopped::ForNow(e.to_string()),
+                false => Stopped::Failed(e.to_string()),
+            })?;
+        let print = print_job(&job.spec, &printable).map_err(Stopped::Failed)?;
+        std::fs::create_dir_all(&self.folder).map_err(|e| {
+            Stopped::of_io(format!("cannot make {}: {e}", self.folder.display()), &e)
+        })?;
         let path = Self::path_of(&self.folder, job);
         let done = Arc::new(AtomicU64::new(0));
         let counter = done.clone();
@@ -184,9 +239,11 @@ impl PrintWorker {
                 }
             }
         };
-        summary
-            .map_err(|e| format!("the print run stopped: {e}"))?
-            .map_err(|e| e.to_string())?;
+        match summary.map_err(|e| Stopped::Failed(format!("the print run stopped: {e}")))? {
+            Err(PrintError::Io(e)) => Err(Stopped::of_io(e.to_string(), &e)),
+            Err(e) => Err(Stopped::Failed(e.to_string())),
+            Ok(_) => Ok(()),
+        }?;
         let bytes = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         Ok(bytes as i64)
     }

@@ -369,6 +369,90 @@ async fn a_capture_job_on_a_full_disk_is_captured_whole_once_space_returns() {
     );
 }
 
+/// A print job whose file finds the disk full waits, and is printed whole by itself once
+/// space returns: it neither fails nor stays running with no one on it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_print_job_on_a_full_disk_is_printed_whole_once_space_returns() {
+    use truyxuat::app::labels::MintRequest;
+    use truyxuat::domain::batch::{IndexRange, Profile};
+    use truyxuat::domain::job::{JobState, PrintSpec};
+    use truyxuat::jobs::PrintWorker;
+
+    use crate::support::changes::Changes;
+
+    let Some(disk) = SmallDisk::mount("16m") else {
+        return;
+    };
+    // The database has room; the folder the files go to has none.
+    let home = tempfile::tempdir().unwrap();
+    let app = TestApp::on_with_demo(TestDb::sqlite_in(home.path()).await).await;
+    let store = app.db.store.clone();
+    let labels = 5_000;
+    let request = MintRequest {
+        product_id: 1,
+        count: labels,
+        lot: Some("CD-2026-10A".into()),
+        profile: Profile::Compact,
+    };
+    let keys = crate::support::labels::keys();
+    let now = crate::support::fixtures::now();
+    let batch = store.mint(&keys, &request, labels, now).await.unwrap();
+    let spec = PrintSpec {
+        format: "csv".into(),
+        layout: "a4-5x8".into(),
+        dpi: 300,
+        range: IndexRange {
+            first: 0,
+            end: labels,
+        },
+        calibration: false,
+        no_text: false,
+    };
+    let caller = truyxuat::app::Caller::cli();
+    let job = truyxuat::app::labels::order_print(&app.app, &caller, batch.id, &spec)
+        .await
+        .unwrap();
+    disk.fill();
+    let folder = disk.path().join("print-jobs");
+    PrintWorker {
+        store: store.clone(),
+        clock: Arc::new(truyxuat::clock::ManualClock::new(now)),
+        keyring: Arc::new(keys),
+        base: truyxuat::labelcode::LabelBase::parse("http://127.0.0.1:8080").ok(),
+        folder: folder.clone(),
+        keep: chrono::Duration::days(7),
+    }
+    .start();
+
+    // Long enough for the worker to take the job, fail to write, and try again (every 5 s).
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let waiting = store.print_job(job.id).await.unwrap().unwrap();
+    assert!(
+        matches!(waiting.state, JobState::Queued | JobState::Running),
+        "on a full disk the job ended {:?}: {:?}",
+        waiting.state,
+        waiting.error
+    );
+
+    std::fs::remove_file(disk.path().join("filler")).unwrap();
+    disk.grow("64m");
+    let mut done = waiting;
+    for _ in 0..600 {
+        done = store.print_job(job.id).await.unwrap().unwrap();
+        if !matches!(done.state, JobState::Queued | JobState::Running) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(done.state, JobState::Done, "{:?}", done.error);
+    let csv = std::fs::read_to_string(PrintWorker::path_of(&folder, &done)).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + labels as usize,
+        "a header and every label"
+    );
+}
+
 /// Where the PostgreSQL server of the tests listens.
 fn postgres_address() -> std::net::SocketAddr {
     let url = std::env::var(crate::support::db::POSTGRES_URL_VAR).unwrap_or_else(|_| {

@@ -467,6 +467,8 @@ pub trait JobStore: Send + Sync {
     ) -> Result<(), StoreError>;
     /// Queues again the jobs a stopped process left running; returns how many.
     async fn requeue_running_print_jobs(&self) -> Result<u64, StoreError>;
+    /// Queues print job `id` again if it is running (its run found no room or no database).
+    async fn requeue_print_job(&self, id: i64) -> Result<(), StoreError>;
     /// Marks done jobs past their time expired; returns them (their files are to remove).
     async fn expire_print_jobs(&self, now: DateTime<Utc>) -> Result<Vec<PrintJob>, StoreError>;
 }

@@ -155,6 +155,20 @@ impl JobStore for ThisStore {
         .await
     }
 
+    async fn requeue_print_job(&self, id: i64) -> Result<(), StoreError> {
+        self.write(async |c| {
+            sqlx::query(
+                "UPDATE print_jobs SET state = 'queued', done_labels = 0, started_at = NULL \
+                 WHERE id = $1 AND state = 'running'",
+            )
+            .bind(id)
+            .execute(&mut *c)
+            .await?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn expire_print_jobs(&self, now: DateTime<Utc>) -> Result<Vec<PrintJob>, StoreError> {
         let rows: Vec<JobRow> = sqlx::query_as(&format!(
             "{JOB_SELECT} WHERE state = 'done' AND expires_at < $1 ORDER BY id"
