@@ -165,6 +165,30 @@ impl Checker {
         self.cell(kind, row, refusal.of(field));
     }
 
+    /// Notes `key` as seen in `at`'s row; refuses the cell of `field` if an earlier row of
+    /// the sheet had it ("the same {what} as row 3"). Whether this is the first such row.
+    fn first_of<K: std::hash::Hash + Eq>(
+        &mut self,
+        seen: &mut HashMap<K, u32>,
+        key: K,
+        at: (Kind, u32),
+        field: &str,
+        what: &str,
+    ) -> bool {
+        let Some(first) = seen.insert(key, at.1) else {
+            return true;
+        };
+        let message = format!("the same {what} as row {first}");
+        self.refuse(
+            at,
+            field,
+            Rule::DuplicateRow,
+            Some(first.to_string()),
+            message,
+        );
+        false
+    }
+
     fn cell(&mut self, kind: Kind, row: u32, refusal: FieldError) {
         self.errors.push(CellError {
             sheet: kind.sheet(),

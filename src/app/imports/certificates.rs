@@ -101,11 +101,8 @@ pub(super) fn check_certificates(
             checked.push(None);
             continue;
         };
-        if let Some(first) = seen.insert((issuer, cert.number.clone()), row.number) {
-            let message = format!("the same issuer and number as row {first}");
-            let argument = Some(first.to_string());
-            check.refuse(at, "number", Rule::DuplicateRow, argument, message);
-        }
+        let key = (issuer, cert.number.clone());
+        check.first_of(&mut seen, key, at, "number", "issuer and number");
         let existing = match row.optional("id") {
             Some(id) => match id.parse::<i64>().ok().and_then(|id| by_id.get(&id)) {
                 Some(c) => Some(*c),

@@ -225,15 +225,7 @@ pub(super) async fn check_events(
             checked.push(None);
             continue;
         };
-        if let Some(first) = seen.insert(read.hash_id.clone(), row.number) {
-            let message = format!("the same event as row {first}");
-            check.refuse(
-                at,
-                "step",
-                Rule::DuplicateRow,
-                Some(first.to_string()),
-                message,
-            );
+        if !check.first_of(&mut seen, read.hash_id.clone(), at, "step", "event") {
             checked.push(None);
             continue;
         }

@@ -79,17 +79,8 @@ pub(super) fn check_lots(
             ProductRef::Stored(id) => format!("id:{id}"),
             ProductRef::Row(i) => format!("row:{i}"),
         };
-        if let Some(first) = seen.insert((product_key, lot.code.clone()), row.number) {
-            let message = format!("the same lot code as row {first}");
-            let argument = Some(first.to_string());
-            check.refuse(
-                (kind, row.number),
-                "code",
-                Rule::DuplicateRow,
-                argument,
-                message,
-            );
-        }
+        let key = (product_key, lot.code.clone());
+        check.first_of(&mut seen, key, (kind, row.number), "code", "lot code");
         let existing = match reference {
             ProductRef::Stored(id) => stored.get(&(id, lot.code.as_str())).copied(),
             ProductRef::Row(_) => None,

@@ -62,27 +62,9 @@ pub(super) async fn check_products(
         let gtin = product.as_ref().and_then(|p| p.gtin.map(|g| g.as_gtin14()));
         let name = name_key(row.get("name"));
         if let Some(g) = &gtin {
-            if let Some(first) = seen_gtin.insert(g.clone(), row.number) {
-                let message = format!("the same GTIN as row {first}");
-                check.refuse(
-                    at,
-                    "gtin",
-                    Rule::DuplicateRow,
-                    Some(first.to_string()),
-                    message,
-                );
-            }
+            check.first_of(&mut seen_gtin, g.clone(), at, "gtin", "GTIN");
         } else if !name.is_empty() {
-            if let Some(first) = seen_name.insert(name.clone(), row.number) {
-                let message = format!("the same name as row {first}");
-                check.refuse(
-                    at,
-                    "name",
-                    Rule::DuplicateRow,
-                    Some(first.to_string()),
-                    message,
-                );
-            }
+            check.first_of(&mut seen_name, name.clone(), at, "name", "name");
         }
         let existing = by_id_match
             .or_else(|| gtin.as_ref().and_then(|g| by_gtin.get(g).copied()))
