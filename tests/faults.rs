@@ -297,22 +297,31 @@ async fn harvests_queued(app: &truyxuat::app::App, events: usize) -> i64 {
         .unwrap()
 }
 
-/// Capture job `id` once it has ended (the worker's pace, not a timing claim: three minutes
-/// at most).
-async fn ended(
-    store: &Arc<dyn truyxuat::store::Store>,
-    id: i64,
-) -> truyxuat::domain::job::CaptureJob {
+/// A job as `look` reads it, once the job has left the queue and its run (the worker's pace,
+/// not a timing claim: three minutes at most).
+async fn ended<J, F: std::future::Future<Output = J>>(
+    look: impl Fn() -> F,
+    state: impl Fn(&J) -> truyxuat::domain::job::JobState,
+) -> J {
     use truyxuat::domain::job::JobState;
-    let mut job = store.capture_job(id).await.unwrap().unwrap();
+    let mut job = look().await;
     for _ in 0..1800 {
-        if !matches!(job.state, JobState::Queued | JobState::Running) {
+        if !matches!(state(&job), JobState::Queued | JobState::Running) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        job = store.capture_job(id).await.unwrap().unwrap();
+        job = look().await;
     }
     job
+}
+
+/// Capture job `id` once it has ended.
+async fn capture_ended(
+    store: &Arc<dyn truyxuat::store::Store>,
+    id: i64,
+) -> truyxuat::domain::job::CaptureJob {
+    let look = || async { store.capture_job(id).await.unwrap().unwrap() };
+    ended(look, |j| j.state).await
 }
 
 /// How many events `store` holds, counting up to `2 * events`.
@@ -359,7 +368,7 @@ async fn a_capture_job_on_a_full_disk_is_captured_whole_once_space_returns() {
 
     std::fs::remove_file(disk.path().join("filler")).unwrap();
     disk.grow("512m");
-    let job = ended(&db.store, id).await;
+    let job = capture_ended(&db.store, id).await;
     assert_eq!(job.state, JobState::Done, "{:?}", job.error);
     assert_eq!(job.captured, events as i64);
     assert_eq!(
@@ -436,14 +445,8 @@ async fn a_print_job_on_a_full_disk_is_printed_whole_once_space_returns() {
 
     std::fs::remove_file(disk.path().join("filler")).unwrap();
     disk.grow("64m");
-    let mut done = waiting;
-    for _ in 0..600 {
-        done = store.print_job(job.id).await.unwrap().unwrap();
-        if !matches!(done.state, JobState::Queued | JobState::Running) {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let look = || async { store.print_job(job.id).await.unwrap().unwrap() };
+    let done = ended(look, |j| j.state).await;
     assert_eq!(done.state, JobState::Done, "{:?}", done.error);
     let csv = std::fs::read_to_string(PrintWorker::path_of(&folder, &done)).unwrap();
     assert_eq!(
@@ -602,7 +605,7 @@ mod postgres {
         );
         proxy.restore().await;
 
-        let job = super::ended(&direct, id).await;
+        let job = super::capture_ended(&direct, id).await;
         assert_eq!(job.state, JobState::Done, "{:?}", job.error);
         assert_eq!(job.captured, events as i64);
         let stored = super::events_stored(&direct, events).await;
