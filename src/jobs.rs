@@ -161,8 +161,8 @@ impl PrintWorker {
                 tracing::warn!(job = id, error = %e, "print job waits");
                 let _ = std::fs::remove_file(Self::path_of(&self.folder, &job));
                 tokio::time::sleep(TICK * 5).await;
-                self.until_written(id, || self.store.requeue_print_job(id))
-                    .await;
+                let requeue = || self.store.requeue_print_job(id);
+                worker::until_written(Self::NAME, id, TICK * 5, requeue).await;
                 return;
             }
         };
@@ -171,33 +171,11 @@ impl PrintWorker {
             Err(e) => tracing::warn!(job = id, error = %e, "print job failed"),
         }
         let now = self.clock.now();
-        self.until_written(id, || {
+        let finish = || {
             self.store
                 .finish_print_job(id, outcome.clone(), now, now + self.keep)
-        })
-        .await;
-    }
-
-    /// Writes what `write` writes about job `id`, trying again while the database is out of
-    /// reach or out of room, so that the job never stays running with no one on it.
-    async fn until_written<W: Future<Output = Result<(), StoreError>>>(
-        &self,
-        id: i64,
-        write: impl Fn() -> W,
-    ) {
-        loop {
-            match write().await {
-                Ok(()) => return,
-                Err(e) if e.is_unavailable() => {
-                    tracing::warn!(job = id, error = %e, "print job waits for the database");
-                    tokio::time::sleep(TICK * 5).await;
-                }
-                Err(e) => {
-                    tracing::error!(job = id, error = %e, "cannot record a print job's state");
-                    return;
-                }
-            }
-        }
+        };
+        worker::until_written(Self::NAME, id, TICK * 5, finish).await;
     }
 
     /// Renders a job's file; returns its size.

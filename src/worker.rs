@@ -64,3 +64,27 @@ pub fn start<J: Jobs>(jobs: J, idle: Duration) -> Bell {
     });
     bell
 }
+
+/// Writes what `write` writes about job `id` (of the jobs called `kind`), trying again every
+/// `pause` while the database is out of reach or out of room, so that no job stays running
+/// with no one on it until the next start.
+pub async fn until_written<W: Future<Output = Result<(), StoreError>>>(
+    kind: &str,
+    id: i64,
+    pause: Duration,
+    write: impl Fn() -> W,
+) {
+    loop {
+        match write().await {
+            Ok(()) => return,
+            Err(e) if e.is_unavailable() => {
+                tracing::warn!(job = id, kind, error = %e, "a job waits for the database");
+                tokio::time::sleep(pause).await;
+            }
+            Err(e) => {
+                tracing::error!(job = id, kind, error = %e, "cannot record a job's state");
+                return;
+            }
+        }
+    }
+}

@@ -124,23 +124,15 @@ async fn run(app: &App, claimed: ClaimedCapture) {
         // captured), and runs again then.
         Err(e @ Error::Unavailable(_)) => {
             tracing::warn!(job = id, error = %e, "capture job waits for the database");
-            loop {
-                tokio::time::sleep(IDLE).await;
-                match app.store.requeue_capture_job(id).await {
-                    Ok(()) => break,
-                    Err(e) => tracing::warn!(job = id, error = %e, "capture job still waits"),
-                }
-            }
+            tokio::time::sleep(IDLE).await;
+            let requeue = || app.store.requeue_capture_job(id);
+            worker::until_written(CaptureJobs::NAME, id, IDLE, requeue).await;
         }
         Err(e) => {
             tracing::info!(job = id, error = %e, "capture job refused");
-            if let Err(e) = app
-                .store
-                .fail_capture_job(id, &problem(&e), app.now())
-                .await
-            {
-                tracing::error!(job = id, error = %e, "cannot record a refused capture job");
-            }
+            let (problem, now) = (problem(&e), app.now());
+            let fail = || app.store.fail_capture_job(id, &problem, now);
+            worker::until_written(CaptureJobs::NAME, id, IDLE, fail).await;
         }
     }
 }
