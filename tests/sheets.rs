@@ -373,6 +373,46 @@ fn cells(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| s.to_string()).collect()
 }
 
+/// A product row whose id the producer has no product of is refused at its cell (the check
+/// certificate rows share); nothing is written.
+#[tokio::test]
+async fn an_id_the_producer_does_not_have_is_refused_at_its_cell() {
+    let db = TestDb::sqlite().await;
+    let store = db.store.clone();
+    let app = app_at(&store, now());
+    let coop = cooperative_with_oolong(&store).await;
+    let products = vec![cells(&["999999", "Trà xanh", "Đồ uống", "gói", "", "", ""])];
+    let bytes = sheets::workbook(&[(Kind::Products, products)], None, &[]).unwrap();
+    let file = sheets::read_xlsx(&bytes).unwrap();
+    let outcome = imports::import_sheets(&app, &Caller::cli(), coop, &file, Options::default())
+        .await
+        .unwrap();
+    use truyxuat::domain::validation::Rule;
+    let refused: Vec<(u32, &str, Rule, &str)> = outcome
+        .errors
+        .iter()
+        .map(|e| {
+            (
+                e.row,
+                e.column.as_str(),
+                e.refusal.code,
+                e.refusal.message.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        refused,
+        vec![(
+            4,
+            "A (Mã số)",
+            Rule::NotFound,
+            "this producer has no product 999999"
+        )]
+    );
+    assert_eq!(outcome.created.products, 0);
+    assert_eq!(store.products_of(coop).await.unwrap().len(), 1);
+}
+
 #[tokio::test]
 async fn lots_name_their_product_by_name_or_gtin_and_update_in_place() {
     let db = TestDb::sqlite().await;

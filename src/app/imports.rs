@@ -189,6 +189,28 @@ impl Checker {
         false
     }
 
+    /// The stored record `row`'s id cell names among `by_id` (None when the cell is empty);
+    /// an id this producer has no `what` of is refused at its cell.
+    fn stored_by_id<'a, T>(
+        &mut self,
+        row: &crate::sheets::Row,
+        at: (Kind, u32),
+        by_id: &HashMap<i64, &'a T>,
+        what: &str,
+    ) -> Result<Option<&'a T>, ()> {
+        let Some(id) = row.optional("id") else {
+            return Ok(None);
+        };
+        match id.parse::<i64>().ok().and_then(|id| by_id.get(&id)) {
+            Some(found) => Ok(Some(*found)),
+            None => {
+                let message = format!("this producer has no {what} {id}");
+                self.refuse(at, "id", Rule::NotFound, Some(id), message);
+                Err(())
+            }
+        }
+    }
+
     fn cell(&mut self, kind: Kind, row: u32, refusal: FieldError) {
         self.errors.push(CellError {
             sheet: kind.sheet(),

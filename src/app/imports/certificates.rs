@@ -103,17 +103,13 @@ pub(super) fn check_certificates(
         };
         let key = (issuer, cert.number.clone());
         check.first_of(&mut seen, key, at, "number", "issuer and number");
-        let existing = match row.optional("id") {
-            Some(id) => match id.parse::<i64>().ok().and_then(|id| by_id.get(&id)) {
-                Some(c) => Some(*c),
-                None => {
-                    let message = format!("this producer has no certificate {id}");
-                    check.refuse(at, "id", Rule::NotFound, Some(id), message);
-                    checked.push(None);
-                    continue;
-                }
-            },
-            None => by_number.get(&(issuer, cert.number.as_str())).copied(),
+        let existing = match check.stored_by_id(row, at, &by_id, "certificate") {
+            Ok(Some(c)) => Some(c),
+            Ok(None) => by_number.get(&(issuer, cert.number.as_str())).copied(),
+            Err(()) => {
+                checked.push(None);
+                continue;
+            }
         };
         let plan = match existing {
             Some(before) => {

@@ -48,17 +48,10 @@ pub(super) async fn check_products(
                 None
             }
         };
-        let by_id_match = match row.optional("id") {
-            Some(id) => match id.parse::<i64>().ok().and_then(|id| by_id.get(&id)) {
-                Some(p) => Some(*p),
-                None => {
-                    let message = format!("this producer has no product {id}");
-                    check.refuse(at, "id", Rule::NotFound, Some(id), message);
-                    None
-                }
-            },
-            None => None,
-        };
+        let by_id_match = check
+            .stored_by_id(row, at, &by_id, "product")
+            .ok()
+            .flatten();
         let gtin = product.as_ref().and_then(|p| p.gtin.map(|g| g.as_gtin14()));
         let name = name_key(row.get("name"));
         if let Some(g) = &gtin {
